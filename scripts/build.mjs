@@ -1,0 +1,27 @@
+// One esbuild configuration for every bundle. Each entry is a self-contained CommonJS file for Node.
+import { build } from 'esbuild';
+import { chmod } from 'node:fs/promises';
+
+const entries = {
+  cli: 'src/cli/main.ts',
+  runtime: 'src/runtime/main.ts',
+};
+
+await Promise.all(
+  Object.entries(entries).map(([name, entry]) =>
+    build({
+      entryPoints: [entry],
+      outfile: `dist/${name}.js`,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: true,
+      logLevel: 'warning',
+      // The WASM build of SQLite loads its .wasm file beside its own JS; keep it external.
+      external: ['node-sqlite3-wasm'],
+      banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+    }),
+  ),
+);
+await chmod('dist/cli.js', 0o755);

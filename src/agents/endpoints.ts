@@ -1,0 +1,58 @@
+/**
+ * One factory for every Agents API endpoint Deputy talks to. The engine's task code receives the `OpenAI`
+ * client this returns and never knows which kind it is: Deputy's runtime, OpenAI, or Bedrock mantle.
+ */
+import OpenAI from 'openai';
+import { bedrock, type AwsCredentialsProvider } from 'openai/providers/bedrock/aws';
+
+export type EndpointSpec =
+  /** Deputy's own runtime (embedded or self-hosted): a base URL such as `http://127.0.0.1:PORT/v1` and a bearer. */
+  | { kind: 'runtime'; baseURL: string; token: string; headers?: Record<string, string> }
+  /** OpenAI's hosted Agents API. */
+  | { kind: 'openai'; apiKey: string; baseURL?: string; organization?: string; project?: string }
+  /**
+   * Amazon Bedrock Managed Agents (mantle), signed with SigV4 by the caller's own credentials.
+   * `baseURL` overrides the regional endpoint (tests, private endpoints).
+   */
+  | { kind: 'bedrock'; region: string; credentialProvider: AwsCredentialsProvider; baseURL?: string };
+
+export interface ClientOptions {
+  /** Retries of idempotent requests by the `openai` client; its own default when absent. */
+  maxRetries?: number;
+  timeoutMs?: number;
+}
+
+export function createAgentsClient(spec: EndpointSpec, options: ClientOptions = {}): OpenAI {
+  const common = {
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+  };
+  switch (spec.kind) {
+    case 'runtime':
+      return new OpenAI({
+        ...common,
+        apiKey: spec.token,
+        baseURL: spec.baseURL,
+        ...(spec.headers ? { defaultHeaders: spec.headers } : {}),
+      });
+    case 'openai':
+      return new OpenAI({
+        ...common,
+        apiKey: spec.apiKey,
+        ...(spec.baseURL ? { baseURL: spec.baseURL } : {}),
+        ...(spec.organization ? { organization: spec.organization } : {}),
+        ...(spec.project ? { project: spec.project } : {}),
+      });
+    case 'bedrock':
+      return new OpenAI({
+        ...common,
+        provider: bedrock({
+          region: spec.region,
+          endpoint: 'mantle',
+          credentialProvider: spec.credentialProvider,
+          // An explicit null keeps a stray AWS_BEDROCK_BASE_URL from redirecting signed requests.
+          baseURL: spec.baseURL ?? null,
+        }),
+      });
+  }
+}

@@ -1,0 +1,24 @@
+/** What every `deputy` subcommand gets from the process: passed explicitly so tests can drive commands in-process. */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CliIO {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** A subcommand: its arguments after the subcommand name; resolves to the process exit code. */
+export type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+/** An error whose message is for the user as is: printed without a stack, exit code 1 unless given. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Deputy's client tools: the function tools the engine declares on every session, on every endpoint.
+ * The model sees these names and JSON schemas; the engine runs the calls on the developer's machine.
+ * This file is the contract for both sides (DESIGN.md §1): change a shape here and in its doc together.
+ */
+
+export const TOOL_NAMES = ['workspace_list', 'workspace_read', 'workspace_search', 'propose_changes'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export interface WorkspaceListArgs {
+  /** Folder relative to the workspace root, `/`-separated; the root when absent. */
+  path?: string;
+  /** Only entries whose relative path matches this glob (`*`, `**`, `?`). */
+  glob?: string;
+  /** How deep to descend below `path`; 1 lists only its direct entries. Default 2. */
+  depth?: number;
+}
+export interface WorkspaceEntry {
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  size: number;
+}
+export interface WorkspaceListResult {
+  entries: WorkspaceEntry[];
+  truncated: boolean;
+}
+
+export interface WorkspaceReadArgs {
+  path: string;
+  /** 1-based, inclusive. */
+  start_line?: number;
+  end_line?: number;
+}
+export interface WorkspaceReadResult {
+  path: string;
+  text: string;
+  total_lines: number;
+  /** SHA-256 (hex) of the whole file's bytes: the base a later change to this file must still match. */
+  sha256: string;
+}
+
+export interface WorkspaceSearchArgs {
+  query: string;
+  regex?: boolean;
+  glob?: string;
+  max_results?: number;
+}
+export interface WorkspaceSearchMatch {
+  path: string;
+  line: number;
+  text: string;
+}
+export interface WorkspaceSearchResult {
+  matches: WorkspaceSearchMatch[];
+  truncated: boolean;
+}
+
+export type ChangeOperation = 'create' | 'update' | 'delete';
+export interface ProposedChange {
+  /** Relative to the workspace root, `/`-separated. */
+  path: string;
+  operation: ChangeOperation;
+  /** V4A (`apply_patch`) or unified diff for create/update; empty for delete. */
+  diff: string;
+  rationale?: string;
+}
+export interface ProposeChangesArgs {
+  summary: string;
+  changes: ProposedChange[];
+}
+export type ChangeStatus = 'applied' | 'rejected' | 'conflict' | 'invalid';
+export interface ChangeResult {
+  path: string;
+  status: ChangeStatus;
+  reason?: string;
+  comment?: string;
+}
+export interface ProposeChangesResult {
+  results: ChangeResult[];
+}
+
+/** A function tool as declared on a session (the Agents API / Responses `function` tool shape). */
+export interface FunctionToolDefinition {
+  type: 'function';
+  name: ToolName;
+  description: string;
+  parameters: Record<string, unknown>;
+  strict: false;
+}
+
+export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
+  {
+    type: 'function',
+    name: 'workspace_list',
+    description: 'List files and folders in the workspace. Returns entries with type and size.',
+    strict: false,
+    parameters: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Folder relative to the workspace root; root when absent.' },
+        glob: { type: 'string', description: 'Only paths matching this glob, e.g. "src/**/*.ts".' },
+        depth: { type: 'integer', minimum: 1, maximum: 10, description: 'How deep to descend; default 2.' },
+      },
+      additionalProperties: false,
+    },
+  },
+  {
+    type: 'function',
+    name: 'workspace_read',
+    description:
+      'Read a text file of the workspace. Returns the text (optionally a line range), the total line count and the SHA-256 of the whole file. Read a file before you propose changes to it.',
+    strict: false,
+    parameters: {
+      type: 'object',
+      properties: {
+        path: { type: 'string' },
+        start_line: { type: 'integer', minimum: 1 },
+        end_line: { type: 'integer', minimum: 1 },
+      },
+      required: ['path'],
+      additionalProperties: false,
+    },
+  },
+  {
+    type: 'function',
+    name: 'workspace_search',
+    description: 'Search the text of workspace files. Returns matches with path, line number and line text.',
+    strict: false,
+    parameters: {
+      type: 'object',
+      properties: {
+        query: { type: 'string' },
+        regex: { type: 'boolean', description: 'Treat query as a JavaScript regular expression.' },
+        glob: { type: 'string', description: 'Only files matching this glob.' },
+        max_results: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+  },
+  {
+    type: 'function',
+    name: 'propose_changes',
+    description:
+      'Propose changes to workspace files. A person reviews each file and approves or rejects it; nothing is written otherwise. For create/update give a diff in the apply_patch (V4A) format or as a unified diff; for delete an empty diff. The result says per file: applied, rejected (with the reviewer\'s comment), conflict (the file changed since you read it) or invalid.',
+    strict: false,
+    parameters: {
+      type: 'object',
+      properties: {
+        summary: { type: 'string', description: 'One paragraph: what the change does and why.' },
+        changes: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            properties: {
+              path: { type: 'string', description: 'Relative to the workspace root, "/"-separated.' },
+              operation: { type: 'string', enum: ['create', 'update', 'delete'] },
+              diff: { type: 'string' },
+              rationale: { type: 'string' },
+            },
+            required: ['path', 'operation', 'diff'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['summary', 'changes'],
+      additionalProperties: false,
+    },
+  },
+];
