@@ -7,7 +7,14 @@ import { bedrock, type AwsCredentialsProvider } from 'openai/providers/bedrock/a
 
 export type EndpointSpec =
   /** Deputy's own runtime (embedded or self-hosted): a base URL such as `http://127.0.0.1:PORT/v1` and a bearer. */
-  | { kind: 'runtime'; baseURL: string; token: string; headers?: Record<string, string> }
+  | {
+      kind: 'runtime';
+      baseURL: string;
+      /** Bearer token; absent when the runtime authenticates callers another way (IAM proofs). */
+      token?: string;
+      /** Headers computed per request, e.g. a fresh short-lived IAM proof. */
+      headers?: () => Promise<Record<string, string>>;
+    }
   /** OpenAI's hosted Agents API. */
   | { kind: 'openai'; apiKey: string; baseURL?: string; organization?: string; project?: string }
   /**
@@ -31,9 +38,9 @@ export function createAgentsClient(spec: EndpointSpec, options: ClientOptions = 
     case 'runtime':
       return new OpenAI({
         ...common,
-        apiKey: spec.token,
+        apiKey: spec.token ?? 'none',
         baseURL: spec.baseURL,
-        ...(spec.headers ? { defaultHeaders: spec.headers } : {}),
+        ...(spec.headers ? { fetch: withHeaders(spec.headers) } : {}),
       });
     case 'openai':
       return new OpenAI({
@@ -55,4 +62,13 @@ export function createAgentsClient(spec: EndpointSpec, options: ClientOptions = 
         }),
       });
   }
+}
+
+/** Wraps fetch so each request carries freshly computed headers (they may expire within a long task). */
+function withHeaders(compute: () => Promise<Record<string, string>>): typeof fetch {
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    for (const [k, v] of Object.entries(await compute())) headers.set(k, v);
+    return fetch(input, { ...init, headers });
+  };
 }

@@ -7,6 +7,8 @@ export interface CliIO {
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Aborted when the user interrupts (Ctrl-C); long-running commands wind down cleanly on it. */
+  signal?: AbortSignal;
 }
 
 /** A subcommand: its arguments after the subcommand name; resolves to the process exit code. */

@@ -79,13 +79,12 @@ export interface ProposeChangesResult {
   results: ChangeResult[];
 }
 
-/** A function tool as declared on a session (the Agents API / Responses `function` tool shape). */
+/** A function tool as declared on a session (the Agents API `function` tool config). */
 export interface FunctionToolDefinition {
   type: 'function';
   name: ToolName;
   description: string;
   parameters: Record<string, unknown>;
-  strict: false;
 }
 
 export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
@@ -93,7 +92,6 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
     type: 'function',
     name: 'workspace_list',
     description: 'List files and folders in the workspace. Returns entries with type and size.',
-    strict: false,
     parameters: {
       type: 'object',
       properties: {
@@ -109,7 +107,6 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
     name: 'workspace_read',
     description:
       'Read a text file of the workspace. Returns the text (optionally a line range), the total line count and the SHA-256 of the whole file. Read a file before you propose changes to it.',
-    strict: false,
     parameters: {
       type: 'object',
       properties: {
@@ -125,7 +122,6 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
     type: 'function',
     name: 'workspace_search',
     description: 'Search the text of workspace files. Returns matches with path, line number and line text.',
-    strict: false,
     parameters: {
       type: 'object',
       properties: {
@@ -143,7 +139,6 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
     name: 'propose_changes',
     description:
       'Propose changes to workspace files. A person reviews each file and approves or rejects it; nothing is written otherwise. For create/update give a diff in the apply_patch (V4A) format or as a unified diff; for delete an empty diff. The result says per file: applied, rejected (with the reviewer\'s comment), conflict (the file changed since you read it) or invalid.',
-    strict: false,
     parameters: {
       type: 'object',
       properties: {

@@ -1,0 +1,23 @@
+/**
+ * Turns any error that escapes a command into one message the user can act on: never a stack trace
+ * (unless DEPUTY_DEBUG is set), never a credential.
+ */
+import { APIConnectionError, APIError } from 'openai';
+import { SignInRequiredError, describeServiceError } from '../identity/index.js';
+import { redactText } from '../core/redact.js';
+
+export function describeError(err: unknown): string {
+  if (err instanceof SignInRequiredError) return err.message;
+  const service = describeServiceError(err);
+  if (service) return redactText(service);
+  if (err instanceof APIConnectionError) {
+    return redactText(`Cannot reach the agent endpoint: ${err.message}. Check --endpoint and that the service is running.`);
+  }
+  if (err instanceof APIError) {
+    const status = err.status ? ` (HTTP ${err.status})` : '';
+    return redactText(`The agent endpoint refused the request${status}: ${err.message}`);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const debug = process.env.DEPUTY_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  return redactText(`Deputy stopped on an unexpected error: ${message}${debug}`);
+}

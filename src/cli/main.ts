@@ -1,0 +1,86 @@
+/**
+ * `deputy`: the terminal client. One table of subcommands; each gets its arguments and the process's I/O.
+ */
+import type { Command, CliIO } from './io.js';
+import { UserError } from './io.js';
+import { auditCommand } from './audit.js';
+import { loginCommand } from './login.js';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+import { whoamiCommand } from './whoami.js';
+import { DEPUTY_VERSION } from './version.js';
+import { describeError } from './errors.js';
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
+  serve: { run: serveCommand, summary: 'run Deputy\'s runtime (an Agents API server) on loopback' },
+  login: { run: loginCommand, summary: 'sign in to AWS IAM Identity Center for a profile' },
+  whoami: { run: whoamiCommand, summary: 'show the AWS identity Deputy acts as' },
+  audit: { run: auditCommand, summary: 'verify or export the audit trail (verify, export)' },
+};
+
+const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity, with you in charge.
+
+Usage: deputy <command> [options]
+
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+Run \`deputy <command> --help\` for a command's options.`;
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`${DEPUTY_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`Unknown command "${name}".\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UserError) {
+      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    io.stderr.write(`${describeError(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 2) process.exit(130);
+    interrupt.abort();
+  });
+  process.on('SIGTERM', () => interrupt.abort());
+  main(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: interrupt.signal,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+      // Close stdin so a pending prompt read does not hold the process open.
+      process.stdin.destroy();
+    },
+    (err) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

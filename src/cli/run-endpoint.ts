@@ -1,0 +1,162 @@
+/**
+ * Connects `deputy run` to the endpoint it was told to use and works out who is acting. Everything that
+ * differs between the embedded runtime, a runtime URL, OpenAI and Bedrock ends here; what comes out is an
+ * `openai` client and an actor, the same shape for all.
+ */
+import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError } from 'openai';
+import { createAgentsClient } from '../agents/endpoints.js';
+import type { AuditActor } from '../core/audit.js';
+import { startRuntime } from '../runtime/index.js';
+import {
+  IAM_PROOF_HEADER,
+  createIamProof,
+  credentialProviderFor,
+  resolveIdentity,
+} from '../identity/index.js';
+import { UserError } from './io.js';
+import type { RunOptions } from './run-options.js';
+import { DEPUTY_CLIENT } from './version.js';
+
+export interface Connection {
+  client: OpenAI;
+  actor: AuditActor;
+  /** One line for the user: where the task goes. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
+  switch (options.endpoint.kind) {
+    case 'embedded':
+      return connectEmbedded(options, env);
+    case 'url':
+      return connectRuntimeUrl(options, options.endpoint.url, env);
+    case 'openai': {
+      const apiKey = env[options.apiKeyEnv];
+      if (!apiKey) {
+        throw new UserError(
+          `--endpoint openai needs an API key in the environment variable ${options.apiKeyEnv}. ` +
+            `Set it (export ${options.apiKeyEnv}=...) or name another variable with --api-key-env.`,
+        );
+      }
+      const client = createAgentsClient({ kind: 'openai', apiKey, ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}) });
+      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', close: async () => undefined };
+    }
+    case 'bedrock': {
+      if (!options.region) {
+        throw new UserError('--endpoint bedrock needs a region: pass --region (e.g. us-west-2) or set AWS_REGION.');
+      }
+      const credentialProvider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
+      const identity = await resolveIdentity({ ...(options.profile ? { profile: options.profile } : {}), region: options.region, env });
+      const client = createAgentsClient({
+        kind: 'bedrock',
+        region: options.region,
+        credentialProvider,
+        ...(env.DEPUTY_BEDROCK_BASE_URL ? { baseURL: env.DEPUTY_BEDROCK_BASE_URL } : {}),
+      });
+      return {
+        client,
+        actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
+        describe: `Amazon Bedrock Managed Agents (${options.region}) as ${identity.arn}`,
+        close: async () => undefined,
+      };
+    }
+  }
+}
+
+async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const apiKey = options.modelApiKeyEnv ? env[options.modelApiKeyEnv] : undefined;
+  if (options.modelApiKeyEnv && !apiKey) {
+    throw new UserError(`--model-api-key-env names ${options.modelApiKeyEnv}, but that variable is not set.`);
+  }
+  await checkModelAnswers(options, apiKey);
+  const runtime = await startRuntime({
+    dataDir: options.dataDir,
+    upstream: {
+      baseURL: options.modelBaseUrl,
+      model: options.model,
+      api: options.modelApi,
+      ...(apiKey ? { apiKey } : {}),
+    },
+  });
+  const client = createAgentsClient({ kind: 'runtime', baseURL: `${runtime.url}/v1`, token: runtime.token });
+  return {
+    client,
+    actor: await actorFor(options, env),
+    describe: `embedded runtime → ${options.model} at ${options.modelBaseUrl}`,
+    close: () => runtime.close(),
+  };
+}
+
+async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.ProcessEnv): Promise<Connection> {
+  const baseURL = /\/v1$/.test(url) ? url : `${url}/v1`;
+  if (options.auth === 'iam') {
+    const credentialProvider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
+    const serverId = options.serverId!;
+    const client = createAgentsClient({
+      kind: 'runtime',
+      baseURL,
+      headers: async () => ({
+        [IAM_PROOF_HEADER]: await createIamProof({ credentialProvider, serverId, ...(options.region ? { region: options.region } : {}), env }),
+      }),
+    });
+    return { client, actor: await actorFor({ ...options, profile: options.profile ?? 'default' }, env), describe: `Deputy runtime at ${url} (IAM)`, close: async () => undefined };
+  }
+  const tokenFile = options.tokenFile;
+  const token = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => {
+    throw new UserError(`Cannot read the runtime token file ${tokenFile}. \`deputy serve\` prints where it wrote it.`);
+  })).trim() : env.DEPUTY_TOKEN;
+  if (!token) {
+    throw new UserError(`A runtime at ${url} needs its bearer token: pass --token-file (printed by \`deputy serve\`) or set DEPUTY_TOKEN.`);
+  }
+  const client = createAgentsClient({ kind: 'runtime', baseURL, token });
+  return { client, actor: await actorFor(options, env), describe: `Deputy runtime at ${url}`, close: async () => undefined };
+}
+
+/**
+ * Who acts: the AWS principal when the user named a profile (so the trail shows the governed identity), else
+ * the local account. Resolving an identity that needs sign-in fails here, before any work starts.
+ */
+async function actorFor(options: RunOptions, env: NodeJS.ProcessEnv): Promise<AuditActor> {
+  if (options.profile) {
+    const identity = await resolveIdentity({ profile: options.profile, ...(options.region ? { region: options.region } : {}), env });
+    return { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT };
+  }
+  return { principal: `local:${safeUser()}@${hostname()}`, client: DEPUTY_CLIENT };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Before starting the embedded runtime, make sure something answers at the model's address; otherwise say
+ * exactly what to configure rather than failing deep inside the first turn.
+ */
+async function checkModelAnswers(options: RunOptions, apiKey: string | undefined): Promise<void> {
+  const probe = new OpenAI({ baseURL: options.modelBaseUrl, apiKey: apiKey ?? 'none', maxRetries: 0, timeout: 5000 });
+  try {
+    await probe.models.list();
+  } catch (err) {
+    if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError) {
+      throw new UserError(
+        [
+          `No model answered at ${options.modelBaseUrl}.`,
+          'Deputy\'s embedded runtime needs an OpenAI-compatible model server. Either:',
+          `  • start Ollama there: \`ollama serve\`, then \`ollama pull ${options.model}\``,
+          '  • or point Deputy at your model: --model-base-url URL --model NAME [--model-api-key-env VAR]',
+          '    (or DEPUTY_MODEL_BASE_URL / DEPUTY_MODEL / DEPUTY_MODEL_API_KEY_ENV), adding --model-api chat',
+          '    for servers without the Responses API',
+          '  • or use a managed endpoint: --endpoint openai, or --endpoint bedrock --profile P --region R.',
+        ].join('\n'),
+      );
+    }
+    // Any HTTP answer (even 404 for servers without /models) means a server is there.
+  }
+}

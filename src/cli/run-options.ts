@@ -1,0 +1,203 @@
+/**
+ * `deputy run` options: flags first, then DEPUTY_* environment variables, then embedded defaults. Parsed and
+ * checked once here so the rest of the command works with a complete, typed value.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import type { CliIO } from './io.js';
+import { UserError } from './io.js';
+
+/** Ollama's OpenAI-compatible address: the embedded default upstream model. */
+export const DEFAULT_MODEL_BASE_URL = 'http://127.0.0.1:11434/v1';
+export const DEFAULT_MODEL = 'llama3.2';
+
+export type EndpointChoice =
+  | { kind: 'embedded' }
+  | { kind: 'url'; url: string }
+  | { kind: 'openai' }
+  | { kind: 'bedrock' };
+
+export interface RunOptions extends ModelOptions {
+  task: string;
+  workspace: string;
+  endpoint: EndpointChoice;
+  tokenFile?: string;
+  auth: 'token' | 'iam';
+  serverId?: string;
+  profile?: string;
+  region?: string;
+  /** Environment variable holding the OpenAI API key, for `--endpoint openai`. */
+  apiKeyEnv: string;
+  dataDir: string;
+  policyFiles: string[];
+  spendLimitCents?: number;
+  price?: { inputPerMillion: number; outputPerMillion: number };
+  instructions?: string;
+}
+
+export const RUN_USAGE = `Usage: deputy run [options] "<task>"
+
+Hands a task to a managed agent working in this workspace. You approve gated actions and review
+every proposed file; nothing is written without your approval.
+
+Endpoint:
+  --endpoint E            embedded (default: start Deputy's runtime here), a runtime URL,
+                          openai, or bedrock
+  --token-file F          bearer token file of a Deputy runtime at --endpoint URL
+  --auth token|iam        how to authenticate to a runtime URL (default token); iam sends a
+                          presigned sts:GetCallerIdentity proof of your AWS identity
+  --server-id ID          the runtime's server id, for --auth iam
+  --profile P             AWS profile (bedrock, --auth iam, identity); default AWS_PROFILE
+  --region R              AWS region for bedrock; default the profile's region or AWS_REGION
+  --api-key-env VAR       variable holding the OpenAI API key for --endpoint openai (OPENAI_API_KEY)
+
+Model:
+  --model M               model the agent uses (DEPUTY_MODEL, default ${DEFAULT_MODEL})
+  --model-base-url URL    upstream OpenAI-compatible model for the embedded runtime
+                          (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL}, Ollama's address)
+  --model-api-key-env VAR variable holding the upstream model's API key (DEPUTY_MODEL_API_KEY_ENV)
+  --model-api API         responses (default) or chat, for servers without the Responses API
+                          (DEPUTY_MODEL_API)
+
+Task:
+  --workspace DIR         the workspace (default: the current folder)
+  --policy FILE           a policy file allowing or denying tools and paths (repeatable); changes
+                          are always reviewed by you, whatever the policy says
+  --spend-limit CENTS     stop the session when its cost reaches this many US cents
+  --price-input USD       model price per million input tokens, for the cost in the summary
+  --price-output USD      model price per million output tokens
+  --instructions TEXT     instructions for the agent instead of Deputy's defaults
+  --data-dir DIR          the embedded runtime's store (default <workspace>/.deputy/runtime)
+
+Answers come from the terminal, or one per line from stdin when it is not a terminal:
+y/n for permissions; a, r, or "c <comment>" for each proposed file. End of input rejects.`;
+
+export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        endpoint: { type: 'string' },
+        'token-file': { type: 'string' },
+        auth: { type: 'string' },
+        'server-id': { type: 'string' },
+        profile: { type: 'string' },
+        region: { type: 'string' },
+        'api-key-env': { type: 'string' },
+        ...MODEL_FLAGS,
+        workspace: { type: 'string' },
+        policy: { type: 'string', multiple: true },
+        'spend-limit': { type: 'string' },
+        'price-input': { type: 'string' },
+        'price-output': { type: 'string' },
+        instructions: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n\n${RUN_USAGE}`, 2);
+  }
+  const v = parsed.values;
+  if (v.help) throw new UserError(RUN_USAGE, 0);
+  const task = parsed.positionals.join(' ').trim();
+  if (!task) throw new UserError(`Say what the agent should do: deputy run "<task>"\n\n${RUN_USAGE}`, 2);
+
+  const env = io.env;
+  const workspace = resolve(io.cwd, v.workspace ?? '.');
+  const endpoint = parseEndpoint(v.endpoint ?? env.DEPUTY_ENDPOINT ?? 'embedded');
+  const auth = v.auth ?? 'token';
+  if (auth !== 'token' && auth !== 'iam') throw new UserError(`--auth must be token or iam, not "${auth}".`, 2);
+  if (auth === 'iam' && endpoint.kind !== 'url') throw new UserError('--auth iam applies to a runtime URL given with --endpoint.', 2);
+  if (auth === 'iam' && !v['server-id']) throw new UserError('--auth iam needs the runtime\'s --server-id.', 2);
+  const options: RunOptions = {
+    task,
+    workspace,
+    endpoint,
+    auth,
+    ...modelOptions(v, env),
+    apiKeyEnv: v['api-key-env'] ?? 'OPENAI_API_KEY',
+    dataDir: resolve(io.cwd, v['data-dir'] ?? resolve(workspace, '.deputy', 'runtime')),
+    policyFiles: (v.policy ?? []).map((p) => resolve(io.cwd, p)),
+  };
+  if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
+  if (v['server-id']) options.serverId = v['server-id'];
+  const profile = v.profile ?? env.AWS_PROFILE;
+  if (profile) options.profile = profile;
+  const region = v.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (region) options.region = region;
+  if (v.instructions) options.instructions = v.instructions;
+  if (v['spend-limit'] !== undefined) options.spendLimitCents = positiveNumber(v['spend-limit'], '--spend-limit');
+  if (v['price-input'] !== undefined || v['price-output'] !== undefined) {
+    options.price = {
+      inputPerMillion: positiveNumber(v['price-input'] ?? '0', '--price-input'),
+      outputPerMillion: positiveNumber(v['price-output'] ?? '0', '--price-output'),
+    };
+  }
+  return options;
+}
+
+export interface ModelOptions {
+  /** The model the agent uses: the upstream model of the embedded runtime, or the agent model of a remote endpoint. */
+  model: string;
+  modelBaseUrl: string;
+  modelApiKeyEnv?: string;
+  modelApi: 'responses' | 'chat';
+}
+
+/** The `--model*` flags shared by `deputy run` (embedded runtime) and `deputy serve`. */
+export const MODEL_FLAGS = {
+  model: { type: 'string' },
+  'model-base-url': { type: 'string' },
+  'model-api-key-env': { type: 'string' },
+  'model-api': { type: 'string' },
+} as const;
+
+export function modelOptions(
+  v: { model?: string; 'model-base-url'?: string; 'model-api-key-env'?: string; 'model-api'?: string },
+  env: NodeJS.ProcessEnv,
+): ModelOptions {
+  const modelApi = v['model-api'] ?? env.DEPUTY_MODEL_API ?? 'responses';
+  if (modelApi !== 'responses' && modelApi !== 'chat') {
+    throw new UserError(`--model-api must be responses or chat, not "${modelApi}".`, 2);
+  }
+  const modelBaseUrl = v['model-base-url'] ?? env.DEPUTY_MODEL_BASE_URL ?? DEFAULT_MODEL_BASE_URL;
+  checkUrl(modelBaseUrl, '--model-base-url');
+  const keyEnv = v['model-api-key-env'] ?? env.DEPUTY_MODEL_API_KEY_ENV;
+  return {
+    model: v.model ?? env.DEPUTY_MODEL ?? DEFAULT_MODEL,
+    modelBaseUrl,
+    modelApi,
+    ...(keyEnv ? { modelApiKeyEnv: keyEnv } : {}),
+  };
+}
+
+function parseEndpoint(value: string): EndpointChoice {
+  if (value === 'embedded' || value === 'openai' || value === 'bedrock') return { kind: value };
+  if (!/^https?:\/\//.test(value)) {
+    throw new UserError(`--endpoint must be embedded, openai, bedrock or an http(s) URL of a Deputy runtime; got "${value}".`, 2);
+  }
+  checkUrl(value, '--endpoint');
+  return { kind: 'url', url: value.replace(/\/+$/, '') };
+}
+
+function checkUrl(value: string, flag: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UserError(`${flag} must be an http(s) URL; got "${value}".`, 2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(`${flag} must be an http(s) URL; got "${value}".`, 2);
+  }
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} must be a non-negative number; got "${value}".`, 2);
+  return n;
+}

@@ -1,0 +1,152 @@
+/**
+ * `deputy run "<task>"`: one task in the current workspace, end to end, on the terminal. Streams what the
+ * agent says and does, asks the person for every gated action and every proposed file, applies only what
+ * they approve, and ends with a summary: files changed, tokens, cost.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AuditLog } from '../core/audit.js';
+import { Policy } from '../core/policy.js';
+import { runTask, cancelTask, type TaskObserver, type TaskSummary } from '../core/task.js';
+import { Workspace } from '../core/workspace.js';
+import type { Command, CliIO } from './io.js';
+import { UserError } from './io.js';
+import { LineReader } from './lines.js';
+import { connect } from './run-endpoint.js';
+import { parseRunOptions, type RunOptions } from './run-options.js';
+import { styleFor, type Style } from './style.js';
+import { TerminalPrompter } from './terminal-prompter.js';
+import { DEPUTY_CLIENT } from './version.js';
+
+export const runCommand: Command = async (argv, io) => {
+  const options = parseRunOptions(argv, io);
+  const style = styleFor(io);
+  const workspace = await openWorkspace(options.workspace);
+  await prepareStateDir(workspace.root);
+  const policy = await loadPolicies(options, workspace.root);
+  const audit = await AuditLog.open(workspace.root);
+  const lines = new LineReader(io.stdin);
+  let connection: Awaited<ReturnType<typeof connect>> | undefined;
+  try {
+    connection = await connect(options, io.env);
+    io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
+    const client = connection.client;
+    const taskAbort = new AbortController();
+    let sessionId: string | undefined;
+    let cancelling = false;
+    const onInterrupt = () => {
+      if (!sessionId || cancelling) return taskAbort.abort();
+      cancelling = true;
+      io.stderr.write(`\n${style.yellow('Cancelling the turn… (interrupt again to stop waiting)')}\n`);
+      void cancelTask(client, sessionId, `${sessionId}:cancel`).catch(() => taskAbort.abort());
+    };
+    io.signal?.addEventListener('abort', onInterrupt, { once: true });
+
+    const summary = await runTask(
+      {
+        client,
+        workspace,
+        policy,
+        audit,
+        prompter: new TerminalPrompter(io, lines, style),
+        actor: connection.actor,
+        provenance: { actor: connection.actor, client: DEPUTY_CLIENT, workspaceHash: workspaceHash(workspace.root) },
+        observer: progress(io, style, (id) => (sessionId = id)),
+      },
+      {
+        task: options.task,
+        model: options.model,
+        ...(options.instructions ? { instructions: options.instructions } : {}),
+        ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
+        ...(options.price ? { price: options.price } : {}),
+        signal: taskAbort.signal,
+      },
+    );
+    io.signal?.removeEventListener('abort', onInterrupt);
+    printSummary(io, style, summary, audit.file);
+    return summary.status === 'completed' ? 0 : summary.status === 'cancelled' ? 130 : 1;
+  } finally {
+    lines.close();
+    await audit.close();
+    await connection?.close();
+  }
+};
+
+async function openWorkspace(root: string): Promise<Workspace> {
+  const s = await stat(root).catch(() => null);
+  if (!s?.isDirectory()) throw new UserError(`The workspace ${root} is not a folder.`);
+  return Workspace.open(root);
+}
+
+/** `.deputy/` holds the audit trail (worth keeping) and the embedded runtime's store (not worth committing). */
+async function prepareStateDir(root: string): Promise<void> {
+  const dir = join(root, '.deputy');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, '.gitignore'), 'runtime/\n', { flag: 'wx' }).catch(() => undefined);
+}
+
+/** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
+async function loadPolicies(options: RunOptions, root: string): Promise<Policy> {
+  const layers = [Policy.defaults()];
+  for (const file of options.policyFiles) layers.push(await Policy.load(file));
+  const workspacePolicy = join(root, '.deputy', 'policy.json');
+  if (await stat(workspacePolicy).catch(() => null)) layers.push(await Policy.load(workspacePolicy));
+  return Policy.combine(...layers);
+}
+
+export function workspaceHash(root: string): string {
+  return `sha256:${createHash('sha256').update(root).digest('hex').slice(0, 16)}`;
+}
+
+function progress(io: CliIO, style: Style, onSession: (id: string) => void): TaskObserver {
+  let midLine = false;
+  const line = (s: string) => {
+    if (midLine) io.stdout.write('\n');
+    midLine = false;
+    io.stdout.write(`${s}\n`);
+  };
+  return {
+    sessionCreated(session) {
+      onSession(session.id);
+      line(style.dim(`session ${session.id}`));
+    },
+    text(delta) {
+      io.stdout.write(delta);
+      midLine = !delta.endsWith('\n');
+    },
+    messageDone() {
+      if (midLine) io.stdout.write('\n');
+      midLine = false;
+    },
+    toolStarted(_call, summary) {
+      line(style.dim(`→ ${summary}`));
+    },
+    toolFinished(call, outcome) {
+      if (!outcome.success) line(style.yellow(`  ✗ ${call.name}: ${outcome.error ?? 'failed'}`));
+    },
+    changeApplied(result) {
+      line(style.green(`  ✔ applied ${result.path}`));
+    },
+    reconnecting(attempt) {
+      line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
+    },
+  };
+}
+
+function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string): void {
+  const out = (x: string) => io.stdout.write(`${x}\n`);
+  out('');
+  const head =
+    s.status === 'completed' ? style.green('Done') : s.status === 'cancelled' ? style.yellow('Cancelled') : style.red('Failed');
+  out(`${style.bold(head)} · session ${s.sessionId} · ${s.taskId}`);
+  if (s.error) out(style.red(s.error));
+  out(
+    s.filesChanged.length
+      ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.join(', ')}`
+      : 'Files changed: none',
+  );
+  const cost = s.costUsd !== undefined ? ` · cost $${s.costUsd.toFixed(4)}` : '';
+  out(`Tokens: ${s.usage.inputTokens} in / ${s.usage.outputTokens} out (${s.usage.totalTokens} total)${cost}`);
+  out(style.dim(`Audit trail: ${auditFile} (check with: deputy audit verify)`));
+}

@@ -1,0 +1,89 @@
+/**
+ * `deputy serve`: Deputy's runtime as a standalone server: the Agents API on loopback (or a host you name),
+ * running the agent loop against an OpenAI-compatible model. Prints its URL and where its token is.
+ */
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { startRuntime, type RuntimeOptions } from '../runtime/index.js';
+import { createIamAuthenticator } from '../identity/index.js';
+import type { Command } from './io.js';
+import { UserError } from './io.js';
+import { MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
+
+export const DEFAULT_SERVE_PORT = 8739;
+
+export const SERVE_USAGE = `Usage: deputy serve [options]
+
+Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) under /v1 and /openai/v1.
+
+  --host H                address to listen on (default 127.0.0.1)
+  --port N                port (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)
+  --data-dir DIR          where sessions, items and events are stored (default ~/.deputy/runtime)
+  --token-file F          where the per-start bearer token is written, mode 0600 (default <data-dir>/token)
+  --auth token|iam        token (default), or iam: callers prove their AWS identity with a presigned
+                          sts:GetCallerIdentity request; each sees only their own sessions
+  --server-id ID          the id callers sign into their proof (required with --auth iam)
+  --model M               upstream model (DEPUTY_MODEL, default ${DEFAULT_MODEL})
+  --model-base-url URL    upstream OpenAI-compatible base URL (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL})
+  --model-api-key-env VAR variable holding the upstream API key (DEPUTY_MODEL_API_KEY_ENV)
+  --model-api API         responses (default) or chat (DEPUTY_MODEL_API)`;
+
+export const serveCommand: Command = async (argv, io) => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'token-file': { type: 'string' },
+        auth: { type: 'string' },
+        'server-id': { type: 'string' },
+        ...MODEL_FLAGS,
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UserError(`${(err as Error).message}\n\n${SERVE_USAGE}`, 2);
+  }
+  const v = parsed.values;
+  if (v.help) throw new UserError(SERVE_USAGE, 0);
+  const port = Number(v.port ?? DEFAULT_SERVE_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0–65535; got "${v.port}".`, 2);
+  const auth = v.auth ?? 'token';
+  if (auth !== 'token' && auth !== 'iam') throw new UserError(`--auth must be token or iam, not "${auth}".`, 2);
+  if (auth === 'iam' && !v['server-id']) throw new UserError('--auth iam needs --server-id: the id callers sign into their proofs.', 2);
+  const model = modelOptions(v, io.env);
+  const apiKey = model.modelApiKeyEnv ? io.env[model.modelApiKeyEnv] : undefined;
+  if (model.modelApiKeyEnv && !apiKey) throw new UserError(`--model-api-key-env names ${model.modelApiKeyEnv}, but that variable is not set.`);
+  const dataDir = resolve(io.cwd, v['data-dir'] ?? resolve(homedir(), '.deputy', 'runtime'));
+
+  const options: RuntimeOptions = {
+    dataDir,
+    host: v.host ?? '127.0.0.1',
+    port,
+    upstream: { baseURL: model.modelBaseUrl, model: model.model, api: model.modelApi, ...(apiKey ? { apiKey } : {}) },
+    log: (line) => io.stderr.write(`${line}\n`),
+  };
+  if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
+  if (auth === 'iam') options.authenticate = createIamAuthenticator({ serverId: v['server-id']! });
+
+  const runtime = await startRuntime(options);
+  io.stdout.write(`Deputy runtime listening on ${runtime.url} (Agents API under /v1 and /openai/v1)\n`);
+  io.stdout.write(
+    auth === 'iam'
+      ? `Auth: IAM proofs for server id "${v['server-id']}"\n`
+      : `Bearer token written to ${runtime.tokenFile} (mode 0600)\n`,
+  );
+  io.stdout.write(`Upstream model: ${model.model} at ${model.modelBaseUrl} (${model.modelApi} API)\n`);
+  await new Promise<void>((done) => {
+    if (io.signal?.aborted) return done();
+    io.signal?.addEventListener('abort', () => done(), { once: true });
+  });
+  io.stdout.write('Stopping…\n');
+  await runtime.close();
+  return 0;
+};

@@ -1,0 +1,319 @@
+/**
+ * Runs one client-tool call of the agent on the developer's machine: policy first, then a person when the
+ * policy asks, then the tool; every step on the audit trail. `propose_changes` always goes to per-file review:
+ * no policy and no flag approves a change.
+ */
+import { Workspace } from './workspace.js';
+import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
+import type { Policy, PolicyRequest } from './policy.js';
+import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
+import { bindingFor, type Prompter } from './prompter.js';
+import {
+  TOOL_NAMES,
+  type ChangeResult,
+  type ProposeChangesResult,
+  type ToolName,
+  type WorkspaceListArgs,
+  type WorkspaceReadArgs,
+  type WorkspaceSearchArgs,
+} from '../protocol/tools.js';
+
+export interface ToolCall {
+  session: string;
+  callId: string;
+  name: string;
+  args: unknown;
+}
+
+export interface ToolOutcome {
+  success: boolean;
+  /** JSON text for the agent. */
+  output?: string;
+  error?: string;
+  /** Files written to disk by this call (propose_changes). */
+  applied: string[];
+}
+
+/** What the runner tells whoever shows progress (the terminal, the panel). */
+export interface ToolObserver {
+  toolStarted?(call: ToolCall, summary: string): void;
+  toolFinished?(call: ToolCall, outcome: ToolOutcome): void;
+  changeApplied?(result: ChangeResult): void;
+}
+
+export interface ToolRunnerDeps {
+  workspace: Workspace;
+  policy: Policy;
+  audit: AuditLog;
+  prompter: Prompter;
+  actor: AuditActor;
+  task: string;
+  observer?: ToolObserver;
+}
+
+/** Paths Deputy keeps for itself: the agent may read the rest of the workspace but never rewrite these. */
+const RESERVED_PREFIX = '.deputy/';
+
+export class ToolRunner {
+  /** Per session: relative path → SHA-256 of the file when the agent last read it. */
+  private readonly reads = new Map<string, Map<string, string>>();
+
+  constructor(private readonly deps: ToolRunnerDeps) {}
+
+  async run(call: ToolCall): Promise<ToolOutcome> {
+    const { observer } = this.deps;
+    const summary = summarize(call.name, call.args);
+    observer?.toolStarted?.(call, summary);
+    await this.record('tool.call', call.session, { call_id: call.callId, tool: call.name, summary });
+    let outcome: ToolOutcome;
+    try {
+      outcome = await this.gateAndRun(call, summary);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      outcome = { success: false, error: message, applied: [] };
+      await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
+    }
+    await this.record('tool.result', call.session, {
+      call_id: call.callId,
+      tool: call.name,
+      success: outcome.success,
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    observer?.toolFinished?.(call, outcome);
+    return outcome;
+  }
+
+  private async gateAndRun(call: ToolCall, summary: string): Promise<ToolOutcome> {
+    if (!isToolName(call.name)) {
+      return fail(`Unknown tool "${call.name}". Deputy's tools are: ${TOOL_NAMES.join(', ')}.`);
+    }
+    if (!isObject(call.args)) return fail(`Arguments for ${call.name} must be a JSON object.`);
+    const verdict = this.deps.policy.decide(policyRequest(call.name, call.args));
+    await this.record('policy.decision', call.session, {
+      call_id: call.callId,
+      tool: call.name,
+      decision: verdict.decision,
+      reason: verdict.reason,
+    });
+    if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
+    if (call.name === 'propose_changes') return this.proposeChanges(call);
+    if (verdict.decision === 'ask') {
+      const allowed = await this.askPermission(call, summary, verdict.reason);
+      if (!allowed) return fail('The user denied this request.');
+    }
+    return this.runReadTool(call.session, call.name, call.args);
+  }
+
+  private async askPermission(call: ToolCall, summary: string, reason: string): Promise<boolean> {
+    const binding = bindingFor(call.session, call.callId, { tool: call.name, args: call.args });
+    await this.record('prompt.asked', call.session, { call_id: call.callId, tool: call.name, summary, reason });
+    const answer = await this.deps.prompter.askPermission({
+      binding,
+      session: call.session,
+      callId: call.callId,
+      tool: call.name,
+      summary,
+      reason,
+      args: call.args,
+    });
+    // An answer bound to another request (or forged) is a deny.
+    const allow = answer.binding === binding && answer.allow === true;
+    await this.record('prompt.answered', call.session, {
+      call_id: call.callId,
+      tool: call.name,
+      answer: allow ? 'allow' : 'deny',
+      ...(answer.binding !== binding ? { note: 'answer not bound to this request; treated as deny' } : {}),
+    });
+    return allow;
+  }
+
+  private async runReadTool(session: string, name: ToolName, args: Record<string, unknown>): Promise<ToolOutcome> {
+    const ws = this.deps.workspace;
+    switch (name) {
+      case 'workspace_list':
+        return ok(await ws.list(args as WorkspaceListArgs));
+      case 'workspace_read': {
+        const result = await ws.read(args as unknown as WorkspaceReadArgs);
+        this.ledger(session).set(result.path, result.sha256);
+        return ok(result);
+      }
+      case 'workspace_search':
+        return ok(await ws.search(args as unknown as WorkspaceSearchArgs));
+      default:
+        return fail(`${name} is not a read tool.`);
+    }
+  }
+
+  private async proposeChanges(call: ToolCall): Promise<ToolOutcome> {
+    const args = call.args as { summary?: unknown; changes?: unknown };
+    const summary = typeof args.summary === 'string' ? args.summary : '';
+    const prepared = await prepareChangeset(this.deps.workspace, call.args, this.ledger(call.session));
+    for (const file of prepared) {
+      if (file.status !== 'ready') continue;
+      if (isReserved(file.path)) {
+        file.status = 'invalid';
+        file.reason = `${file.path} is inside .deputy/, which holds Deputy's own audit trail and state; it cannot be changed by an agent.`;
+        continue;
+      }
+      const verdict = this.deps.policy.decide({ tool: 'propose_changes', path: file.path });
+      if (verdict.decision === 'deny') {
+        file.status = 'invalid';
+        file.reason = `Denied by policy: ${verdict.reason}`;
+      }
+    }
+    await this.record('changeset.proposed', call.session, {
+      call_id: call.callId,
+      summary,
+      files: prepared.map((f) => ({
+        path: f.path,
+        operation: f.operation,
+        status: f.status,
+        added: f.stats.added,
+        removed: f.stats.removed,
+        ...(f.reason ? { reason: f.reason } : {}),
+      })),
+    });
+
+    const results: ChangeResult[] = [];
+    const applied: string[] = [];
+    const ready = prepared.filter((f) => f.status === 'ready');
+    let index = 0;
+    for (const file of prepared) {
+      if (file.status !== 'ready') {
+        const type: AuditEventType = file.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid';
+        await this.record(type, call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '' });
+        results.push({ path: file.path, status: file.status, ...(file.reason ? { reason: file.reason } : {}) });
+        continue;
+      }
+      index++;
+      const result = await this.review(call, summary, file, index, ready.length);
+      if (result.status === 'applied') applied.push(result.path);
+      results.push(result);
+    }
+    const output: ProposeChangesResult = { results };
+    return { success: true, output: JSON.stringify(output), applied };
+  }
+
+  private async review(
+    call: ToolCall,
+    summary: string,
+    file: PreparedFile,
+    index: number,
+    total: number,
+  ): Promise<ChangeResult> {
+    const binding = bindingFor(call.session, call.callId, {
+      path: file.path,
+      operation: file.operation,
+      base: file.baseSha256,
+      after: file.after,
+    });
+    const answer = await this.deps.prompter.reviewFile({
+      binding,
+      session: call.session,
+      callId: call.callId,
+      summary,
+      file,
+      index,
+      total,
+    });
+    const comment = answer.comment?.trim() || undefined;
+    if (answer.binding !== binding || answer.verdict !== 'approve') {
+      await this.record('changeset.rejected', call.session, {
+        call_id: call.callId,
+        path: file.path,
+        approver: this.deps.actor.principal,
+        ...(comment ? { comment } : {}),
+        ...(answer.binding !== binding ? { note: 'answer not bound to this file; treated as reject' } : {}),
+      });
+      return { path: file.path, status: 'rejected', ...(comment ? { comment } : {}) };
+    }
+    await this.record('changeset.approved', call.session, {
+      call_id: call.callId,
+      path: file.path,
+      approver: this.deps.actor.principal,
+      ...(comment ? { comment } : {}),
+    });
+    const result = await applyPreparedFile(this.deps.workspace, file);
+    if (result.status === 'applied') {
+      await this.record('changeset.applied', call.session, {
+        call_id: call.callId,
+        path: file.path,
+        operation: file.operation,
+        approver: this.deps.actor.principal,
+        before_sha256: file.baseSha256,
+        added: file.stats.added,
+        removed: file.stats.removed,
+      });
+      // The agent's view of the file is now what it wrote, so a follow-up edit builds on it.
+      this.ledger(call.session).delete(file.path);
+      this.deps.observer?.changeApplied?.(result);
+    } else {
+      await this.record(result.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid', call.session, {
+        call_id: call.callId,
+        path: file.path,
+        reason: result.reason ?? '',
+      });
+    }
+    return comment && result.status === 'applied' ? { ...result, comment } : result;
+  }
+
+  private ledger(session: string): Map<string, string> {
+    let ledger = this.reads.get(session);
+    if (!ledger) this.reads.set(session, (ledger = new Map()));
+    return ledger;
+  }
+
+  private async record(type: AuditEventType, session: string, data: Record<string, unknown>): Promise<void> {
+    await this.deps.audit.append({ type, session, task: this.deps.task, actor: this.deps.actor, data });
+  }
+}
+
+export function summarize(name: string, args: unknown): string {
+  const a = isObject(args) ? args : {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  switch (name) {
+    case 'workspace_list':
+      return `list ${str(a.path) || '.'}${a.glob ? ` (${str(a.glob)})` : ''}`;
+    case 'workspace_read': {
+      const range = a.start_line || a.end_line ? ` lines ${a.start_line ?? 1}-${a.end_line ?? 'end'}` : '';
+      return `read ${str(a.path)}${range}`;
+    }
+    case 'workspace_search':
+      return `search "${str(a.query)}"${a.glob ? ` in ${str(a.glob)}` : ''}`;
+    case 'propose_changes': {
+      const changes = Array.isArray(a.changes) ? a.changes : [];
+      return `propose changes to ${changes.length} file${changes.length === 1 ? '' : 's'}`;
+    }
+    default:
+      return name;
+  }
+}
+
+function policyRequest(tool: ToolName, args: Record<string, unknown>): PolicyRequest {
+  const path = typeof args.path === 'string' ? normalizeRel(args.path) : undefined;
+  return path === undefined ? { tool } : { tool, path };
+}
+
+function normalizeRel(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+/g, '/') || '.';
+}
+
+function isReserved(path: string): boolean {
+  return path === '.deputy' || path.toLowerCase().startsWith(RESERVED_PREFIX);
+}
+
+function isToolName(name: string): name is ToolName {
+  return (TOOL_NAMES as readonly string[]).includes(name);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function ok(value: unknown): ToolOutcome {
+  return { success: true, output: JSON.stringify(value), applied: [] };
+}
+
+function fail(error: string): ToolOutcome {
+  return { success: false, error, applied: [] };
+}

@@ -1,0 +1,143 @@
+/**
+ * The runtime's stored records and how they look on the wire: the Agents API objects (`agent.session`,
+ * `agent.session.turn`, token usage) in exactly the shapes the `openai` package's types declare.
+ */
+import type {
+  AgentSession,
+  AgentSessionItem,
+  AgentTool,
+  TokenUsage,
+} from 'openai/resources/beta/agents/agents';
+import type { Turn } from 'openai/resources/beta/agents/sessions/turns/turns';
+
+export type SessionStatus = AgentSession['status'];
+export type TurnStatus = Turn['status'];
+export type FunctionCallAction = AgentSession.SessionRequiredActionResourceFunctionCall;
+export type TurnErrorCode = NonNullable<Turn['error']>['code'];
+
+/** A function tool as the session stores it (the Agents API `function` tool). */
+export interface FunctionTool {
+  type: 'function';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** One session row. Spend is kept in exact (fractional) USD cents; the wire shows it floored. */
+export interface StoredSession {
+  id: string;
+  principal: string;
+  createdAt: number;
+  lastActiveAt: number;
+  status: SessionStatus;
+  error: string | null;
+  model: string;
+  instructions: string | null;
+  tools: FunctionTool[];
+  metadata: Record<string, string>;
+  spendLimit: number | null;
+  spendCents: number;
+  usage: TokenUsage | null;
+  requiredActions: FunctionCallAction[];
+  activeTurnId: string | null;
+}
+
+export interface StoredTurn {
+  id: string;
+  sessionId: string;
+  createdAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  status: TurnStatus;
+  error: Turn['error'];
+  usage: TokenUsage | null;
+}
+
+/** The id every session's agent reports: the runtime has one built-in agent configured per session. */
+export const RUNTIME_AGENT_ID = 'agent_deputy_runtime';
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export function sessionObject(s: StoredSession): AgentSession {
+  const tools: AgentTool[] = s.tools.map((t) => ({
+    type: 'function',
+    name: t.name,
+    description: t.description,
+    parameters: t.parameters,
+    defer_loading: false,
+  }));
+  return {
+    id: s.id,
+    object: 'agent.session',
+    agent: {
+      id: RUNTIME_AGENT_ID,
+      instructions: s.instructions,
+      model: s.model,
+      multi_agent: { enabled: false, max_concurrent_subagents: null },
+      name: null,
+      reasoning: { effort: null, summary: null },
+      service_tier: 'auto',
+      text: { format: { type: 'text' }, verbosity: 'medium' },
+      tools,
+    },
+    created_at: s.createdAt,
+    environment: { type: 'none' },
+    error: s.error,
+    last_active_at: s.lastActiveAt,
+    metadata: { ...s.metadata },
+    required_actions: s.requiredActions.map((a) => ({ ...a })),
+    status: s.status,
+    usage: s.usage ? structuredClone(s.usage) : null,
+    vault_ids: [],
+    ...(s.spendLimit !== null ? { spend_control: { limit: s.spendLimit, consumed: Math.floor(s.spendCents) } } : {}),
+  };
+}
+
+export function turnObject(t: StoredTurn): Turn {
+  return {
+    id: t.id,
+    object: 'agent.session.turn',
+    agent_id: RUNTIME_AGENT_ID,
+    session_id: t.sessionId,
+    subagent_id: null,
+    created_at: t.createdAt,
+    started_at: t.startedAt,
+    completed_at: t.completedAt,
+    status: t.status,
+    error: t.error ? { ...t.error } : null,
+    usage: t.usage ? structuredClone(t.usage) : null,
+  };
+}
+
+export function emptyUsage(): TokenUsage {
+  return {
+    input_tokens: 0,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: 0,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: 0,
+  };
+}
+
+export function addUsage(total: TokenUsage | null, add: TokenUsage): TokenUsage {
+  const base = total ?? emptyUsage();
+  return {
+    input_tokens: base.input_tokens + add.input_tokens,
+    input_tokens_details: {
+      cached_tokens: base.input_tokens_details.cached_tokens + add.input_tokens_details.cached_tokens,
+    },
+    output_tokens: base.output_tokens + add.output_tokens,
+    output_tokens_details: {
+      reasoning_tokens: base.output_tokens_details.reasoning_tokens + add.output_tokens_details.reasoning_tokens,
+    },
+    total_tokens: base.total_tokens + add.total_tokens,
+  };
+}
+
+/** Item kinds the runtime produces; a subset of the Agents API's `AgentSessionItem`. */
+export type RuntimeItem = Extract<
+  AgentSessionItem,
+  { type: 'message' } | { type: 'function_call' } | { type: 'function_call_output' }
+>;

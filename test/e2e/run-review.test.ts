@@ -1,0 +1,171 @@
+/**
+ * End to end, through the built CLI: `deputy run` on a real git repository, the embedded runtime, and the
+ * scripted upstream model. The agent lists and reads, proposes changes to two files; the person approves
+ * one and rejects the other with a comment; the workspace ends exactly as expected, the agent is told the
+ * per-file result, and the audit trail verifies — until a record is edited by hand.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startScriptedModel, type RecordedRequest } from '../fixtures/model-server.js';
+import { runCli } from '../helpers/cli.js';
+import { makeRepo } from '../helpers/git.js';
+
+const GREET_BEFORE = "export function greet(name) {\n  return 'Hello ' + name;\n}\n";
+const GREET_AFTER = "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n";
+const README = '# Demo\n\nSays hello.\n';
+
+const GREET_PATCH = [
+  '*** Begin Patch',
+  '*** Update File: src/greet.js',
+  '@@ export function greet(name) {',
+  "-  return 'Hello ' + name;",
+  '+  return `Hello, ${name}!`;',
+  ' }',
+  '*** End Patch',
+].join('\n');
+
+const README_DIFF = [
+  '--- a/README.md',
+  '+++ b/README.md',
+  '@@ -1,3 +1,3 @@',
+  ' # Demo',
+  ' ',
+  '-Says hello.',
+  '+Says hello, loudly!',
+  '',
+].join('\n');
+
+/** The text of every function_call_output the model was sent, across the Responses and Chat shapes. */
+function toolOutputs(req: RecordedRequest): string[] {
+  const body = req.body as { input?: unknown[]; messages?: unknown[] };
+  const items = (body.input ?? body.messages ?? []) as Array<Record<string, unknown>>;
+  return items
+    .filter((i) => i.type === 'function_call_output' || i.role === 'tool')
+    .map((i) => String(i.output ?? i.content ?? ''));
+}
+
+for (const api of ['responses', 'chat'] as const) {
+  test(`deputy run (${api} upstream): approve one file, reject another with a comment, audit verifies`, async (t) => {
+    const repo = await makeRepo({ 'src/greet.js': GREET_BEFORE, 'README.md': README });
+    t.after(() => repo.cleanup());
+    const model = await startScriptedModel([
+      { toolCalls: [{ name: 'workspace_list', arguments: {} }], usage: { input_tokens: 100, output_tokens: 10 } },
+      {
+        toolCalls: [
+          { name: 'workspace_read', arguments: { path: 'src/greet.js' } },
+          { name: 'workspace_read', arguments: { path: 'README.md' } },
+        ],
+        usage: { input_tokens: 200, output_tokens: 20 },
+      },
+      {
+        toolCalls: [
+          {
+            name: 'propose_changes',
+            arguments: {
+              summary: 'Friendlier greeting and README',
+              changes: [
+                { path: 'src/greet.js', operation: 'update', diff: GREET_PATCH, rationale: 'template literal' },
+                { path: 'README.md', operation: 'update', diff: README_DIFF },
+              ],
+            },
+          },
+        ],
+        usage: { input_tokens: 300, output_tokens: 30 },
+      },
+      { text: 'Updated greet.js; left the README as you asked.', usage: { input_tokens: 400, output_tokens: 40 } },
+    ]);
+    t.after(() => model.close());
+
+    const result = await runCli(
+      [
+        'run',
+        '--model-base-url', model.baseURL,
+        '--model', 'scripted',
+        '--model-api', api,
+        '--price-input', '2', '--price-output', '8',
+        'Make the greeting friendlier',
+      ],
+      { cwd: repo.root, input: 'a\nc Keep the README wording as it is\n' },
+    );
+    assert.equal(result.code, 0, `exit code; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
+
+    // The workspace: the approved file changed, the rejected one did not.
+    assert.equal(await readFile(join(repo.root, 'src/greet.js'), 'utf8'), GREET_AFTER);
+    assert.equal(await readFile(join(repo.root, 'README.md'), 'utf8'), README);
+
+    // What the person saw: both diffs, the progress, and the summary with tokens and cost.
+    assert.match(result.stdout, /→ list \./);
+    assert.match(result.stdout, /→ read src\/greet\.js/);
+    assert.match(result.stdout, /\+  return `Hello, \$\{name\}!`;/);
+    assert.match(result.stdout, /-Says hello\./);
+    assert.match(result.stdout, /✔ applied src\/greet\.js/);
+    assert.match(result.stdout, /Updated greet\.js; left the README as you asked\./);
+    assert.match(result.stdout, /Files changed \(1\): src\/greet\.js/);
+    assert.match(result.stdout, /Tokens: 1000 in \/ 100 out \(1100 total\) · cost \$0\.0028/);
+
+    // What the agent was told: per file, applied / rejected with the reviewer's comment.
+    assert.equal(model.requests.length, 4);
+    const outputs = toolOutputs(model.requests[3]!).join('\n');
+    const results = JSON.parse(outputs.slice(outputs.indexOf('{"results"'))) as { results: unknown[] };
+    assert.deepEqual(results.results, [
+      { path: 'src/greet.js', status: 'applied' },
+      { path: 'README.md', status: 'rejected', comment: 'Keep the README wording as it is' },
+    ]);
+
+    // The audit trail verifies, and names the record a hand edit broke.
+    const auditFile = join(repo.root, '.deputy', 'audit', 'audit.jsonl');
+    const verified = await runCli(['audit', 'verify'], { cwd: repo.root });
+    assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+    const lines = (await readFile(auditFile, 'utf8')).trimEnd().split('\n');
+    const types = lines.map((l) => (JSON.parse(l) as { type: string }).type);
+    for (const type of ['task.started', 'session.created', 'tool.call', 'policy.decision', 'changeset.proposed', 'changeset.approved', 'changeset.applied', 'changeset.rejected', 'usage', 'task.finished']) {
+      assert.ok(types.includes(type), `audit has a ${type} record`);
+    }
+    const approvedAt = types.indexOf('changeset.approved');
+    const edited = lines[approvedAt]!.replace('"src/greet.js"', '"src/other.js"');
+    assert.notEqual(edited, lines[approvedAt]);
+    lines[approvedAt] = edited;
+    await writeFile(auditFile, `${lines.join('\n')}\n`);
+    const tampered = await runCli(['audit', 'verify'], { cwd: repo.root });
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stdout + tampered.stderr, new RegExp(`record ${approvedAt + 1}\\b`));
+
+    // The runtime's store stays out of git; nothing else appeared in the workspace.
+    assert.deepEqual((await readdir(join(repo.root, '.deputy'))).sort(), ['.gitignore', 'audit', 'runtime']);
+  });
+}
+
+test('deputy run says exactly what to configure when no model answers', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'a\n' });
+  t.after(() => repo.cleanup());
+  const result = await runCli(['run', '--model-base-url', 'http://127.0.0.1:9/v1', 'do something'], { cwd: repo.root });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /No model answered at http:\/\/127\.0\.0\.1:9\/v1/);
+  assert.match(result.stderr, /--model-base-url URL --model NAME/);
+  assert.match(result.stderr, /ollama serve/);
+});
+
+test('deputy run with end of input rejects every proposed file and writes nothing', async (t) => {
+  const repo = await makeRepo({ 'README.md': README });
+  t.after(() => repo.cleanup());
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: 'README.md' } }] },
+    {
+      toolCalls: [
+        { name: 'propose_changes', arguments: { summary: 's', changes: [{ path: 'README.md', operation: 'update', diff: README_DIFF }] } },
+      ],
+    },
+    { text: 'ok' },
+  ]);
+  t.after(() => model.close());
+  const result = await runCli(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'edit the readme'], {
+    cwd: repo.root,
+    input: '',
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(await readFile(join(repo.root, 'README.md'), 'utf8'), README);
+  assert.match(result.stdout, /end of input: rejected/);
+  assert.match(result.stdout, /Files changed: none/);
+});

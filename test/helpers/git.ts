@@ -1,0 +1,23 @@
+/** A throwaway git repository with some files, for tests that need a real workspace. */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export async function makeRepo(files: Record<string, string>): Promise<{ root: string; cleanup(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'deputy-ws-'));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: root, stdio: 'pipe', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'initial');
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+export function gitStatus(root: string): string {
+  return execFileSync('git', ['status', '--porcelain'], { cwd: root }).toString();
+}
