@@ -1,10 +1,10 @@
 // One esbuild configuration for every bundle. Each entry is a self-contained CommonJS file for Node.
+// The runtime ships inside the CLI (`deputy serve`); the extension and webview join here when they exist.
 import { build } from 'esbuild';
 import { chmod } from 'node:fs/promises';
 
 const entries = {
   cli: 'src/cli/main.ts',
-  runtime: 'src/runtime/main.ts',
 };
 
 await Promise.all(

@@ -64,9 +64,15 @@ export class TerminalPrompter implements Prompter {
       const trimmed = line.trim();
       const lower = trimmed.toLowerCase();
       if (lower === 'a' || lower === 'approve') return { binding: q.binding, verdict: 'approve' };
-      if (lower === 'r' || lower === 'reject') return { binding: q.binding, verdict: 'reject' };
+      if (lower === 'r' || lower === 'reject') {
+        this.write(`  ${style.yellow(`✗ rejected ${f.path}`)}\n`);
+        return { binding: q.binding, verdict: 'reject' };
+      }
       const m = /^(?:c|comment)\s+(.+)$/is.exec(trimmed);
-      if (m) return { binding: q.binding, verdict: 'reject', comment: m[1]!.trim() };
+      if (m) {
+        this.write(`  ${style.yellow(`✗ rejected ${f.path}; your comment goes to the agent`)}\n`);
+        return { binding: q.binding, verdict: 'reject', comment: m[1]!.trim() };
+      }
       this.write(`  Please answer a, r, or c followed by your comment.\n`);
     }
     this.write(style.dim('  No clear answer: rejected.\n'));

@@ -44,6 +44,14 @@ export type VerifyResult =
       reason: string;
     };
 
+/** There is neither a log nor a head at the path given: nothing to check. */
+export class AuditLogMissingError extends Error {
+  override readonly name = 'AuditLogMissingError';
+  constructor(readonly file: string) {
+    super(`There is no audit log at ${file}.`);
+  }
+}
+
 /** One line of an audit file: the record, or why it is not one. */
 export type AuditLine = { line: number; text: string } & ({ record: AuditRecord } | { problem: string });
 
@@ -51,7 +59,7 @@ export type AuditLine = { line: number; text: string } & ({ record: AuditRecord 
 export async function verifyAudit(file: string): Promise<VerifyResult> {
   const text = await readOrNull(file);
   const headText = await readOrNull(headPathFor(file));
-  if (text === null && headText === null) throw new Error(`There is no audit log at ${file}.`);
+  if (text === null && headText === null) throw new AuditLogMissingError(file);
   const lines = splitLines(text ?? '');
   let records = 0;
   let previous: AuditLine | null = null;
@@ -117,7 +125,7 @@ export async function readAudit(file: string): Promise<AuditRecord[]> {
 /** Every line of `file` with its record or its problem; for callers that want what can be read of a damaged log. */
 export async function readAuditLines(file: string): Promise<AuditLine[]> {
   const text = await readOrNull(file);
-  if (text === null) throw new Error(`There is no audit log at ${file}.`);
+  if (text === null) throw new AuditLogMissingError(file);
   return splitLines(text);
 }
 

@@ -33,6 +33,14 @@ export type { AuditActor, AuditEventType, AuditHead, AuditRecord } from './audit
 export { verifyAudit, readAudit } from './audit-verify.js';
 export { toOtlp } from './audit-otlp.js';
 
+/**
+ * The chain cannot be continued safely (its end is damaged or disagrees with `audit.head`). The message says what
+ * to do; Deputy stops rather than write past the damage.
+ */
+export class AuditIntegrityError extends Error {
+  override readonly name = 'AuditIntegrityError';
+}
+
 /** Where a workspace's audit chain lives. */
 export function auditDir(workspaceRoot: string): string {
   return path.join(workspaceRoot, '.deputy', 'audit');
@@ -151,7 +159,7 @@ async function readContinuableTail(file: string): Promise<Tail | null> {
   const head = parseHead(await fs.readFile(headPathFor(file), 'utf8').catch(() => ''));
   const problem = tailProblem(head, tail?.record ?? null, headRequired(file));
   if (problem) {
-    throw new Error(
+    throw new AuditIntegrityError(
       `The audit log ${file} does not match its audit.head (record ${problem.badIndex} ${problem.reason}), ` +
         'so Deputy will not add to it. Run `deputy audit verify` for details; to start a new chain, move ' +
         'both files aside.',
@@ -174,7 +182,7 @@ async function readTail(file: string): Promise<Tail | null> {
       record = undefined;
     }
     if (shapeProblem(record) !== null) {
-      throw new Error(
+      throw new AuditIntegrityError(
         `The audit log ${file} ends with a damaged record, so Deputy will not add to it. ` +
           'Run `deputy audit verify` to see where, then move the file aside to start a new chain.',
       );

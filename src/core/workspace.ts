@@ -164,7 +164,7 @@ export class Workspace {
     if (args.regex) {
       let re: RegExp;
       try {
-        re = new RegExp(args.query, 'u');
+        re = new RegExp(args.query);
       } catch (err) {
         throw new WorkspaceError('invalid_query', `The regular expression is invalid: ${(err as Error).message}`);
       }

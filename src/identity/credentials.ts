@@ -8,7 +8,8 @@ import { fromIni, fromNodeProviderChain, fromSSO } from '@aws-sdk/credential-pro
 import type { AwsCredentialIdentity, AwsCredentialsProvider } from 'openai/providers/bedrock/aws';
 import { awsPaths } from './aws-config.js';
 import { redactSecrets, SignInRequiredError, type SignInReason } from './errors.js';
-import { findProfile, selectedProfileName, type ProfileInfo } from './profiles.js';
+import { findProfile, selectedProfileName, ssoSignInTarget, type ProfileInfo } from './profiles.js';
+import { readSsoToken } from './token-cache.js';
 
 export type { AwsCredentialIdentity, AwsCredentialsProvider };
 
@@ -74,6 +75,14 @@ async function ssoRootOf(profile: ProfileInfo, env: NodeJS.ProcessEnv): Promise<
   return undefined;
 }
 
+/** The SDK words "no token" and "expired, cannot refresh" alike; the cache itself tells them apart. */
+async function cachedTokenState(profile: string, env: NodeJS.ProcessEnv): Promise<SignInReason> {
+  const target = await ssoSignInTarget(profile, env);
+  if ('problem' in target) return 'missing';
+  const token = await readSsoToken(env, target.cacheKey);
+  return token ? 'expired' : 'missing';
+}
+
 async function resolveOnce(opts: CredentialProviderOptions): Promise<AwsCredentialIdentity> {
   const env = opts.env ?? process.env;
   const paths = awsPaths(env);
@@ -110,7 +119,8 @@ async function resolveOnce(opts: CredentialProviderOptions): Promise<AwsCredenti
     const reason = signInReasonOf(err);
     if (reason) {
       const root = await ssoRootOf(profile, env);
-      throw new SignInRequiredError(root?.name ?? name, reason);
+      const rootName = root?.name ?? name;
+      throw new SignInRequiredError(rootName, reason === 'rejected' ? reason : await cachedTokenState(rootName, env));
     }
     throw new CredentialsUnavailableError(
       `Could not get AWS credentials for profile "${name}": ${redactSecrets(String((err as Error)?.message ?? err))}`,
@@ -125,7 +135,7 @@ async function resolveOnce(opts: CredentialProviderOptions): Promise<AwsCredenti
  * A failure is not cached: the next call tries again, once. A renewal that fails while the held credentials
  * are still good for more than a minute returns those instead.
  */
-export function credentialProviderFor(opts: CredentialProviderOptions = {}): AwsCredentialsProvider {
+export function credentialProviderFor(opts: CredentialProviderOptions = {}): () => Promise<AwsCredentialIdentity> {
   const env = opts.env ?? process.env;
   const profile = opts.profile ? selectedProfileName(opts.profile, env) : undefined;
   let cached: AwsCredentialIdentity | undefined;

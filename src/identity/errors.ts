@@ -62,6 +62,9 @@ function collectFacts(err: unknown): ErrorFacts {
       if (typeof body.type === 'string') facts.codes.push(body.type);
     }
     if (e.$metadata || hasAwsHeaders(e.headers)) facts.fromAws = true;
+    // AWS JSON services name the error in a header, sometimes suffixed with `:<namespace url>`.
+    const errorType = headerOf(e.headers, 'x-amzn-errortype');
+    if (typeof errorType === 'string' && errorType) facts.codes.push(errorType.split(':')[0]!);
     const meta = e.$metadata as { httpStatusCode?: number } | undefined;
     const status = typeof e.status === 'number' ? e.status : meta?.httpStatusCode;
     if (facts.status === undefined && typeof status === 'number') facts.status = status;
@@ -72,13 +75,13 @@ function collectFacts(err: unknown): ErrorFacts {
   return facts;
 }
 
+function headerOf(headers: unknown, name: string): unknown {
+  if (!headers || typeof headers !== 'object') return undefined;
+  return typeof (headers as Headers).get === 'function' ? (headers as Headers).get(name) : (headers as Record<string, unknown>)[name];
+}
+
 function hasAwsHeaders(headers: unknown): boolean {
-  if (!headers || typeof headers !== 'object') return false;
-  const get = (name: string) =>
-    typeof (headers as Headers).get === 'function'
-      ? (headers as Headers).get(name)
-      : (headers as Record<string, unknown>)[name];
-  return Boolean(get('x-amzn-requestid') || get('x-amzn-errortype') || get('x-amz-apigw-id'));
+  return Boolean(headerOf(headers, 'x-amzn-requestid') || headerOf(headers, 'x-amzn-errortype') || headerOf(headers, 'x-amz-apigw-id'));
 }
 
 function detail(facts: ErrorFacts): string {

@@ -5,11 +5,10 @@
  * The proof is never logged; a rejected proof is just `null` (the runtime answers 401).
  */
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Authenticator } from '../runtime/index.js';
 import { IAM_PROOF_HEADER, IAM_PROOF_PREFIX, IAM_PROOF_TTL_SECONDS, SERVER_ID_HEADER } from './iam-proof.js';
 
-/** The runtime's pluggable caller check: the principal a request is made by, or null to refuse it. */
-export type Authenticator = (req: { headers: IncomingHttpHeaders }) => Promise<{ principal: string } | null>;
+export type { Authenticator };
 
 export interface IamAuthenticatorOptions {
   /** This runtime's id; a proof must have it signed in. */

@@ -4,6 +4,7 @@
  * `ModelStep` (text, function calls, usage). Failures become `UpstreamError`s whose message names the URL
  * and model that failed and the `deputy` option that configures each.
  */
+import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -178,7 +179,7 @@ async function callChat(
   }
   const toolCalls = calls
     .filter((c): c is { id: string; name: string; arguments: string } => c !== undefined)
-    .map((c, i) => ({ callId: c.id || `call_${i}_${Date.now().toString(36)}`, name: c.name, arguments: c.arguments || '{}' }));
+    .map((c, i) => ({ callId: c.id || `call_${i}_${randomUUID()}`, name: c.name, arguments: c.arguments || '{}' }));
   return { text, toolCalls, usage };
 }
 
@@ -224,8 +225,10 @@ export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
       input.push({ type: 'function_call_output', call_id: item.call_id, output: functionResult(item) });
     }
   }
-  return dropUnanswered(input, (i) => ('type' in i && i.type === 'function_call' ? i.call_id : null), (i) =>
-    'type' in i && i.type === 'function_call_output' ? i.call_id : null,
+  return dropUnanswered(
+    input,
+    (i) => ('type' in i && i.type === 'function_call' ? i.call_id : null),
+    (i) => ('type' in i && i.type === 'function_call_output' ? (i.call_id ?? null) : null),
   );
 }
 

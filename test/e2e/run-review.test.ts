@@ -37,6 +37,11 @@ const README_DIFF = [
   '',
 ].join('\n');
 
+/** The model turns the runtime asked for (the CLI's preflight `GET /models` is recorded too, and skipped here). */
+function turns(model: { requests: RecordedRequest[] }): RecordedRequest[] {
+  return model.requests.filter((r) => r.path.endsWith('/responses') || r.path.endsWith('/chat/completions'));
+}
+
 /** The text of every function_call_output the model was sent, across the Responses and Chat shapes. */
 function toolOutputs(req: RecordedRequest): string[] {
   const body = req.body as { input?: unknown[]; messages?: unknown[] };
@@ -106,8 +111,8 @@ for (const api of ['responses', 'chat'] as const) {
     assert.match(result.stdout, /Tokens: 1000 in \/ 100 out \(1100 total\) · cost \$0\.0028/);
 
     // What the agent was told: per file, applied / rejected with the reviewer's comment.
-    assert.equal(model.requests.length, 4);
-    const outputs = toolOutputs(model.requests[3]!).join('\n');
+    assert.equal(turns(model).length, 4);
+    const outputs = toolOutputs(turns(model)[3]!).join('\n');
     const results = JSON.parse(outputs.slice(outputs.indexOf('{"results"'))) as { results: unknown[] };
     assert.deepEqual(results.results, [
       { path: 'src/greet.js', status: 'applied' },
@@ -168,4 +173,31 @@ test('deputy run with end of input rejects every proposed file and writes nothin
   assert.equal(await readFile(join(repo.root, 'README.md'), 'utf8'), README);
   assert.match(result.stdout, /end of input: rejected/);
   assert.match(result.stdout, /Files changed: none/);
+});
+
+test('deputy run asks before reading secret-looking files and honours each answer', async (t) => {
+  const repo = await makeRepo({ '.env': 'API_TOKEN=from-dotenv\n', 'keys/id_rsa': 'not really a key\n', 'a.txt': 'a\n' });
+  t.after(() => repo.cleanup());
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' } }] },
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: 'keys/id_rsa' } }] },
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: 'a.txt' } }] },
+    { text: 'done' },
+  ]);
+  t.after(() => model.close());
+  const result = await runCli(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'look around'], {
+    cwd: repo.root,
+    input: 'maybe\nyes\nno\n',
+  });
+  assert.equal(result.code, 0, result.stderr);
+  // Two questions (the plain read of a.txt is allowed by the default policy), the first asked twice.
+  assert.equal(result.stdout.match(/The agent wants to read/g)?.length, 2);
+  assert.match(result.stdout, /Please answer y or n/);
+  const sent = (i: number) => JSON.stringify(turns(model)[i]!.body);
+  assert.match(sent(1), /API_TOKEN=from-dotenv/, 'the allowed read reached the agent');
+  assert.match(sent(2), /denied this request/, 'the denied read told the agent so');
+  assert.doesNotMatch(sent(2), /not really a key/);
+  assert.match(sent(3), /a\.txt.*total_lines/, 'the allowed-by-default read went through');
+  const audit = await readFile(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8');
+  assert.equal(audit.match(/"prompt.answered"/g)?.length, 2);
 });

@@ -10,7 +10,12 @@ function looksLikeV4AEnvelope(lines: string[]): boolean {
 
 function looksUnified(lines: string[]): boolean {
   return lines.some(
-    (l, i) => /^@@ [-+]/.test(l) || l.startsWith('diff --git ') || (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')),
+    (l, i) =>
+      /^@@ [-+]/.test(l) ||
+      l.startsWith('diff --git ') ||
+      l.startsWith('Binary files ') ||
+      l.startsWith('GIT binary patch') ||
+      (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')),
   );
 }
 

@@ -1,0 +1,60 @@
+/** What every benchmark is and returns, so `run.ts` can run them by name and `report.ts` can render any of them. */
+import os from 'node:os';
+import type { Comparison } from './measure.js';
+
+/** Sizes and round counts, from the environment (`BENCH_*`), shared by every benchmark. */
+export interface BenchConfig {
+  warmup: number;
+  rounds: number;
+  /** Output text deltas the scripted model streams into the session (one runtime event each). */
+  events: number;
+  files: number;
+  linesPerFile: number;
+  /** Records appended per timed append run. */
+  auditAppends: number;
+  /** Records in the chain that verify reads. */
+  auditRecords: number;
+}
+
+/** One benchmark's figures and the words needed to read them. */
+export interface BenchmarkResult {
+  id: string;
+  title: string;
+  /** What one unit is, plural: "events", "files", "records". */
+  unit: string;
+  /** The input, in numbers: "6,012 events in one session (3 turns)". */
+  input: string;
+  /** What is timed on our side and on the reference side. */
+  ours: string;
+  reference: string;
+  /** How to read the ratio, in one or two sentences. */
+  meaning: string;
+  /** The check that both sides did the same work ("both saw 6,012 events, same last event id"). */
+  verified: string;
+  comparison: Comparison;
+}
+
+export interface Benchmark {
+  id: string;
+  title: string;
+  run(config: BenchConfig, log: (line: string) => void): Promise<BenchmarkResult>;
+}
+
+export interface MachineFacts {
+  node: string;
+  cpu: string;
+  cores: number;
+  platform: string;
+  memoryGiB: number;
+}
+
+export function machineFacts(): MachineFacts {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    cpu: cpus[0]?.model.trim() || 'unknown',
+    cores: os.availableParallelism?.() ?? cpus.length,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  };
+}

@@ -1,0 +1,115 @@
+/** Renders benchmark results: a table for the terminal and the whole of `BENCHMARKS.md`. */
+import type { BenchConfig, BenchmarkResult, MachineFacts } from './benchmark.js';
+
+export function formatRate(perSecond: number): string {
+  if (perSecond >= 100) return Math.round(perSecond).toLocaleString('en-US');
+  if (perSecond >= 10) return perSecond.toFixed(1);
+  return perSecond.toFixed(2);
+}
+
+export function formatRatio(ratio: number): string {
+  return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+}
+
+function pad(cells: string[][]): string[] {
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+}
+
+/** The terminal summary: one row per benchmark, median rates and the ratio. */
+export function consoleTable(results: readonly BenchmarkResult[]): string {
+  const rows = [
+    ['benchmark', 'ours /s', 'reference /s', 'ratio', 'unit'],
+    ...results.map((r) => [r.id, formatRate(r.comparison.ours.median), formatRate(r.comparison.reference.median), formatRatio(r.comparison.ratio), r.unit]),
+  ];
+  const lines = pad(rows);
+  return [lines[0]!, '-'.repeat(lines[0]!.length), ...lines.slice(1)].join('\n');
+}
+
+export interface ReportContext {
+  date: Date;
+  command: string;
+  machine: MachineFacts;
+  config: BenchConfig;
+  /** How long the whole run took, for whoever wants to re-run it. */
+  seconds: number;
+}
+
+function summaryTable(results: readonly BenchmarkResult[]): string[] {
+  return [
+    '| Benchmark | Ours (median) | Reference (median) | Ratio ours/reference |',
+    '|---|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.title} | ${formatRate(r.comparison.ours.median)} ${r.unit}/s | ${formatRate(r.comparison.reference.median)} ${r.unit}/s | **${formatRatio(r.comparison.ratio)}** |`,
+    ),
+  ];
+}
+
+function section(r: BenchmarkResult): string[] {
+  const samples = (xs: number[]) => xs.map(formatRate).join(', ');
+  return [
+    `### ${r.title} (\`${r.id}\`)`,
+    '',
+    `- **Input:** ${r.input}.`,
+    `- **Ours:** ${r.ours}.`,
+    `- **Reference:** ${r.reference}.`,
+    `- **Same work:** ${r.verified}.`,
+    `- **Ratio ${formatRatio(r.comparison.ratio)}:** ${r.meaning}`,
+    `- Rounds (${r.unit}/s, in run order): ours ${samples(r.comparison.ours.samples)}; reference ${samples(r.comparison.reference.samples)}.`,
+    '',
+  ];
+}
+
+/** The whole of BENCHMARKS.md for these results. */
+export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportContext): string {
+  const m = ctx.machine;
+  const c = ctx.config;
+  return [
+    '# Benchmarks',
+    '',
+    `Measured ${ctx.date.toISOString().slice(0, 10)} with \`${ctx.command}\` (took ${Math.round(ctx.seconds)} s).`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}.`,
+    '',
+    '## How to read these figures',
+    '',
+    'Every benchmark runs Deputy\'s code ("ours") and a reference that does the same job on identical input, side by',
+    'side in the same process and run, so both meet the same machine, disk and load. Each runs ' +
+      `${c.warmup} untimed warm-up round(s), then ${c.rounds} timed rounds that alternate which side goes first; a side's`,
+    'figure is its median throughput over the timed rounds. Inputs are made fresh (untimed) for every run, and after',
+    'every run a check confirms both sides did the same work; a benchmark whose sides disagree fails instead of',
+    'reporting.',
+    '',
+    'The **ratio** is ours ÷ reference throughput. Above 1× ours is faster; below 1× slower: 0.8× means ours',
+    'processes 80% as many units per second as the reference. Absolute rates depend on the machine; the ratio is the',
+    'figure to compare across machines and commits. A reference is the least work that does the job, not a rival',
+    'product, so a ratio below 1× is expected where Deputy does more (durability, checks, review output) and says how',
+    'much that costs.',
+    '',
+    ...summaryTable(results),
+    '',
+    '## The benchmarks',
+    '',
+    ...results.flatMap(section),
+    '## Running them',
+    '',
+    '```sh',
+    'npm run bench                      # all, rewrites this file',
+    'npm run bench -- events audit      # the named ones (an id or its prefix); prints only',
+    'npm run bench -- audit --write     # the named ones, and rewrite this file with just them',
+    '```',
+    '',
+    'Sizes come from the environment (defaults in brackets; this run used the values after the arrow):',
+    '',
+    `- \`BENCH_WARMUP\` [1] → ${c.warmup}, \`BENCH_ROUNDS\` [5] → ${c.rounds}`,
+    `- \`BENCH_EVENTS\` text deltas in the session [5000] → ${c.events}`,
+    `- \`BENCH_FILES\` [1000] → ${c.files}, \`BENCH_LINES_PER_FILE\` [100] → ${c.linesPerFile}`,
+    `- \`BENCH_AUDIT_APPENDS\` records per append run [500] → ${c.auditAppends}`,
+    `- \`BENCH_AUDIT_RECORDS\` records in the verified chain [20000] → ${c.auditRecords}`,
+    '',
+    'A benchmark throws, and the run exits non-zero without touching this file, if the two sides of any round do',
+    'not produce the same result.',
+    '',
+  ].join('\n');
+}

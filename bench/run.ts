@@ -1,0 +1,83 @@
+/**
+ * `npm run bench [-- <id or prefix>...] [--write]`: runs the benchmarks, prints a table, and rewrites
+ * BENCHMARKS.md when all of them ran (or `--write` is given). Sizes come from `BENCH_*` environment variables.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { auditAppend, auditVerify } from './audit.js';
+import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
+import { changesetApply } from './changeset.js';
+import { eventStream } from './events.js';
+import { envInt } from './measure.js';
+import { consoleTable, markdownReport } from './report.js';
+
+const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify];
+
+const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
+Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
+Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
+Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS.`;
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  return {
+    warmup: envInt('BENCH_WARMUP', 1, 0, env),
+    rounds: envInt('BENCH_ROUNDS', 5, 1, env),
+    events: envInt('BENCH_EVENTS', 5000, 1, env),
+    files: envInt('BENCH_FILES', 1000, 1, env),
+    linesPerFile: envInt('BENCH_LINES_PER_FILE', 100, 10, env),
+    auditAppends: envInt('BENCH_AUDIT_APPENDS', 500, 1, env),
+    auditRecords: envInt('BENCH_AUDIT_RECORDS', 20000, 1, env),
+  };
+}
+
+/** The benchmarks named on the command line (exact id or prefix), in their usual order; all when none is named. */
+export function selectBenchmarks(names: readonly string[], all: readonly Benchmark[] = ALL): Benchmark[] {
+  if (names.length === 0) return [...all];
+  for (const name of names) {
+    if (!all.some((b) => b.id === name || b.id.startsWith(name))) {
+      throw new Error(`No benchmark is called "${name}". Choose from: ${all.map((b) => b.id).join(', ')}.`);
+    }
+  }
+  return all.filter((b) => names.some((name) => b.id === name || b.id.startsWith(name)));
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const unknownFlag = argv.find((a) => a.startsWith('-') && a !== '--write');
+  if (unknownFlag) throw new Error(`Unknown option ${unknownFlag}.\n${USAGE}`);
+  const names = argv.filter((a) => !a.startsWith('-'));
+  const write = names.length === 0 || argv.includes('--write');
+  const selected = selectBenchmarks(names);
+  const config = configFromEnv();
+  const machine = machineFacts();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`Node ${machine.node} on ${machine.cpu} (${machine.cores} cores)`);
+
+  const started = performance.now();
+  const results: BenchmarkResult[] = [];
+  for (const benchmark of selected) {
+    const t0 = performance.now();
+    results.push(await benchmark.run(config, log));
+    log(`${benchmark.id}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`\n${consoleTable(results)}\n\nratio = ours ÷ reference throughput (1.00× = as fast; 0.50× = half as many per second)\n`);
+
+  if (write) {
+    const file = path.resolve(__dirname, '..', 'BENCHMARKS.md');
+    const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
+    await fs.writeFile(file, markdownReport(results, { date: new Date(), command, machine, config, seconds }));
+    log(`wrote ${file}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

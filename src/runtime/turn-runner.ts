@@ -1,0 +1,357 @@
+/**
+ * The agent loop of one session turn, and every state change a turn goes through, each with the events the
+ * Agents API promises: `turn.created` → `session.in_progress` → items and text deltas → either
+ * `session.requires_action` (waiting for client tool results) or `turn.completed|failed|cancelled` followed by
+ * `session.idle` (or `session.failed`). All turn state lives in the store, so a turn waiting for tool results
+ * survives a restart and continues when the results arrive.
+ */
+import type OpenAI from 'openai';
+import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
+import type { EventHub } from './event-hub.js';
+import { newId, type RuntimeStore } from './store.js';
+import { callModel, UpstreamError, type ModelStep, type UpstreamConfig } from './upstream.js';
+import type { UserContent } from './validate.js';
+import {
+  addUsage,
+  nowSeconds,
+  sessionObject,
+  turnObject,
+  type RuntimeItem,
+  type StoredSession,
+  type StoredTurn,
+  type TurnErrorCode,
+} from './wire.js';
+
+type OmitId<T> = T extends unknown ? Omit<T, 'event_id'> : never;
+type EventBody = OmitId<AgentSessionEvent>;
+type MessageItem = Extract<RuntimeItem, { type: 'message' }>;
+type CallItem = Extract<RuntimeItem, { type: 'function_call' }>;
+
+const DEFAULT_PRICING = { inputCentsPerMillion: 250, outputCentsPerMillion: 1000 };
+
+/** The model call in flight for a session, so a cancel can abort it and close its half-written message. */
+interface ActiveCall {
+  turnId: string;
+  controller: AbortController;
+  partial: { item: MessageItem & { id: string }; outputIndex: number; text: string } | null;
+}
+
+export interface TurnRunnerDeps {
+  store: RuntimeStore;
+  hub: EventHub;
+  upstream: UpstreamConfig;
+  client: OpenAI;
+  log: (line: string) => void;
+}
+
+export class TurnRunner {
+  private readonly active = new Map<string, ActiveCall>();
+  private readonly loops = new Set<Promise<void>>();
+
+  constructor(private readonly deps: TurnRunnerDeps) {}
+
+  emit(sessionId: string, body: EventBody): void {
+    this.deps.hub.append(sessionId, { event_id: newId('event'), ...body } as AgentSessionEvent);
+  }
+
+  /** Starts a turn with the user's messages and runs the loop in the background. Call inside `hub.atomically`. */
+  start(session: StoredSession, messages: UserContent[][]): void {
+    const { store } = this.deps;
+    const now = nowSeconds();
+    const turn: StoredTurn = {
+      id: newId('turn'),
+      sessionId: session.id,
+      createdAt: now,
+      startedAt: null,
+      completedAt: null,
+      status: 'queued',
+      error: null,
+      usage: null,
+    };
+    store.insertTurn(turn);
+    this.emit(session.id, { type: 'agent.session.turn.created', session_id: session.id, turn_id: turn.id, turn: turnObject(turn) });
+    Object.assign(session, { status: 'in_progress', error: null, activeTurnId: turn.id, lastActiveAt: now });
+    store.saveSession(session);
+    this.emit(session.id, { type: 'agent.session.in_progress', session: sessionObject(session) });
+    Object.assign(turn, { status: 'in_progress', startedAt: now });
+    store.saveTurn(turn);
+    this.emit(session.id, { type: 'agent.session.turn.in_progress', session_id: session.id, turn_id: turn.id, turn: turnObject(turn) });
+    for (const content of messages) {
+      const item: MessageItem & { id: string } = {
+        id: newId('msg'),
+        type: 'message',
+        role: 'user',
+        content,
+        phase: null,
+        status: 'completed',
+        turn_id: turn.id,
+      };
+      store.appendItem(session.id, item);
+      this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turn.id, item, output_index: null });
+    }
+    this.launch(session.id, turn.id);
+  }
+
+  /** Records a client tool result; when it was the last one pending, the loop continues. Call inside `hub.atomically`. */
+  acceptToolResult(
+    session: StoredSession,
+    result: { callId: string; success: boolean; output: string | UserContent[] | null; error: string | null },
+  ): void {
+    const { store } = this.deps;
+    const action = session.requiredActions.find((a) => a.call_id === result.callId)!;
+    const turnId = action.turn_id;
+    const item = {
+      id: newId('fco'),
+      type: 'function_call_output' as const,
+      call_id: result.callId,
+      output: result.success ? (result.output ?? '') : null,
+      error: result.success ? null : (result.error ?? 'The tool call failed.'),
+      status: result.success ? ('completed' as const) : ('failed' as const),
+      turn_id: turnId,
+    };
+    store.appendItem(session.id, item);
+    this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item, output_index: null });
+    this.settleCallItems(session.id, [result.callId], item.status);
+    session.requiredActions = session.requiredActions.filter((a) => a.call_id !== result.callId);
+    session.lastActiveAt = nowSeconds();
+    if (session.requiredActions.length > 0) {
+      store.saveSession(session);
+      return;
+    }
+    session.status = 'in_progress';
+    store.saveSession(session);
+    const turn = store.getTurn(turnId)!;
+    turn.status = 'in_progress';
+    store.saveTurn(turn);
+    this.emit(session.id, { type: 'agent.session.in_progress', session: sessionObject(session) });
+    this.emit(session.id, { type: 'agent.session.turn.in_progress', session_id: session.id, turn_id: turnId, turn: turnObject(turn) });
+    this.launch(session.id, turnId);
+  }
+
+  /** Cancels the active turn, if any: aborts the model call, closes open items. Call inside `hub.atomically`. */
+  cancel(session: StoredSession): void {
+    if (!session.activeTurnId) return;
+    this.finish(session, 'cancelled', null);
+  }
+
+  /** Fails the active turn with a message the user can act on. Call inside `hub.atomically`. */
+  fail(session: StoredSession, code: TurnErrorCode, message: string): void {
+    if (!session.activeTurnId) return;
+    this.finish(session, 'failed', { code, message });
+  }
+
+  /** Aborts every model call in flight and waits for the loops to notice. */
+  async stop(): Promise<void> {
+    for (const call of this.active.values()) call.controller.abort();
+    await Promise.allSettled([...this.loops]);
+  }
+
+  private launch(sessionId: string, turnId: string): void {
+    const loop = this.loop(sessionId, turnId).catch((err) => this.deps.log(`runtime: turn ${turnId} loop crashed: ${String(err)}`));
+    this.loops.add(loop);
+    void loop.finally(() => this.loops.delete(loop));
+  }
+
+  private async loop(sessionId: string, turnId: string): Promise<void> {
+    const { store, hub, upstream, client } = this.deps;
+    const call: ActiveCall = { turnId, controller: new AbortController(), partial: null };
+    this.active.set(sessionId, call);
+    try {
+      for (;;) {
+        const session = store.getSession(sessionId);
+        if (!session || session.activeTurnId !== turnId || session.status !== 'in_progress') return;
+        if (budgetExhausted(session)) {
+          hub.atomically(() => this.fail(session, 'session_budget_exceeded', budgetMessage(session)));
+          return;
+        }
+        const history = store.allItems(sessionId);
+        let outputIndex = history.filter((i) => i.turn_id === turnId && i.type !== 'function_call_output' && !(i.type === 'message' && i.role === 'user')).length;
+        let step: ModelStep;
+        try {
+          step = await callModel(
+            client,
+            upstream,
+            { model: session.model, instructions: session.instructions, tools: session.tools, history },
+            call.controller.signal,
+            (delta) => this.textDelta(sessionId, call, outputIndex, delta),
+          );
+        } catch (err) {
+          if (call.controller.signal.aborted) return;
+          const code = err instanceof UpstreamError ? err.code : 'internal_error';
+          const message = err instanceof Error ? err.message : String(err);
+          this.deps.log(`runtime: turn ${turnId} failed: ${message}`);
+          const current = store.getSession(sessionId);
+          if (current && current.activeTurnId === turnId) hub.atomically(() => this.fail(current, code, message));
+          return;
+        }
+        if (call.controller.signal.aborted) return;
+        const done = hub.atomically(() => {
+          const current = store.getSession(sessionId);
+          if (!current || current.activeTurnId !== turnId) return true;
+          if (call.partial) {
+            this.closeMessage(sessionId, call, step.toolCalls.length > 0 ? 'commentary' : 'final_answer', 'completed');
+            outputIndex++;
+          }
+          this.recordUsage(current, turnId, step);
+          if (step.toolCalls.length === 0) {
+            this.finish(current, 'completed', null);
+            return true;
+          }
+          if (budgetExhausted(current)) {
+            this.fail(current, 'session_budget_exceeded', budgetMessage(current));
+            return true;
+          }
+          this.requireActions(current, turnId, step, outputIndex);
+          return true;
+        });
+        if (done) return;
+      }
+    } finally {
+      if (this.active.get(sessionId) === call) this.active.delete(sessionId);
+    }
+  }
+
+  private textDelta(sessionId: string, call: ActiveCall, outputIndex: number, delta: string): void {
+    if (call.controller.signal.aborted || delta === '') return;
+    const turnId = call.turnId;
+    const base = { session_id: sessionId, turn_id: turnId, output_index: outputIndex };
+    if (!call.partial) {
+      const item: MessageItem & { id: string } = {
+        id: newId('msg'),
+        type: 'message',
+        role: 'assistant',
+        content: [],
+        phase: null,
+        status: 'in_progress',
+        turn_id: turnId,
+      };
+      call.partial = { item, outputIndex, text: '' };
+      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item });
+      this.emit(sessionId, {
+        type: 'agent.session.turn.content_part.added',
+        ...base,
+        item_id: item.id,
+        content_index: 0,
+        part: { type: 'output_text', text: '' },
+      });
+    }
+    call.partial.text += delta;
+    this.emit(sessionId, { type: 'agent.session.turn.output_text.delta', ...base, item_id: call.partial.item.id, content_index: 0, delta });
+  }
+
+  /** Finishes the streamed assistant message: stored, and announced done with its full text. */
+  private closeMessage(sessionId: string, call: ActiveCall, phase: MessageItem['phase'], status: 'completed' | 'incomplete'): void {
+    const partial = call.partial;
+    if (!partial) return;
+    call.partial = null;
+    const base = { session_id: sessionId, turn_id: call.turnId, output_index: partial.outputIndex, item_id: partial.item.id, content_index: 0 };
+    const part = { type: 'output_text' as const, text: partial.text };
+    this.emit(sessionId, { type: 'agent.session.turn.output_text.done', ...base, text: partial.text });
+    this.emit(sessionId, { type: 'agent.session.turn.content_part.done', ...base, part });
+    const item = { ...partial.item, content: [part], phase, status };
+    this.deps.store.appendItem(sessionId, item);
+    this.emit(sessionId, {
+      type: 'agent.session.turn.item.done',
+      session_id: sessionId,
+      turn_id: call.turnId,
+      output_index: partial.outputIndex,
+      item: { ...item, role: 'assistant', id: item.id, content: [part] },
+    });
+  }
+
+  private recordUsage(session: StoredSession, turnId: string, step: ModelStep): void {
+    if (!step.usage) return;
+    const { store, upstream } = this.deps;
+    const pricing = upstream.pricing ?? DEFAULT_PRICING;
+    const turn = store.getTurn(turnId)!;
+    turn.usage = addUsage(turn.usage, step.usage);
+    store.saveTurn(turn);
+    session.usage = addUsage(session.usage, step.usage);
+    session.spendCents +=
+      (step.usage.input_tokens * pricing.inputCentsPerMillion + step.usage.output_tokens * pricing.outputCentsPerMillion) / 1_000_000;
+    store.saveSession(session);
+  }
+
+  /**
+   * Makes the model's function calls the session's required actions. The actions are stored before the
+   * `item.added` events go out: a client that answers a call on seeing its item must find it pending.
+   */
+  private requireActions(session: StoredSession, turnId: string, step: ModelStep, firstIndex: number): void {
+    const { store } = this.deps;
+    const items: { item: CallItem & { id: string }; index: number }[] = step.toolCalls.map((c, i) => ({
+      item: { id: newId('fc'), type: 'function_call', call_id: c.callId, name: c.name, arguments: c.arguments, status: 'in_progress', turn_id: turnId },
+      index: firstIndex + i,
+    }));
+    for (const { item } of items) store.appendItem(session.id, item);
+    session.requiredActions = items.map(({ item }) => ({
+      type: 'function_call',
+      call_id: item.call_id,
+      name: item.name,
+      arguments: item.arguments,
+      turn_id: turnId,
+    }));
+    session.status = 'requires_action';
+    session.lastActiveAt = nowSeconds();
+    store.saveSession(session);
+    const turn = store.getTurn(turnId)!;
+    turn.status = 'waiting';
+    store.saveTurn(turn);
+    for (const { item, index } of items) {
+      this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item, output_index: index });
+    }
+    this.emit(session.id, { type: 'agent.session.requires_action', session: sessionObject(session) });
+  }
+
+  private settleCallItems(sessionId: string, callIds: string[], status: CallItem['status']): void {
+    const { store } = this.deps;
+    for (const item of store.allItems(sessionId)) {
+      if (item.type === 'function_call' && callIds.includes(item.call_id) && item.status === 'in_progress') {
+        store.saveItem({ ...item, id: item.id, status });
+      }
+    }
+  }
+
+  private finish(session: StoredSession, status: 'completed' | 'failed' | 'cancelled', error: StoredTurn['error']): void {
+    const { store } = this.deps;
+    const turnId = session.activeTurnId!;
+    const call = this.active.get(session.id);
+    if (call && call.turnId === turnId) {
+      if (status !== 'completed') call.controller.abort();
+      this.closeMessage(session.id, call, null, 'incomplete');
+    }
+    this.settleCallItems(
+      session.id,
+      session.requiredActions.map((a) => a.call_id),
+      'incomplete',
+    );
+    const now = nowSeconds();
+    const turn = store.getTurn(turnId)!;
+    Object.assign(turn, { status, error, completedAt: now, startedAt: turn.startedAt ?? now });
+    store.saveTurn(turn);
+    Object.assign(session, {
+      status: status === 'failed' ? 'failed' : 'idle',
+      error: error ? error.message : null,
+      activeTurnId: null,
+      requiredActions: [],
+      lastActiveAt: now,
+    });
+    store.saveSession(session);
+    const base = { session_id: session.id, turn_id: turnId, turn: turnObject(turn), usage: turn.usage };
+    if (status === 'completed') this.emit(session.id, { type: 'agent.session.turn.completed', ...base });
+    else if (status === 'cancelled') this.emit(session.id, { type: 'agent.session.turn.cancelled', ...base });
+    else this.emit(session.id, { type: 'agent.session.turn.failed', ...base });
+    if (status === 'failed') this.emit(session.id, { type: 'agent.session.failed', session: sessionObject(session) });
+    else this.emit(session.id, { type: 'agent.session.idle', session: sessionObject(session) });
+  }
+}
+
+function budgetExhausted(s: StoredSession): boolean {
+  return s.spendLimit !== null && s.spendCents >= s.spendLimit;
+}
+
+function budgetMessage(s: StoredSession): string {
+  return (
+    `This session reached its spend limit: ${Math.floor(s.spendCents)} of ${s.spendLimit} US cents used, so the runtime stopped the turn. ` +
+    'Raise spend_control.limit with sessions.update, or start a new session.'
+  );
+}

@@ -1,0 +1,61 @@
+// How the runtime's session items become the upstream conversation, for both APIs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { describeUpstreamError, toChatMessages, toResponsesInput } from '../../src/runtime/upstream.js';
+import type { RuntimeItem } from '../../src/runtime/wire.js';
+
+const history: RuntimeItem[] = [
+  { id: 'm1', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'read two files' }], phase: null, status: 'completed', turn_id: 't1' },
+  { id: 'm2', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Reading.' }], phase: 'commentary', status: 'completed', turn_id: 't1' },
+  { id: 'f1', type: 'function_call', call_id: 'a', name: 'workspace_read', arguments: '{"path":"a"}', status: 'completed', turn_id: 't1' },
+  { id: 'f2', type: 'function_call', call_id: 'b', name: 'workspace_read', arguments: '{"path":"b"}', status: 'completed', turn_id: 't1' },
+  { id: 'o1', type: 'function_call_output', call_id: 'a', output: 'A', error: null, status: 'completed', turn_id: 't1' },
+  { id: 'o2', type: 'function_call_output', call_id: 'b', output: null, error: 'denied by the user', status: 'failed', turn_id: 't1' },
+  // A later turn was cancelled while this call waited: it has no output and must not reach the model.
+  { id: 'f3', type: 'function_call', call_id: 'c', name: 'workspace_list', arguments: '{}', status: 'incomplete', turn_id: 't2' },
+  { id: 'm3', type: 'message', role: 'user', content: [{ type: 'input_text', text: 'never mind' }], phase: null, status: 'completed', turn_id: 't3' },
+];
+
+test('responses input keeps calls with their outputs, reports failures as errors, drops unanswered calls', () => {
+  const input = toResponsesInput(history);
+  assert.deepEqual(input, [
+    { role: 'user', content: [{ type: 'input_text', text: 'read two files' }] },
+    { role: 'assistant', content: 'Reading.' },
+    { type: 'function_call', call_id: 'a', name: 'workspace_read', arguments: '{"path":"a"}' },
+    { type: 'function_call', call_id: 'b', name: 'workspace_read', arguments: '{"path":"b"}' },
+    { type: 'function_call_output', call_id: 'a', output: 'A' },
+    { type: 'function_call_output', call_id: 'b', output: 'Error: denied by the user' },
+    { role: 'user', content: [{ type: 'input_text', text: 'never mind' }] },
+  ]);
+});
+
+test('chat messages put parallel calls on the assistant message that preceded them', () => {
+  const messages = toChatMessages('be careful', history);
+  assert.deepEqual(messages, [
+    { role: 'system', content: 'be careful' },
+    { role: 'user', content: 'read two files' },
+    {
+      role: 'assistant',
+      content: 'Reading.',
+      tool_calls: [
+        { id: 'a', type: 'function', function: { name: 'workspace_read', arguments: '{"path":"a"}' } },
+        { id: 'b', type: 'function', function: { name: 'workspace_read', arguments: '{"path":"b"}' } },
+      ],
+    },
+    { role: 'tool', tool_call_id: 'a', content: 'A' },
+    { role: 'tool', tool_call_id: 'b', content: 'Error: denied by the user' },
+    { role: 'user', content: 'never mind' },
+  ]);
+});
+
+test('upstream failures name the endpoint and model and never carry the API key', () => {
+  const config = { baseURL: 'http://models.internal/v1', model: 'm', apiKey: 'sk-very-secret', api: 'chat' as const };
+  const auth = describeUpstreamError(new OpenAI.AuthenticationError(401, { message: 'bad key' }, undefined, new Headers()), config, 'big-model');
+  assert.equal(auth.code, 'authentication_error');
+  assert.match(auth.message, /POST http:\/\/models\.internal\/v1\/chat\/completions \(model "big-model"\) answered 401: bad key/);
+  assert.match(auth.message, /--model-api-key-env/);
+  assert.doesNotMatch(auth.message, /sk-very-secret/);
+  const limited = describeUpstreamError(new OpenAI.RateLimitError(429, { message: 'slow' }, undefined, new Headers()), config, 'm');
+  assert.equal(limited.code, 'rate_limit_exceeded');
+});
