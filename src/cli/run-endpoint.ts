@@ -11,7 +11,7 @@ import type { AuditActor } from '../core/audit.js';
 import { startRuntime } from '../runtime/index.js';
 import {
   IAM_PROOF_HEADER,
-  createIamProof,
+  createIamProofSource,
   credentialProviderFor,
   resolveIdentity,
 } from '../identity/index.js';
@@ -49,7 +49,12 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         throw new UserError('--endpoint bedrock needs a region: pass --region (e.g. us-west-2) or set AWS_REGION.');
       }
       const credentialProvider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
-      const identity = await resolveIdentity({ ...(options.profile ? { profile: options.profile } : {}), region: options.region, env });
+      const identity = await resolveIdentity({
+        ...(options.profile ? { profile: options.profile } : {}),
+        region: options.region,
+        env,
+        credentialProvider,
+      });
       const client = createAgentsClient({
         kind: 'bedrock',
         region: options.region,
@@ -59,7 +64,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
       return {
         client,
         actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
-        describe: `Amazon Bedrock Managed Agents (${options.region}) as ${identity.arn}`,
+        describe: `Amazon Bedrock Managed Agents (${options.region})`,
         close: async () => undefined,
       };
     }
@@ -93,16 +98,23 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
 async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.ProcessEnv): Promise<Connection> {
   const baseURL = /\/v1$/.test(url) ? url : `${url}/v1`;
   if (options.auth === 'iam') {
-    const credentialProvider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
-    const serverId = options.serverId!;
+    const profile = options.profile ? { profile: options.profile } : {};
+    const region = options.region ? { region: options.region } : {};
+    const credentialProvider = credentialProviderFor({ ...profile, env });
+    // One proof serves requests for a few minutes; a fresh one is signed before the runtime would refuse it.
+    const proof = createIamProofSource({ credentialProvider, serverId: options.serverId!, ...region, env });
     const client = createAgentsClient({
       kind: 'runtime',
       baseURL,
-      headers: async () => ({
-        [IAM_PROOF_HEADER]: await createIamProof({ credentialProvider, serverId, ...(options.region ? { region: options.region } : {}), env }),
-      }),
+      headers: async () => ({ [IAM_PROOF_HEADER]: await proof() }),
     });
-    return { client, actor: await actorFor({ ...options, profile: options.profile ?? 'default' }, env), describe: `Deputy runtime at ${url} (IAM)`, close: async () => undefined };
+    const identity = await resolveIdentity({ ...profile, ...region, env, credentialProvider });
+    return {
+      client,
+      actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
+      describe: `Deputy runtime at ${url} (IAM)`,
+      close: async () => undefined,
+    };
   }
   const tokenFile = options.tokenFile;
   const token = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => {
