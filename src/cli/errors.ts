@@ -13,6 +13,13 @@ export function describeError(err: unknown): string {
   if (err instanceof APIConnectionError) {
     return redactText(`Cannot reach the agent endpoint: ${err.message}. Check --endpoint and that the service is running.`);
   }
+  if (err instanceof APIError && err.status === 401) {
+    return redactText(
+      `The agent endpoint did not accept Deputy's credentials (HTTP 401): ${err.message}. ` +
+        'For a Deputy runtime, pass the token file `deputy serve` printed (--token-file), or with --auth iam the ' +
+        'server id it was started with (--server-id) and a signed-in --profile.',
+    );
+  }
   if (err instanceof APIError) {
     const status = err.status ? ` (HTTP ${err.status})` : '';
     return redactText(`The agent endpoint refused the request${status}: ${err.message}`);

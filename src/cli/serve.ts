@@ -24,6 +24,8 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --auth token|iam        token (default), or iam: callers prove their AWS identity with a presigned
                           sts:GetCallerIdentity request; each sees only their own sessions
   --server-id ID          the id callers sign into their proof (required with --auth iam)
+  --sts-endpoint URL      the only STS endpoint proofs may name, e.g. a VPC endpoint (default: the
+                          public sts[.region].amazonaws.com hosts)
   --model M               upstream model (DEPUTY_MODEL, default ${DEFAULT_MODEL})
   --model-base-url URL    upstream OpenAI-compatible base URL (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL})
   --model-api-key-env VAR variable holding the upstream API key (DEPUTY_MODEL_API_KEY_ENV)
@@ -42,6 +44,7 @@ export const serveCommand: Command = async (argv, io) => {
         'token-file': { type: 'string' },
         auth: { type: 'string' },
         'server-id': { type: 'string' },
+        'sts-endpoint': { type: 'string' },
         ...MODEL_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,7 +72,13 @@ export const serveCommand: Command = async (argv, io) => {
     log: (line) => io.stderr.write(`${line}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
-  if (auth === 'iam') options.authenticate = createIamAuthenticator({ serverId: v['server-id']! });
+  if (auth === 'iam') {
+    options.authenticate = createIamAuthenticator({
+      serverId: v['server-id']!,
+      ...(v['sts-endpoint'] ? { stsEndpoint: v['sts-endpoint'] } : {}),
+      onReject: (reason) => io.stderr.write(`refused an IAM proof: ${reason}\n`),
+    });
+  }
 
   const runtime = await startRuntime(options);
   io.stdout.write(`Deputy runtime listening on ${runtime.url} (Agents API under /v1 and /openai/v1)\n`);

@@ -1,0 +1,127 @@
+/**
+ * The benchmark machinery and a tiny run of every benchmark: a benchmark whose two sides stop doing the same work
+ * (or whose module under test breaks) fails here before anyone reads a wrong ratio. No timing is asserted.
+ * Run: node --import tsx --test bench/bench.test.ts
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { auditAppend, auditVerify } from './audit.js';
+import type { BenchConfig, BenchmarkResult } from './benchmark.js';
+import { machineFacts } from './benchmark.js';
+import { changesetApply } from './changeset.js';
+import { eventStream } from './events.js';
+import { compare, envInt, median, type Side } from './measure.js';
+import { consoleTable, markdownReport } from './report.js';
+import { configFromEnv, selectBenchmarks } from './run.js';
+
+function countingSide(label: string, units: number, order: string[]): Side<null> {
+  return { label, setup: async () => null, run: async () => (order.push(label), units) };
+}
+
+test('median of odd and even counts', () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]));
+});
+
+test('compare alternates which side goes first and keeps only timed rounds', async () => {
+  const order: string[] = [];
+  const result = await compare(countingSide('ours', 10, order), countingSide('ref', 10, order), { warmup: 1, rounds: 3 });
+  assert.deepEqual(order, ['ours', 'ref', 'ref', 'ours', 'ours', 'ref', 'ref', 'ours']);
+  assert.equal(result.ours.samples.length, 3);
+  assert.equal(result.reference.samples.length, 3);
+  assert.equal(result.ours.units, 10);
+  assert.equal(result.ratio, result.ours.median / result.reference.median);
+});
+
+test('compare refuses sides that did different amounts of work', async () => {
+  const order: string[] = [];
+  await assert.rejects(compare(countingSide('ours', 10, order), countingSide('ref', 11, order), { warmup: 0, rounds: 1 }), /did not do the same work/);
+  let n = 0;
+  const unstable: Side<null> = { label: 'unstable', setup: async () => null, run: async () => ++n };
+  await assert.rejects(compare(unstable, countingSide('ref', 1, order), { warmup: 0, rounds: 2 }), /not stable/);
+});
+
+test('compare runs teardown even when a run throws', async () => {
+  let tornDown = 0;
+  const failing: Side<null> = {
+    label: 'failing',
+    setup: async () => null,
+    run: async () => {
+      throw new Error('boom');
+    },
+    teardown: async () => void tornDown++,
+  };
+  await assert.rejects(compare(failing, countingSide('ref', 1, []), { warmup: 0, rounds: 1 }), /boom/);
+  assert.equal(tornDown, 1);
+});
+
+test('sizes come from the environment and bad values are refused', () => {
+  assert.equal(envInt('X', 7, 1, {}), 7);
+  assert.equal(envInt('X', 7, 1, { X: '12' }), 12);
+  assert.equal(envInt('X', 7, 0, { X: '0' }), 0);
+  assert.throws(() => envInt('X', 7, 1, { X: '0' }), /X="0"/);
+  assert.throws(() => envInt('X', 7, 1, { X: '1.5' }), /whole number/);
+  assert.equal(configFromEnv({ BENCH_FILES: '3' }).files, 3);
+});
+
+test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify']);
+  assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
+  assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
+  assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);
+});
+
+const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40 };
+
+async function tiny(b: { run(c: BenchConfig, log: (l: string) => void): Promise<BenchmarkResult> }): Promise<BenchmarkResult> {
+  return b.run(TINY, () => undefined);
+}
+
+test('events: both streams read the whole replayed history', async () => {
+  const r = await tiny(eventStream);
+  // 120 deltas plus the turn's other events (item added/done, content parts, turn and session status).
+  assert.ok(r.comparison.ours.units > 120, `${r.comparison.ours.units} events`);
+  assert.equal(r.comparison.ours.units, r.comparison.reference.units);
+  assert.match(r.input, /120 `output_text.delta`/);
+});
+
+test('changeset: both sides apply every file of the patch', async () => {
+  const r = await tiny(changesetApply);
+  assert.equal(r.comparison.ours.units, 4);
+  assert.equal(r.comparison.reference.units, 4);
+  assert.match(r.input, /4 files × 30 lines/);
+});
+
+test('audit: appends and verifies whole chains', async () => {
+  const append = await tiny(auditAppend);
+  assert.equal(append.comparison.ours.units, 6);
+  const verify = await tiny(auditVerify);
+  assert.equal(verify.comparison.ours.units, 40);
+  assert.equal(verify.comparison.reference.units, 40);
+});
+
+test('the report states the command, machine, ratio and how to read it', () => {
+  const result: BenchmarkResult = {
+    id: 'demo',
+    title: 'Demo',
+    unit: 'things',
+    input: 'ten things',
+    ours: 'ours',
+    reference: 'theirs',
+    meaning: 'things per second, ours ÷ reference.',
+    verified: 'both counted ten',
+    comparison: {
+      ours: { label: 'ours', median: 80, samples: [80], units: 10 },
+      reference: { label: 'ref', median: 100, samples: [100], units: 10 },
+      ratio: 0.8,
+    },
+  };
+  const machine = machineFacts();
+  const md = markdownReport([result], { date: new Date('2030-01-02T00:00:00Z'), command: 'npm run bench', machine, config: TINY, seconds: 3 });
+  assert.match(md, /Measured 2030-01-02 with `npm run bench`/);
+  assert.match(md, new RegExp(`Node ${machine.node.replace(/\./g, '\\.')}`));
+  assert.match(md, /\| Demo \| 80\.0 things\/s \| 100 things\/s \| \*\*0\.80×\*\* \|/);
+  assert.match(md, /0\.8× means ours\s+processes 80% as many units per second/);
+  assert.match(consoleTable([result]), /demo\s+80\.0\s+100\s+0\.80×/);
+});
