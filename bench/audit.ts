@@ -20,7 +20,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { AuditLog, defaultAuditFile, verifyAudit, type AuditEntry } from '../src/core/audit.js';
 import { GENESIS_PREV, formatRecordLine, headPathFor, recordHash, sha256Hex, type AuditRecord } from '../src/core/audit-record.js';
-import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
+import { shareInWords, type Benchmark, type BenchConfig, type BenchmarkResult } from './benchmark.js';
+import { formatRatio } from './report.js';
 import { compare, type Side } from './measure.js';
 
 const run = promisify(execFile);
@@ -149,8 +150,7 @@ export const auditAppend: Benchmark = {
       input: `${count.toLocaleString('en-US')} records appended one after another (each awaited) to a new chain`,
       ours: '`AuditLog.open` + `append` per record: lock file, tail re-read, redaction, canonical-JSON hash, write + fsync, `audit.head` rewrite + fsync + rename',
       reference: 'the same records as hash-chained JSON lines on one open file descriptor, `writeSync` + `fsyncSync` per line, nothing else',
-      meaning:
-        'records appended per second, ours ÷ reference. 0.25× means Deputy durably appends a quarter as many records per second as the bare fsync-per-line floor; the gap is the lock, the tail re-read and the second fsync for `audit.head`, which is what makes several writers and a cut-off tail safe.',
+      meaning: `records appended per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means Deputy durably appends ${shareInWords(comparison.ratio)} records per second as the bare fsync-per-line floor. The gap is a lock file created and removed, the tail re-read, and \`audit.head\` written, fsync'd and renamed on every append: what makes several writers and a cut-off tail safe. A task records tens of events, so this is milliseconds per task.`,
       verified: `every run's chain passes \`verifyAudit\` with exactly ${count.toLocaleString('en-US')} records`,
       comparison,
     };
@@ -195,8 +195,7 @@ export const auditVerify: Benchmark = {
         input: `one chain of ${count.toLocaleString('en-US')} records (${(bytes.length / 2 ** 20).toFixed(1)} MiB) in Deputy's record format, the last appended by \`AuditLog\` (which accepts only a chain it can continue)`,
         ours: '`verifyAudit(file)`: read, split, parse and shape-check every line, recompute each record\'s canonical-JSON hash and the `prev` hash of the line before, check `seq` and `audit.head`',
         reference: '`sha256sum file` as a child process (spawn included): one SHA-256 pass over the same bytes',
-        meaning:
-          'records checked per second, ours ÷ reference (the reference "checks" the same records by hashing their bytes once). 0.2× means verifying takes five times as long as hashing the file once; the gap is JSON parsing, canonical re-serialisation and the second hash per record.',
+        meaning: `records checked per second, ours ÷ reference (the reference "checks" the same records by hashing their bytes once): ${formatRatio(comparison.ratio)} means \`verifyAudit\` gets through ${shareInWords(comparison.ratio)} records per second as one SHA-256 pass over the file. The gap is JSON parsing, shape checks, canonical re-serialisation and a second hash per record.`,
         verified: `\`verifyAudit\` reports ok with ${count.toLocaleString('en-US')} records every round; \`sha256sum\` prints the digest computed in-process`,
         comparison,
       };

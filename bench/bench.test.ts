@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
-import { machineFacts } from './benchmark.js';
+import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply } from './changeset.js';
 import { eventStream } from './events.js';
 import { compare, envInt, median, type Side } from './measure.js';
@@ -54,6 +54,13 @@ test('compare runs teardown even when a run throws', async () => {
   };
   await assert.rejects(compare(failing, countingSide('ref', 1, []), { warmup: 0, rounds: 1 }), /boom/);
   assert.equal(tornDown, 1);
+});
+
+test('ratios in words', () => {
+  assert.equal(shareInWords(0.89), '89% as many');
+  assert.equal(shareInWords(0.04), '4% as many (about 1 for every 25)');
+  assert.equal(shareInWords(1), 'as many');
+  assert.equal(shareInWords(2.5), '2.5 times as many');
 });
 
 test('sizes come from the environment and bad values are refused', () => {

@@ -58,3 +58,11 @@ export function machineFacts(): MachineFacts {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
   };
 }
+
+/** A ratio in words for the reports: 0.89 → "89% as many", 0.04 → "4% as many (1 for every 25)", 1.3 → "1.3 times as many". */
+export function shareInWords(ratio: number): string {
+  if (ratio >= 1.05) return `${ratio.toFixed(1)} times as many`;
+  const percent = Math.round(ratio * 100);
+  if (ratio >= 0.95) return 'as many';
+  return percent < 20 ? `${Math.max(percent, 1)}% as many (about 1 for every ${Math.round(1 / ratio)})` : `${percent}% as many`;
+}

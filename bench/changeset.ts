@@ -17,7 +17,8 @@ import { promisify } from 'node:util';
 import type { ProposedChange } from '../src/protocol/tools.js';
 import { applyPreparedFile, prepareChangeset, type ReadLedger } from '../src/core/changeset/index.js';
 import { Workspace } from '../src/core/workspace.js';
-import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
+import { shareInWords, type Benchmark, type BenchConfig, type BenchmarkResult } from './benchmark.js';
+import { formatRatio } from './report.js';
 import { compare, type Side } from './measure.js';
 
 const exec = promisify(execFile);
@@ -185,8 +186,7 @@ export const changesetApply: Benchmark = {
         ours:
           '`prepareChangeset` (path resolution inside the workspace, read-ledger check, parse, apply hunks, reviewer diff) then `applyPreparedFile` per file (base re-check, atomic write: temp file, fsync, rename, fsync of the folder)',
         reference: '`git apply change.patch` as a child process (spawn included) on an identical copy of the folder; git writes files in place without fsync',
-        meaning:
-          'files validated and applied per second, ours ÷ reference. 0.5× means Deputy takes twice as long as `git apply` for the same patch; part of any gap is durability `git apply` does not attempt (two fsyncs per file) and the reviewer diff it does not render.',
+        meaning: `files validated and applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means Deputy gets through ${shareInWords(comparison.ratio)} files per second as \`git apply\` on the same patch. Part of the gap is work \`git apply\` does not do: two fsyncs and a rename per file (a crash never leaves a half-written file), the read-ledger and base re-checks, and rendering the reviewer's diff.`,
         verified: `after every round each copy holds exactly the ${fmt(fixture.expected.size)} files with, byte for byte, the content the patch describes (checked untimed)`,
         comparison,
       };

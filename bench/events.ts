@@ -18,7 +18,8 @@ import { createAgentsClient } from '../src/agents/endpoints.js';
 import { followSession } from '../src/agents/event-stream.js';
 import { startRuntime } from '../src/runtime/index.js';
 import { startScriptedModel } from '../test/fixtures/model-server.js';
-import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
+import { shareInWords, type Benchmark, type BenchConfig, type BenchmarkResult } from './benchmark.js';
+import { formatRatio } from './report.js';
 import { compare, type Side } from './measure.js';
 
 /** A text of `words` words; the model fixture sends one `output_text.delta` per word. */
@@ -121,8 +122,7 @@ export const eventStream: Benchmark = {
         input: `one session's stored history of ${history.count.toLocaleString('en-US')} events (${history.deltas.toLocaleString('en-US')} \`output_text.delta\`) from the runtime on loopback`,
         ours: '`followSession(client, id, { lastEventId })` from `src/agents/event-stream.ts`, iterated to the last event',
         reference: '`client.beta.agents.sessions.events.stream(id)` with the same `Last-Event-ID`, iterated to the last event',
-        meaning:
-          'events delivered per second, ours ÷ reference. 0.8× means the engine\'s stream hands over 80% as many events per second as the bare `openai` stream on the same server; 1.0× means its reconnect and de-duplication layer costs nothing measurable.',
+        meaning: `events delivered per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means the engine's stream hands the consumer ${shareInWords(comparison.ratio)} events per second as the bare \`openai\` stream reading the same history from the same server. 1.0× would mean its reconnect and de-duplication layer costs nothing measurable; both sides share the in-process server, so round-to-round spread is wide and only a gap well beyond it means much.`,
         verified: `both sides see exactly ${history.count.toLocaleString('en-US')} events every round and stop on the same last \`event_id\``,
         comparison,
       };

@@ -55,7 +55,7 @@ function section(r: BenchmarkResult): string[] {
     `- **Ours:** ${r.ours}.`,
     `- **Reference:** ${r.reference}.`,
     `- **Same work:** ${r.verified}.`,
-    `- **Ratio ${formatRatio(r.comparison.ratio)}:** ${r.meaning}`,
+    `- **Ratio:** ${r.meaning}`,
     `- Rounds (${r.unit}/s, in run order): ours ${samples(r.comparison.ours.samples)}; reference ${samples(r.comparison.reference.samples)}.`,
     '',
   ];

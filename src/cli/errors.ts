@@ -5,9 +5,22 @@
 import { APIConnectionError, APIError } from 'openai';
 import { SignInRequiredError, describeServiceError } from '../identity/index.js';
 import { redactText } from '../core/redact.js';
+import { PolicyError } from '../core/policy.js';
+import { AuditIntegrityError } from '../core/audit.js';
+import { AuditLogMissingError } from '../core/audit-verify.js';
+import { WorkspaceError } from '../core/workspace.js';
 
 export function describeError(err: unknown): string {
-  if (err instanceof SignInRequiredError) return err.message;
+  // These say what happened and what to do in their own words.
+  if (
+    err instanceof SignInRequiredError ||
+    err instanceof PolicyError ||
+    err instanceof AuditIntegrityError ||
+    err instanceof AuditLogMissingError ||
+    err instanceof WorkspaceError
+  ) {
+    return redactText(err.message);
+  }
   const service = describeServiceError(err);
   if (service) return redactText(service);
   if (err instanceof APIConnectionError) {

@@ -59,9 +59,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 if (require.main === module) {
   const interrupt = new AbortController();
   let interrupts = 0;
+  // The first interrupt lets the command wind down (a task cancels its turn); the second quits at once.
   process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts > 2) process.exit(130);
+    if (++interrupts > 1) process.exit(130);
     interrupt.abort();
   });
   process.on('SIGTERM', () => interrupt.abort());

@@ -24,6 +24,8 @@ export interface Connection {
   actor: AuditActor;
   /** One line for the user: where the task goes. */
   describe: string;
+  /** `gen_ai.provider.name` of the endpoint. */
+  provider: 'deputy' | 'openai' | 'aws.bedrock';
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         );
       }
       const client = createAgentsClient({ kind: 'openai', apiKey, ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}) });
-      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', close: async () => undefined };
+      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', provider: 'openai', close: async () => undefined };
     }
     case 'bedrock': {
       if (!options.region) {
@@ -65,6 +67,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         client,
         actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
         describe: `Amazon Bedrock Managed Agents (${options.region})`,
+        provider: 'aws.bedrock',
         close: async () => undefined,
       };
     }
@@ -91,6 +94,7 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
     client,
     actor: await actorFor(options, env),
     describe: `embedded runtime → ${options.model} at ${options.modelBaseUrl}`,
+    provider: 'deputy',
     close: () => runtime.close(),
   };
 }
@@ -113,6 +117,7 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
       client,
       actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
       describe: `Deputy runtime at ${url} (IAM)`,
+      provider: 'deputy',
       close: async () => undefined,
     };
   }
@@ -124,7 +129,7 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     throw new UserError(`A runtime at ${url} needs its bearer token: pass --token-file (printed by \`deputy serve\`) or set DEPUTY_TOKEN.`);
   }
   const client = createAgentsClient({ kind: 'runtime', baseURL, token });
-  return { client, actor: await actorFor(options, env), describe: `Deputy runtime at ${url}`, close: async () => undefined };
+  return { client, actor: await actorFor(options, env), describe: `Deputy runtime at ${url}`, provider: 'deputy', close: async () => undefined };
 }
 
 /**

@@ -8,7 +8,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLog } from '../core/audit.js';
 import { Policy } from '../core/policy.js';
-import { runTask, cancelTask, type TaskObserver, type TaskSummary } from '../core/task.js';
+import { runTask, type TaskObserver, type TaskSummary } from '../core/task.js';
 import { Workspace } from '../core/workspace.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
@@ -32,14 +32,12 @@ export const runCommand: Command = async (argv, io) => {
     connection = await connect(options, io.env);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
     const client = connection.client;
-    const taskAbort = new AbortController();
-    let sessionId: string | undefined;
-    let cancelling = false;
+    // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
+    const cancel = new AbortController();
     const onInterrupt = () => {
-      if (!sessionId || cancelling) return taskAbort.abort();
-      cancelling = true;
-      io.stderr.write(`\n${style.yellow('Cancelling the turn… (interrupt again to stop waiting)')}\n`);
-      void cancelTask(client, sessionId, `${sessionId}:cancel`).catch(() => taskAbort.abort());
+      io.stderr.write(`\n${style.yellow('Cancelling the turn… (Ctrl-C again to quit at once)')}\n`);
+      lines.close();
+      cancel.abort();
     };
     io.signal?.addEventListener('abort', onInterrupt, { once: true });
 
@@ -51,8 +49,13 @@ export const runCommand: Command = async (argv, io) => {
         audit,
         prompter: new TerminalPrompter(io, lines, style),
         actor: connection.actor,
-        provenance: { actor: connection.actor, client: DEPUTY_CLIENT, workspaceHash: workspaceHash(workspace.root) },
-        observer: progress(io, style, (id) => (sessionId = id)),
+        provenance: {
+          actor: connection.actor,
+          client: DEPUTY_CLIENT,
+          workspaceHash: workspaceHash(workspace.root),
+          provider: connection.provider,
+        },
+        observer: progress(io, style),
       },
       {
         task: options.task,
@@ -60,7 +63,7 @@ export const runCommand: Command = async (argv, io) => {
         ...(options.instructions ? { instructions: options.instructions } : {}),
         ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
         ...(options.price ? { price: options.price } : {}),
-        signal: taskAbort.signal,
+        cancel: cancel.signal,
       },
     );
     io.signal?.removeEventListener('abort', onInterrupt);
@@ -99,7 +102,7 @@ export function workspaceHash(root: string): string {
   return `sha256:${createHash('sha256').update(root).digest('hex').slice(0, 16)}`;
 }
 
-function progress(io: CliIO, style: Style, onSession: (id: string) => void): TaskObserver {
+function progress(io: CliIO, style: Style): TaskObserver {
   let midLine = false;
   const line = (s: string) => {
     if (midLine) io.stdout.write('\n');
@@ -108,7 +111,6 @@ function progress(io: CliIO, style: Style, onSession: (id: string) => void): Tas
   };
   return {
     sessionCreated(session) {
-      onSession(session.id);
       line(style.dim(`session ${session.id}`));
     },
     text(delta) {

@@ -23,8 +23,9 @@ import { globToRegExp, matchGlob } from './glob.js';
 
 /**
  * What policy says about a tool call.
- * For `propose_changes`, `deny` refuses the whole proposal; `allow` and `ask` both still send every file to a
- * person's review: there is no way to auto-approve a change.
+ * For `propose_changes`, a `deny` without a path refuses the whole proposal and a `deny` for a file's path
+ * refuses that file; `allow` and `ask` both still send every file to a person's review: there is no way to
+ * auto-approve a change.
  */
 export type Decision = 'allow' | 'ask' | 'deny';
 

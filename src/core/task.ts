@@ -44,7 +44,10 @@ export interface TaskParams {
   /** Spending limit in USD cents, enforced by the endpoint. */
   spendLimitCents?: number;
   price?: ModelPrice;
+  /** Aborting stops following the session at once (the endpoint's turn goes on). */
   signal?: AbortSignal;
+  /** Aborting asks the endpoint to cancel the turn; the task then ends `cancelled` once the endpoint confirms. */
+  cancel?: AbortSignal;
 }
 
 export interface TaskObserver extends ToolObserver {
@@ -69,7 +72,13 @@ export interface TaskSummary {
 export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
   client: OpenAI;
   /** Provenance stamped on the session: who acts, through which client, for which workspace. */
-  provenance: { actor: AuditActor; client: string; workspaceHash: string };
+  provenance: {
+    actor: AuditActor;
+    client: string;
+    workspaceHash: string;
+    /** Who serves the agent, as OpenTelemetry's `gen_ai.provider.name` says it: `openai`, `aws.bedrock`, `deputy`. */
+    provider: string;
+  };
   observer?: TaskObserver;
   audit: AuditLog;
 }
@@ -108,7 +117,12 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     session: session.id,
     task: taskId,
     actor,
-    data: { model: session.agent?.model ?? params.model ?? null, metadata },
+    data: {
+      model: session.agent?.model ?? params.model ?? null,
+      agent_id: session.agent?.id ?? null,
+      provider: provenance.provider,
+      metadata,
+    },
   });
 
   const stream = followSession(client, session.id, {
@@ -123,6 +137,14 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     'Idempotency-Key': `${taskId}:input`,
   });
   await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
+
+  let cancelRequested = false;
+  const requestCancel = () => {
+    cancelRequested = true;
+    void cancelTask(client, session.id, `${taskId}:cancel`).catch(() => undefined);
+  };
+  if (params.cancel?.aborted) requestCancel();
+  else params.cancel?.addEventListener('abort', requestCancel, { once: true });
 
   const filesChanged = new Set<string>();
   const handled = new Set<string>();
@@ -199,6 +221,7 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
       next = iterator.next();
     }
   } finally {
+    params.cancel?.removeEventListener('abort', requestCancel);
     await iterator.return(undefined);
   }
 
@@ -236,6 +259,7 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     const args = parseArguments(call.arguments);
     const outcome = await runner.run({ session: session.id, callId: call.call_id, name: call.name, args });
     for (const path of outcome.applied) filesChanged.add(path);
+    if (cancelRequested) return; // The turn is being cancelled: the endpoint no longer waits for this result.
     await client.beta.agents.sessions.events.create(session.id, {
       events: [
         {

@@ -5,7 +5,7 @@
  */
 import { Workspace } from './workspace.js';
 import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
-import type { Policy, PolicyRequest } from './policy.js';
+import type { Policy, PolicyRequest, PolicyVerdict } from './policy.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
 import {
@@ -131,14 +131,20 @@ export class ToolRunner {
     const ws = this.deps.workspace;
     switch (name) {
       case 'workspace_list':
-        return ok(await ws.list(args as WorkspaceListArgs));
+        return ok(await ws.list(args as WorkspaceListArgs, (path) => this.decide('workspace_list', path) !== 'deny'));
       case 'workspace_read': {
         const result = await ws.read(args as unknown as WorkspaceReadArgs);
         this.ledger(session).set(result.path, result.sha256);
         return ok(result);
       }
       case 'workspace_search':
-        return ok(await ws.search(args as unknown as WorkspaceSearchArgs));
+        // Searching a file shows its content: only files that both search and read policy allow outright.
+        return ok(
+          await ws.search(
+            args as unknown as WorkspaceSearchArgs,
+            (path) => this.decide('workspace_search', path) === 'allow' && this.decide('workspace_read', path) === 'allow',
+          ),
+        );
       default:
         return fail(`${name} is not a read tool.`);
     }
@@ -255,6 +261,10 @@ export class ToolRunner {
       });
     }
     return comment && result.status === 'applied' ? { ...result, comment } : result;
+  }
+
+  private decide(tool: ToolName, path: string): PolicyVerdict['decision'] {
+    return this.deps.policy.decide({ tool, path }).decision;
   }
 
   private ledger(session: string): Map<string, string> {

@@ -32,7 +32,8 @@ export const MAX_SEARCH_RESULTS = 1000;
 /** Matched lines are cut to this many characters in results; longer lines (minified code) are not searched. */
 export const MAX_SEARCH_LINE_CHARS = 500;
 const MAX_SEARCHED_LINE_CHARS = 20_000;
-const SKIPPED_DIRS = new Set(['node_modules']);
+/** Not walked by list and search: dependencies, and Deputy's own state (audit trail, runtime store). */
+const SKIPPED_DIRS = new Set(['node_modules', '.deputy']);
 
 function isSkippedDir(name: string): boolean {
   return isGitSegment(name) || SKIPPED_DIRS.has(name);
@@ -94,7 +95,8 @@ export class Workspace {
     return resolveInWorkspace(this.root, relPath);
   }
 
-  async list(args: WorkspaceListArgs): Promise<WorkspaceListResult> {
+  /** `visible` hides entries (policy: paths the agent may not even see); hidden ones are simply absent. */
+  async list(args: WorkspaceListArgs, visible: (rel: string) => boolean = () => true): Promise<WorkspaceListResult> {
     const base = await this.resolve(args.path ?? '');
     const depth = clampInt(args.depth, DEFAULT_LIST_DEPTH, 1, MAX_LIST_DEPTH, 'depth');
     const filter = compileFilter(args.glob);
@@ -114,6 +116,7 @@ export class Workspace {
         const childAbs = path.join(abs, dirent.name);
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         const type: WorkspaceEntry['type'] = dirent.isSymbolicLink() ? 'symlink' : dirent.isDirectory() ? 'dir' : 'file';
+        if (!visible(childRel)) continue;
         if (!filter || filter(childRel)) {
           const size = type === 'file' ? await fileSize(childAbs) : 0;
           entries.push({ path: childRel, type, size });
@@ -156,7 +159,11 @@ export class Workspace {
     };
   }
 
-  async search(args: WorkspaceSearchArgs): Promise<WorkspaceSearchResult> {
+  /**
+   * `searchable` decides, per file, whether its content may be searched without asking the person (policy);
+   * the others are named in `withheld_files` so the agent can ask to read them instead.
+   */
+  async search(args: WorkspaceSearchArgs, searchable: (rel: string) => boolean = () => true): Promise<WorkspaceSearchResult> {
     if (typeof args.query !== 'string' || args.query === '') {
       throw new WorkspaceError('invalid_query', 'query must be a non-empty string.');
     }
@@ -176,6 +183,7 @@ export class Workspace {
     const filter = compileFilter(args.glob);
     const max = clampInt(args.max_results, DEFAULT_SEARCH_RESULTS, 1, MAX_SEARCH_RESULTS, 'max_results');
     const matches: WorkspaceSearchMatch[] = [];
+    const withheld: string[] = [];
     let truncated = false;
     const walk = async (abs: string, rel: string): Promise<void> => {
       for (const dirent of await readDirSorted(abs)) {
@@ -187,6 +195,10 @@ export class Workspace {
           continue;
         }
         if (!dirent.isFile() || (filter && !filter(childRel))) continue;
+        if (!searchable(childRel)) {
+          withheld.push(childRel);
+          continue;
+        }
         const text = await readSearchableText(childAbs);
         if (text === null) continue;
         const lines = text.split('\n');
@@ -202,7 +214,7 @@ export class Workspace {
       }
     };
     await walk(this.root, '');
-    return { matches, truncated };
+    return { matches, truncated, ...(withheld.length > 0 ? { withheld_files: withheld } : {}) };
   }
 
   private async statExisting(target: ResolvedPath) {

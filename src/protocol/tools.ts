@@ -53,6 +53,8 @@ export interface WorkspaceSearchMatch {
 export interface WorkspaceSearchResult {
   matches: WorkspaceSearchMatch[];
   truncated: boolean;
+  /** Files not searched because reading them needs the person's permission (e.g. `.env`); read them to ask. */
+  withheld_files?: string[];
 }
 
 export type ChangeOperation = 'create' | 'update' | 'delete';

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startScriptedModel, type RecordedRequest } from '../fixtures/model-server.js';
-import { runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, runCli } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git.js';
 
 const GREET_BEFORE = "export function greet(name) {\n  return 'Hello ' + name;\n}\n";
@@ -200,4 +201,29 @@ test('deputy run asks before reading secret-looking files and honours each answe
   assert.match(sent(3), /a\.txt.*total_lines/, 'the allowed-by-default read went through');
   const audit = await readFile(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8');
   assert.equal(audit.match(/"prompt.answered"/g)?.length, 2);
+});
+
+test('Ctrl-C cancels the turn at the endpoint and ends the task as cancelled', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'a\n' });
+  t.after(() => repo.cleanup());
+  const model = await startScriptedModel([{ text: 'too late', delayMs: 20_000 }]);
+  t.after(() => model.close());
+  const child = spawn(process.execPath, [CLI, 'run', '--model-base-url', model.baseURL, '--model', 'scripted', 'think hard'], {
+    cwd: repo.root,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('close', done));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  // Interrupt while the model is still thinking: the session exists and its first model call is in flight.
+  while (!(/session sess_/.test(out) && turns(model).length === 1)) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, `${out}\n${err}`);
+  assert.match(err, /Cancelling the turn/);
+  assert.match(out, /Cancelled · session sess_/);
+  const audit = await readFile(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8');
+  assert.match(audit, /"type":"task.finished".*"status":"cancelled"/);
 });

@@ -153,3 +153,16 @@ test('unknown tools and non-object arguments fail clearly without asking anyone'
   assert.match(bad.error!, /must be a JSON object/);
   assert.equal(person.asked.length, 0);
 });
+
+test('search never shows the content of files that need permission; list hides denied paths', async (t) => {
+  const policy = Policy.combine(Policy.defaults(), Policy.parse({ rules: [{ paths: ['vault/**'], decision: 'deny' }] }, 'org.json'));
+  const { call, person } = await setup(t, { '.env': 'TOKEN=abc123\n', 'src/app.js': 'const TOKEN = process.env.TOKEN;\n', 'vault/keys.txt': 'TOKEN=zzz\n' }, policy);
+  const found = JSON.parse((await call('workspace_search', { query: 'TOKEN' })).output!) as { matches: { path: string }[]; withheld_files?: string[] };
+  assert.deepEqual(found.matches.map((m) => m.path), ['src/app.js']);
+  assert.deepEqual(found.withheld_files?.sort(), ['.env', 'vault/keys.txt']);
+  const listed = JSON.parse((await call('workspace_list', { depth: 3 })).output!) as { entries: { path: string }[] };
+  const paths = listed.entries.map((e) => e.path);
+  assert.ok(paths.includes('.env'), 'a secret-looking file is listed by name');
+  assert.ok(!paths.some((p) => p.startsWith('vault/')), 'denied paths are not listed');
+  assert.equal(person.asked.length, 0);
+});
