@@ -2,7 +2,6 @@
  * `deputy login`: sign a profile in to IAM Identity Center (browser with PKCE, or a device code) and store
  * the token in the AWS CLI's cache, so `aws` and Deputy share one sign-in.
  */
-import { parseArgs } from 'node:util';
 import {
   ProfileConfigError,
   SignInFailedError,
@@ -12,6 +11,7 @@ import {
   type SignInResult,
 } from '../identity/index.js';
 import type { Command } from './io.js';
+import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
 
 export const LOGIN_USAGE = `Usage: deputy login [--profile P] [--device-code] [--force] [--timeout SECONDS]
@@ -41,24 +41,16 @@ const FLOW_NAMES: Record<SignInResult['flow'], string> = {
 
 export function createLoginCommand(deps: LoginDeps = {}): Command {
   return async (argv, io) => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          profile: { type: 'string' },
-          'device-code': { type: 'boolean' },
-          force: { type: 'boolean' },
-          timeout: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (err) {
-      throw new UserError(`${(err as Error).message}\n\n${LOGIN_USAGE}`, 2);
-    }
-    const v = parsed.values;
-    if (v.help) throw new UserError(LOGIN_USAGE, 0);
+    const v = parseCommandArgs(
+      argv,
+      {
+        profile: { type: 'string' },
+        'device-code': { type: 'boolean' },
+        force: { type: 'boolean' },
+        timeout: { type: 'string' },
+      },
+      LOGIN_USAGE,
+    ).values;
     const timeoutS = v.timeout === undefined ? 600 : Number(v.timeout);
     if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UserError(`--timeout must be a number of seconds; got "${v.timeout}".`, 2);
     const profile = selectedProfileName(v.profile, io.env);

@@ -2,9 +2,9 @@
  * `deputy run` options: flags first, then DEPUTY_* environment variables, then embedded defaults. Parsed and
  * checked once here so the rest of the command works with a complete, typed value.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { CliIO } from './io.js';
+import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
 
 /** Ollama's OpenAI-compatible address: the embedded default upstream model. */
@@ -73,36 +73,29 @@ Answers come from the terminal, or one per line from stdin when it is not a term
 y/n for permissions; a, r, or "c <comment>" for each proposed file. End of input rejects.`;
 
 export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        endpoint: { type: 'string' },
-        'token-file': { type: 'string' },
-        auth: { type: 'string' },
-        'server-id': { type: 'string' },
-        profile: { type: 'string' },
-        region: { type: 'string' },
-        'api-key-env': { type: 'string' },
-        ...MODEL_FLAGS,
-        workspace: { type: 'string' },
-        policy: { type: 'string', multiple: true },
-        'spend-limit': { type: 'string' },
-        'price-input': { type: 'string' },
-        'price-output': { type: 'string' },
-        instructions: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n\n${RUN_USAGE}`, 2);
-  }
+  const parsed = parseCommandArgs(
+    argv,
+    {
+      endpoint: { type: 'string' },
+      'token-file': { type: 'string' },
+      auth: { type: 'string' },
+      'server-id': { type: 'string' },
+      profile: { type: 'string' },
+      region: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      ...MODEL_FLAGS,
+      workspace: { type: 'string' },
+      policy: { type: 'string', multiple: true },
+      'spend-limit': { type: 'string' },
+      'price-input': { type: 'string' },
+      'price-output': { type: 'string' },
+      instructions: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    RUN_USAGE,
+    true,
+  );
   const v = parsed.values;
-  if (v.help) throw new UserError(RUN_USAGE, 0);
   const task = parsed.positionals.join(' ').trim();
   if (!task) throw new UserError(`Say what the agent should do: deputy run "<task>"\n\n${RUN_USAGE}`, 2);
 

@@ -2,12 +2,12 @@
  * `deputy serve`: Deputy's runtime as a standalone server: the Agents API on loopback (or a host you name),
  * running the agent loop against an OpenAI-compatible model. Prints its URL and where its token is.
  */
-import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { startRuntime, type RuntimeOptions } from '../runtime/index.js';
 import { createIamAuthenticator } from '../identity/index.js';
 import type { Command } from './io.js';
+import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
 import { MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
 
@@ -32,28 +32,20 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --model-api API         responses (default) or chat (DEPUTY_MODEL_API)`;
 
 export const serveCommand: Command = async (argv, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'token-file': { type: 'string' },
-        auth: { type: 'string' },
-        'server-id': { type: 'string' },
-        'sts-endpoint': { type: 'string' },
-        ...MODEL_FLAGS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n\n${SERVE_USAGE}`, 2);
-  }
-  const v = parsed.values;
-  if (v.help) throw new UserError(SERVE_USAGE, 0);
+  const v = parseCommandArgs(
+    argv,
+    {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'token-file': { type: 'string' },
+      auth: { type: 'string' },
+      'server-id': { type: 'string' },
+      'sts-endpoint': { type: 'string' },
+      ...MODEL_FLAGS,
+    },
+    SERVE_USAGE,
+  ).values;
   const port = Number(v.port ?? DEFAULT_SERVE_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0–65535; got "${v.port}".`, 2);
   const auth = v.auth ?? 'token';

@@ -2,7 +2,6 @@
  * `deputy whoami`: the AWS identity Deputy acts as for a profile: account, principal ARN, role and session
  * names, and when the credentials expire. This is the principal sessions and audit records will name.
  */
-import { parseArgs } from 'node:util';
 import {
   CredentialsUnavailableError,
   ProfileConfigError,
@@ -11,6 +10,7 @@ import {
   type CallerIdentity,
 } from '../identity/index.js';
 import type { Command } from './io.js';
+import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
 
 export const WHOAMI_USAGE = `Usage: deputy whoami [--profile P] [--region R] [--json]
@@ -45,23 +45,15 @@ export function formatIdentity(id: CallerIdentity, now = Date.now()): string {
 }
 
 export const whoamiCommand: Command = async (argv, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        profile: { type: 'string' },
-        region: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}\n\n${WHOAMI_USAGE}`, 2);
-  }
-  const v = parsed.values;
-  if (v.help) throw new UserError(WHOAMI_USAGE, 0);
+  const v = parseCommandArgs(
+    argv,
+    {
+      profile: { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    WHOAMI_USAGE,
+  ).values;
 
   let id: CallerIdentity;
   try {
