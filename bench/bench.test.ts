@@ -1,7 +1,7 @@
 /**
  * The benchmark machinery and a tiny run of every benchmark: a benchmark whose two sides stop doing the same work
  * (or whose module under test breaks) fails here before anyone reads a wrong ratio. No timing is asserted.
- * Run: node --import tsx --test bench/bench.test.ts
+ * Run: node scripts/test.mjs bench/ (npm test runs it too)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -94,13 +94,18 @@ export async function compare<A, B>(ours: Side<A>, reference: Side<B>, options: 
   return { ours: o, reference: r, ratio: o.median / r.median };
 }
 
+/** A mistake in how the benchmarks were invoked: reported as its message alone, without a stack. */
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
 /** A whole number >= `min` from the environment, or the default; anything else is a mistake worth stopping for. */
 export function envInt(name: string, fallback: number, min = 1, env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min}; unset it or give e.g. ${name}=${fallback}.`);
+    throw new BenchUsageError(`${name}=${JSON.stringify(raw)} is not a whole number >= ${min}; unset it or give e.g. ${name}=${fallback}.`);
   }
   return value;
 }

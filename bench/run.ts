@@ -9,7 +9,7 @@ import { auditAppend, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply } from './changeset.js';
 import { eventStream } from './events.js';
-import { envInt } from './measure.js';
+import { BenchUsageError, envInt } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
 
 const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify];
@@ -36,7 +36,7 @@ export function selectBenchmarks(names: readonly string[], all: readonly Benchma
   if (names.length === 0) return [...all];
   for (const name of names) {
     if (!all.some((b) => b.id === name || b.id.startsWith(name))) {
-      throw new Error(`No benchmark is called "${name}". Choose from: ${all.map((b) => b.id).join(', ')}.`);
+      throw new BenchUsageError(`No benchmark is called "${name}". Choose from: ${all.map((b) => b.id).join(', ')}.`);
     }
   }
   return all.filter((b) => names.some((name) => b.id === name || b.id.startsWith(name)));
@@ -48,7 +48,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const unknownFlag = argv.find((a) => a.startsWith('-') && a !== '--write');
-  if (unknownFlag) throw new Error(`Unknown option ${unknownFlag}.\n${USAGE}`);
+  if (unknownFlag) throw new BenchUsageError(`Unknown option ${unknownFlag}.\n${USAGE}`);
   const names = argv.filter((a) => !a.startsWith('-'));
   const write = names.length === 0 || argv.includes('--write');
   const selected = selectBenchmarks(names);
@@ -77,7 +77,8 @@ async function main(argv: readonly string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof BenchUsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`bench: ${text}\n`);
     process.exitCode = 1;
   });
 }

@@ -1,4 +1,4 @@
-// Runs every test file under test/ with node:test (TypeScript through tsx).
+// Runs every test file under test/ and bench/ (the benchmark harness's own tests) with node:test, through tsx.
 // Usage: node scripts/test.mjs [substring ...] to run only the files whose path contains a substring.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ function walk(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = ['test', 'bench'].flatMap(walk).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
