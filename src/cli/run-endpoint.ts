@@ -16,7 +16,7 @@ import {
   resolveIdentity,
 } from '../identity/index.js';
 import { UserError } from './io.js';
-import type { RunOptions } from './run-options.js';
+import { centsPerMillion, type RunOptions } from './run-options.js';
 import { DEPUTY_CLIENT } from './version.js';
 
 export interface Connection {
@@ -87,6 +87,7 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
       model: options.model,
       api: options.modelApi,
       ...(apiKey ? { apiKey } : {}),
+      ...(options.price ? { pricing: centsPerMillion(options.price) } : {}),
     },
   });
   const client = createAgentsClient({ kind: 'runtime', baseURL: `${runtime.url}/v1`, token: runtime.token });

@@ -31,7 +31,6 @@ export interface RunOptions extends ModelOptions {
   dataDir: string;
   policyFiles: string[];
   spendLimitCents?: number;
-  price?: { inputPerMillion: number; outputPerMillion: number };
   instructions?: string;
 }
 
@@ -64,8 +63,9 @@ Task:
   --policy FILE           a policy file allowing or denying tools and paths (repeatable); changes
                           are always reviewed by you, whatever the policy says
   --spend-limit CENTS     stop the session when its cost reaches this many US cents
-  --price-input USD       model price per million input tokens, for the cost in the summary
-  --price-output USD      model price per million output tokens
+  --price-input USD       model price per million input tokens: the summary's cost, and what the
+                          embedded runtime charges against --spend-limit (default 2.50)
+  --price-output USD      model price per million output tokens (default for the runtime 10.00)
   --instructions TEXT     instructions for the agent instead of Deputy's defaults
   --data-dir DIR          the embedded runtime's store (default <workspace>/.deputy/runtime)
 
@@ -124,12 +124,6 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
   if (region) options.region = region;
   if (v.instructions) options.instructions = v.instructions;
   if (v['spend-limit'] !== undefined) options.spendLimitCents = positiveNumber(v['spend-limit'], '--spend-limit');
-  if (v['price-input'] !== undefined || v['price-output'] !== undefined) {
-    options.price = {
-      inputPerMillion: positiveNumber(v['price-input'] ?? '0', '--price-input'),
-      outputPerMillion: positiveNumber(v['price-output'] ?? '0', '--price-output'),
-    };
-  }
   return options;
 }
 
@@ -139,18 +133,29 @@ export interface ModelOptions {
   modelBaseUrl: string;
   modelApiKeyEnv?: string;
   modelApi: 'responses' | 'chat';
+  /** USD per million tokens: the summary's cost line, and what the embedded runtime charges against a spend limit. */
+  price?: { inputPerMillion: number; outputPerMillion: number };
 }
 
-/** The `--model*` flags shared by `deputy run` (embedded runtime) and `deputy serve`. */
+/** The `--model*` and `--price-*` flags shared by `deputy run` (embedded runtime) and `deputy serve`. */
 export const MODEL_FLAGS = {
   model: { type: 'string' },
   'model-base-url': { type: 'string' },
   'model-api-key-env': { type: 'string' },
   'model-api': { type: 'string' },
+  'price-input': { type: 'string' },
+  'price-output': { type: 'string' },
 } as const;
 
 export function modelOptions(
-  v: { model?: string; 'model-base-url'?: string; 'model-api-key-env'?: string; 'model-api'?: string },
+  v: {
+    model?: string;
+    'model-base-url'?: string;
+    'model-api-key-env'?: string;
+    'model-api'?: string;
+    'price-input'?: string;
+    'price-output'?: string;
+  },
   env: NodeJS.ProcessEnv,
 ): ModelOptions {
   const modelApi = v['model-api'] ?? env.DEPUTY_MODEL_API ?? 'responses';
@@ -165,6 +170,14 @@ export function modelOptions(
     modelBaseUrl,
     modelApi,
     ...(keyEnv ? { modelApiKeyEnv: keyEnv } : {}),
+    ...(v['price-input'] !== undefined || v['price-output'] !== undefined
+      ? {
+          price: {
+            inputPerMillion: positiveNumber(v['price-input'] ?? '0', '--price-input'),
+            outputPerMillion: positiveNumber(v['price-output'] ?? '0', '--price-output'),
+          },
+        }
+      : {}),
   };
 }
 
@@ -193,4 +206,9 @@ function positiveNumber(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} must be a non-negative number; got "${value}".`, 2);
   return n;
+}
+
+/** The runtime meters spend in US cents (the Agents API's `spend_control` unit); prices are given in dollars. */
+export function centsPerMillion(price: { inputPerMillion: number; outputPerMillion: number }) {
+  return { inputCentsPerMillion: price.inputPerMillion * 100, outputCentsPerMillion: price.outputPerMillion * 100 };
 }

@@ -9,7 +9,7 @@ import { createIamAuthenticator } from '../identity/index.js';
 import type { Command } from './io.js';
 import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
-import { MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
+import { centsPerMillion, MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
 
 export const DEFAULT_SERVE_PORT = 8739;
 
@@ -29,7 +29,9 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --model M               upstream model (DEPUTY_MODEL, default ${DEFAULT_MODEL})
   --model-base-url URL    upstream OpenAI-compatible base URL (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL})
   --model-api-key-env VAR variable holding the upstream API key (DEPUTY_MODEL_API_KEY_ENV)
-  --model-api API         responses (default) or chat (DEPUTY_MODEL_API)`;
+  --model-api API         responses (default) or chat (DEPUTY_MODEL_API)
+  --price-input USD       price per million input tokens charged against sessions' spend limits (2.50)
+  --price-output USD      price per million output tokens (10.00)`;
 
 export const serveCommand: Command = async (argv, io) => {
   const v = parseCommandArgs(
@@ -60,7 +62,13 @@ export const serveCommand: Command = async (argv, io) => {
     dataDir,
     host: v.host ?? '127.0.0.1',
     port,
-    upstream: { baseURL: model.modelBaseUrl, model: model.model, api: model.modelApi, ...(apiKey ? { apiKey } : {}) },
+    upstream: {
+      baseURL: model.modelBaseUrl,
+      model: model.model,
+      api: model.modelApi,
+      ...(apiKey ? { apiKey } : {}),
+      ...(model.price ? { pricing: centsPerMillion(model.price) } : {}),
+    },
     log: (line) => io.stderr.write(`${line}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);

@@ -227,3 +227,23 @@ test('Ctrl-C cancels the turn at the endpoint and ends the task as cancelled', a
   const audit = await readFile(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8');
   assert.match(audit, /"type":"task.finished".*"status":"cancelled"/);
 });
+
+test('--spend-limit: the embedded runtime stops the task when the priced usage reaches the limit', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'a\n' });
+  t.after(() => repo.cleanup());
+  // 1,000 input + 500 output tokens at $20 / $40 per million = 4 cents, over a 3-cent limit after one model call.
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'workspace_list', arguments: {} }], usage: { input_tokens: 1000, output_tokens: 500 } },
+    { text: 'never reached' },
+  ]);
+  t.after(() => model.close());
+  const result = await runCli(
+    ['run', '--model-base-url', model.baseURL, '--model', 'scripted', '--spend-limit', '3', '--price-input', '20', '--price-output', '40', 'list things'],
+    { cwd: repo.root },
+  );
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stdout, /Failed · session/);
+  assert.match(result.stdout, /spend limit: 4 of 3 US cents used/);
+  assert.match(result.stdout, /cost \$0\.0400/);
+  assert.equal(turns(model).length, 1, 'no model call after the limit');
+});

@@ -26,7 +26,7 @@ const script = () => [
 test('deputy run against a running deputy serve, with the token file; a wrong token is refused', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
-  const model = await startScriptedModel(script());
+  const model = await startScriptedModel([...script(), ...script()]);
   t.after(() => model.close());
   const server = await serve(['--port', '0', '--data-dir', dataDir, '--model-base-url', model.baseURL, '--model', 'scripted']);
   t.after(async () => void (await server.stop()));
@@ -40,13 +40,28 @@ test('deputy run against a running deputy serve, with the token file; a wrong to
   assert.equal(await readFile(join(repo.root, 'a.txt'), 'utf8'), 'two\n');
   assert.match(ok.stdout, new RegExp(`Deputy runtime at ${server.url.replace(/[.]/g, '\\.')}`));
 
+  // The OpenAI endpoint path of the CLI, pointed at the runtime (which speaks the same Agents API).
+  const token = (await readFile(server.tokenFile!, 'utf8')).trim();
+  await writeFile(join(repo.root, 'a.txt'), 'one\n');
+  const noKey = await runCli(['run', '--endpoint', 'openai', 'change a'], { cwd: repo.root, env: { OPENAI_API_KEY: '' } });
+  assert.equal(noKey.code, 1);
+  assert.match(noKey.stderr, /needs an API key in the environment variable OPENAI_API_KEY/);
+  const viaOpenAi = await runCli(['run', '--endpoint', 'openai', '--model', 'scripted', 'change a'], {
+    cwd: repo.root,
+    input: 'a\n',
+    env: { OPENAI_API_KEY: token, OPENAI_BASE_URL: `${server.url}/v1` },
+  });
+  assert.equal(viaOpenAi.code, 0, viaOpenAi.stderr + viaOpenAi.stdout);
+  assert.match(viaOpenAi.stdout, /OpenAI Agents API/);
+  assert.equal(await readFile(join(repo.root, 'a.txt'), 'utf8'), 'two\n');
+  assert.ok(!viaOpenAi.stdout.includes(token) && !viaOpenAi.stderr.includes(token), 'the key is never printed');
+
   const wrong = join(dataDir, 'wrong-token');
   await writeFile(wrong, 'not-the-token-0123456789\n');
   const refused = await runCli(['run', '--endpoint', server.url, '--token-file', wrong, 'change a'], { cwd: repo.root });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /HTTP 401/);
   assert.match(refused.stderr, /--token-file/);
-  const token = (await readFile(server.tokenFile!, 'utf8')).trim();
   assert.ok(!server.output().includes(token), 'the server never prints its token');
   assert.ok(!refused.stderr.includes('not-the-token'), 'the refused token is not echoed');
 });
