@@ -17,6 +17,7 @@ import type {
   WorkspaceSearchResult,
 } from '../protocol/tools.js';
 import { globToRegExp } from './glob.js';
+import { RE2JS } from 're2js';
 import { WorkspaceError } from './workspace-error.js';
 import { isGitSegment, printablePath, resolveInWorkspace, type ResolvedPath } from './workspace-paths.js';
 import { MAX_TEXT_FILE_BYTES, decodeText, formatBytes, sha256Hex } from './workspace-text.js';
@@ -169,13 +170,17 @@ export class Workspace {
     }
     let test: (line: string) => boolean;
     if (args.regex) {
-      let re: RegExp;
+      // RE2 semantics (linear time): a pattern from the model can never stall the engine with backtracking.
+      let re: RE2JS;
       try {
-        re = new RegExp(args.query);
+        re = RE2JS.compile(args.query);
       } catch (err) {
-        throw new WorkspaceError('invalid_query', `The regular expression is invalid: ${(err as Error).message}`);
+        throw new WorkspaceError(
+          'invalid_query',
+          `The regular expression is invalid (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`,
+        );
       }
-      test = (line) => re.test(line);
+      test = (line) => re.matcher(line).find();
     } else {
       const needle = args.query;
       test = (line) => line.includes(needle);

@@ -128,7 +128,7 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
       type: 'object',
       properties: {
         query: { type: 'string' },
-        regex: { type: 'boolean', description: 'Treat query as a JavaScript regular expression.' },
+        regex: { type: 'boolean', description: 'Treat query as a regular expression (RE2 syntax: no backreferences or lookaround).' },
         glob: { type: 'string', description: 'Only files matching this glob.' },
         max_results: { type: 'integer', minimum: 1, maximum: 1000 },
       },

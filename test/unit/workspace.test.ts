@@ -167,5 +167,18 @@ test('search: literal and regex, glob filter, skips binary, big, .git, node_modu
   assert.deepEqual((await ws.search({ query: 'secret' })).matches, [], 'symlinks to outside are not searched');
   assert.deepEqual((await ws.search({ query: 'repositoryformatversion' })).matches, [], '.git is not searched');
   await refusedWith(ws.search({ query: '(', regex: true }), 'invalid_query', /regular expression is invalid/);
+  await refusedWith(ws.search({ query: '(?<=a)b', regex: true }), 'invalid_query', /no backreferences or lookaround/);
   await refusedWith(ws.search({ query: '' }), 'invalid_query', /non-empty/);
+});
+
+// A backtracking engine would not finish this in any test's lifetime; the timeout turns such a regression into a
+// failure instead of a hung run.
+test('search: a catastrophic-backtracking pattern from the model finishes (RE2 semantics)', { timeout: 60_000 }, async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'deputy-redos-'));
+  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  // 30 lines that would take a backtracking engine far longer than the test's lifetime with (a+)+$.
+  await fs.writeFile(path.join(root, 'evil.txt'), `${'a'.repeat(5000)}b\n`.repeat(30));
+  const ws = await Workspace.open(root);
+  const result = await ws.search({ query: '(a+)+$', regex: true });
+  assert.deepEqual(result.matches, []);
 });
