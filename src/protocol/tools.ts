@@ -62,7 +62,7 @@ export interface ProposedChange {
   /** Relative to the workspace root, `/`-separated. */
   path: string;
   operation: ChangeOperation;
-  /** V4A (`apply_patch`) or unified diff for create/update; empty for delete. */
+  /** V4A (`apply_patch`) or unified diff for create/update (empty: an empty new file); empty for delete. */
   diff: string;
   rationale?: string;
 }
@@ -140,7 +140,7 @@ export const TOOL_DEFINITIONS: readonly FunctionToolDefinition[] = [
     type: 'function',
     name: 'propose_changes',
     description:
-      'Propose changes to workspace files. A person reviews each file and approves or rejects it; nothing is written otherwise. For create/update give a diff in the apply_patch (V4A) format or as a unified diff; for delete an empty diff. The result says per file: applied, rejected (with the reviewer\'s comment), conflict (the file changed since you read it) or invalid.',
+      'Propose changes to workspace files. A person reviews each file and approves or rejects it; nothing is written otherwise. For create/update give a diff in the apply_patch (V4A) format or as a unified diff (an empty diff creates an empty file); for delete an empty diff. The result says per file: applied, rejected (with the reviewer\'s comment), conflict (the file changed since you read it) or invalid.',
     parameters: {
       type: 'object',
       properties: {

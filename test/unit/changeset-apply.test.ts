@@ -155,3 +155,12 @@ test('a missing final newline and unified no-newline markers round-trip to disk'
   await applyPreparedFile(ws, file!);
   assert.equal(await readDisk('n.txt'), 'a\nc');
 });
+
+test('a create with an empty diff makes an empty file, shown as such to the reviewer', async () => {
+  const [file] = await prepareChangeset(ws, { summary: 'package marker', changes: [{ path: 'pkg/__init__.py', operation: 'create', diff: '' }] }, reads);
+  assert.equal(file!.status, 'ready', file!.reason);
+  assert.equal(file!.after, '');
+  assert.match(file!.displayDiff, /new file mode/);
+  assert.deepEqual(await applyPreparedFile(ws, file!), { path: 'pkg/__init__.py', status: 'applied' });
+  assert.equal(await readDisk('pkg/__init__.py'), '');
+});

@@ -21,7 +21,8 @@ function looksUnified(lines: string[]): boolean {
 
 /**
  * Parses the diff of one change. `path` is the change's normalized path (a V4A envelope must name the same file).
- * For `delete` the diff must be empty or a V4A `*** Delete File:` envelope; the result then has no hunks.
+ * For `delete` the diff must be empty or a V4A `*** Delete File:` envelope; the result then has no hunks. An empty
+ * diff for `create` makes an empty file (an `__init__.py`, a `.gitkeep`).
  * Throws PatchError with a specific reason.
  */
 export function parsePatch(diff: string, operation: ChangeOperation, path: string): ParsedPatch {
@@ -34,6 +35,7 @@ export function parsePatch(diff: string, operation: ChangeOperation, path: strin
     }
     throw new PatchError('A delete takes an empty diff; send "" as the diff to delete the file.');
   }
+  if (diff.trim() === '' && operation === 'create') return { format: 'v4a', hunks: [] };
   if (diff.trim() === '') {
     throw new PatchError(`The diff is empty; a ${operation} needs a diff in the apply_patch (V4A) format or a unified diff.`);
   }
