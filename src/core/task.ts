@@ -125,17 +125,29 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     },
   });
 
+  // Closing the stream is an abort: a pending read on the event stream ends at once rather than at its next event.
+  const streamAbort = new AbortController();
+  const stopFollowing = () => streamAbort.abort();
+  params.signal?.addEventListener('abort', stopFollowing, { once: true });
   const stream = followSession(client, session.id, {
-    ...(params.signal ? { signal: params.signal } : {}),
+    signal: streamAbort.signal,
     onReconnect: (attempt) => observer?.reconnecting?.(attempt),
   });
   // Subscribe before sending input so no event of the turn is missed.
   const first = stream.events.next();
-  await stream.opened;
-  await client.beta.agents.sessions.events.create(session.id, {
-    events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: params.task }] }] }],
-    'Idempotency-Key': `${taskId}:input`,
-  });
+  // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
+  first.catch(() => undefined);
+  try {
+    await stream.opened;
+    await client.beta.agents.sessions.events.create(session.id, {
+      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: params.task }] }] }],
+      'Idempotency-Key': `${taskId}:input`,
+    });
+  } catch (err) {
+    stopFollowing();
+    params.signal?.removeEventListener('abort', stopFollowing);
+    throw err;
+  }
   await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
 
   let cancelRequested = false;
@@ -222,7 +234,9 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     }
   } finally {
     params.cancel?.removeEventListener('abort', requestCancel);
-    await iterator.return(undefined);
+    params.signal?.removeEventListener('abort', stopFollowing);
+    stopFollowing();
+    await iterator.return(undefined).catch(() => undefined);
   }
 
   if (status === 'failed' && !error) error = lastSession.error ?? 'The turn failed.';
