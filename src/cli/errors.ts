@@ -24,7 +24,9 @@ export function describeError(err: unknown): string {
   const service = describeServiceError(err);
   if (service) return redactText(service);
   if (err instanceof APIConnectionError) {
-    return redactText(`Cannot reach the agent endpoint: ${err.message}. Check --endpoint and that the service is running.`);
+    const code = causeCode(err);
+    const detail = `${err.message.replace(/\.$/, '')}${code ? ` (${code})` : ''}`;
+    return redactText(`Cannot reach the agent endpoint: ${detail}. Check --endpoint and that the service is running.`);
   }
   if (err instanceof APIError && err.status === 401) {
     return redactText(
@@ -40,4 +42,13 @@ export function describeError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const debug = process.env.DEPUTY_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
   return redactText(`Deputy stopped on an unexpected error: ${message}${debug}`);
+}
+
+/** The first system error code (ECONNREFUSED, ENOTFOUND, …) down an error's cause chain. */
+function causeCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }

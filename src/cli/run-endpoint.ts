@@ -123,9 +123,14 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     };
   }
   const tokenFile = options.tokenFile;
-  const token = tokenFile ? (await readFile(tokenFile, 'utf8').catch(() => {
-    throw new UserError(`Cannot read the runtime token file ${tokenFile}. \`deputy serve\` prints where it wrote it.`);
-  })).trim() : env.DEPUTY_TOKEN;
+  let token = env.DEPUTY_TOKEN;
+  if (tokenFile) {
+    const text = await readFile(tokenFile, 'utf8').catch(() => {
+      throw new UserError(`Cannot read the runtime token file ${tokenFile}. \`deputy serve\` prints where it wrote it.`);
+    });
+    token = text.trim();
+    if (!token) throw new UserError(`The runtime token file ${tokenFile} is empty. \`deputy serve\` prints where it wrote the token.`);
+  }
   if (!token) {
     throw new UserError(`A runtime at ${url} needs its bearer token: pass --token-file (printed by \`deputy serve\`) or set DEPUTY_TOKEN.`);
   }
