@@ -1,8 +1,12 @@
 // Runs every test file under test/ and bench/ (the benchmark harness's own tests) with node:test, through tsx.
 // Usage: node scripts/test.mjs [substring ...] to run only the files whose path contains a substring.
-import { readdirSync, statSync } from 'node:fs';
+//
+// After the tests, one credential-leak scan over the whole run: every secret the AWS stand-ins issued must be
+// absent from everything Deputy printed (recorded by the test helpers) and from the test run's own output.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -18,7 +22,39 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
+
+const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  stdio: ['inherit', 'pipe', 'pipe'],
+  env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir },
 });
-process.exit(r.status ?? 1);
+const runOutput = [];
+child.stdout.on('data', (d) => {
+  runOutput.push(d);
+  process.stdout.write(d);
+});
+child.stderr.on('data', (d) => {
+  runOutput.push(d);
+  process.stderr.write(d);
+});
+const status = await new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+
+const lines = (name) => (existsSync(join(leakDir, name)) ? readFileSync(join(leakDir, name), 'utf8').split('\n').filter(Boolean) : []);
+const secrets = [...new Set(lines('secrets').map((l) => JSON.parse(l)))].filter((s) => s.length >= 8);
+const outputs = lines('outputs').map((l) => JSON.parse(l));
+outputs.push({ label: 'the test run output', text: Buffer.concat(runOutput).toString() });
+const leaks = [];
+for (const [i, secret] of secrets.entries()) {
+  for (const { label, text } of outputs) if (text.includes(secret)) leaks.push(`issued secret #${i + 1} appears in: ${label}`);
+}
+rmSync(leakDir, { recursive: true, force: true });
+console.log(`# credential leak scan: ${secrets.length} issued secrets, ${outputs.length} outputs scanned, ${leaks.length} leaks`);
+if (leaks.length > 0) {
+  for (const l of leaks) console.error(`LEAK: ${l}`);
+  process.exit(1);
+}
+// The plain closing line, last, so whoever reads the end of the log sees the totals.
+const tap = Buffer.concat(runOutput).toString();
+const count = (name) => [...tap.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+console.log(`${count('pass')} passed, ${count('fail')} failed`);
+process.exit(status);

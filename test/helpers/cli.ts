@@ -1,6 +1,7 @@
 /** Runs the built `deputy` CLI (dist/cli.js) as a real child process, feeding stdin, capturing output. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { recordOutput } from '../fixtures/leak-ledger.js';
 
 export const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
@@ -25,7 +26,10 @@ export function runCli(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      recordOutput(`deputy ${args.join(' ')}`, stdout + stderr);
+      done({ code, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -1,6 +1,7 @@
 /** Starts `deputy serve` from the built CLI as a real process and waits until it says where it listens. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli.js';
+import { recordOutput } from '../fixtures/leak-ledger.js';
 
 export interface Served {
   url: string;
@@ -32,7 +33,10 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
         output: () => `${out}${err}`,
         stop: () =>
           new Promise((done) => {
-            child.once('exit', (code) => done(code));
+            child.once('exit', (code) => {
+              recordOutput(`deputy serve ${args.join(' ')}`, out + err);
+              done(code);
+            });
             child.kill('SIGINT');
           }),
       });
