@@ -5,14 +5,13 @@
  * model. The session and the audit trail carry the SSO principal; no credential leaks anywhere.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createAgentsClient } from '../../src/agents/endpoints.js';
-import { ssoTokenCachePath } from '../../src/identity/aws-config.js';
 import { startRuntime, type RuntimeHandle } from '../../src/runtime/index.js';
-import { makeAwsHome, ssoConfig, type AwsHome } from '../fixtures/aws/aws-home.js';
+import { makeAwsHome, seedSsoSignIn, ssoConfig, type AwsHome } from '../fixtures/aws/aws-home.js';
 import { ACCOUNT_ID, ROLE_NAME, startAwsStandins, type AwsStandins } from '../fixtures/aws/aws-standins.js';
 import { findLeaks } from '../fixtures/aws/cli-capture.js';
 import { startMantleStandin, type MantleStandin } from '../fixtures/aws/mantle-standin.js';
@@ -57,19 +56,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function signIn(expiresInMs: number): Promise<void> {
-  const path = ssoTokenCachePath(home.env, 'corp');
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(
-    path,
-    JSON.stringify({
-      startUrl: 'https://d-1234567890.awsapps.com/start',
-      region: 'us-east-1',
-      accessToken: aws.issueAccessToken(),
-      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    }),
-  );
-}
+const signIn = (expiresInMs: number) => seedSsoSignIn(home, aws, 'corp', expiresInMs);
 
 const args = ['run', '--endpoint', 'bedrock', '--profile', 'dev', '--region', REGION, '--model', 'scripted'];
 

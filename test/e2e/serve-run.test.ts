@@ -4,12 +4,11 @@
  * with a message that says what to pass, and never echo a secret.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { ssoTokenCachePath } from '../../src/identity/aws-config.js';
-import { makeAwsHome, ssoConfig } from '../fixtures/aws/aws-home.js';
+import { makeAwsHome, seedSsoSignIn, ssoConfig } from '../fixtures/aws/aws-home.js';
 import { ACCOUNT_ID, startAwsStandins } from '../fixtures/aws/aws-standins.js';
 import { findLeaks } from '../fixtures/aws/cli-capture.js';
 import { startScriptedModel } from '../fixtures/model-server.js';
@@ -71,17 +70,7 @@ test('deputy serve --auth iam accepts a proven SSO identity and refuses a proof 
   t.after(() => aws.close());
   const home = await makeAwsHome(aws, ssoConfig('corp'));
   t.after(() => home.cleanup());
-  const cache = ssoTokenCachePath(home.env, 'corp');
-  await mkdir(dirname(cache), { recursive: true });
-  await writeFile(
-    cache,
-    JSON.stringify({
-      startUrl: 'https://d-1234567890.awsapps.com/start',
-      region: 'us-east-1',
-      accessToken: aws.issueAccessToken(),
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-    }),
-  );
+  await seedSsoSignIn(home, aws, 'corp', 3600_000);
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-iam-'));
   t.after(() => rm(dataDir, { recursive: true, force: true }));
   const model = await startScriptedModel(script());

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createAgentsClient } from '../../src/agents/endpoints.js';
 import { credentialProviderFor, describeServiceError } from '../../src/identity/index.js';
-import { ssoTokenCachePath } from '../../src/identity/aws-config.js';
 import { startAwsStandins, type AwsStandins } from '../fixtures/aws/aws-standins.js';
-import { makeAwsHome, ssoConfig, type AwsHome } from '../fixtures/aws/aws-home.js';
+import { makeAwsHome, seedSsoSignIn, ssoConfig, type AwsHome } from '../fixtures/aws/aws-home.js';
 import { findLeaks } from '../fixtures/aws/cli-capture.js';
 import { startMantleStandin, type MantleStandin } from '../fixtures/aws/mantle-standin.js';
 
@@ -40,19 +37,7 @@ describe('Bedrock mantle endpoint signed with the profile credentials', () => {
     await home.cleanup();
   });
 
-  async function signIn(expiresInMs: number) {
-    const path = ssoTokenCachePath(home.env, session);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(
-      path,
-      JSON.stringify({
-        startUrl: 'https://d-1234567890.awsapps.com/start',
-        region: 'us-east-1',
-        accessToken: aws.issueAccessToken(),
-        expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-      }),
-    );
-  }
+  const signIn = (expiresInMs: number) => seedSsoSignIn(home, aws, session, expiresInMs);
 
   const client = () =>
     createAgentsClient(
