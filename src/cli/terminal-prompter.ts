@@ -51,6 +51,7 @@ export class TerminalPrompter implements Prompter {
       `\n${style.bold(`[${q.index}/${q.total}] ${f.operation} ${f.path}`)} ` +
         `${style.green(`+${f.stats.added}`)} ${style.red(`-${f.stats.removed}`)}\n`,
     );
+    if (q.realPath) this.write(`${style.yellow(`  ${f.path} is a link: this writes ${q.realPath}`)}\n`);
     if (f.rationale) this.write(`${style.dim(f.rationale)}\n`);
     this.write(`${colorDiff(f.displayDiff.replace(/\n$/, ''), style)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {

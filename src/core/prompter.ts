@@ -31,6 +31,8 @@ export interface FileReviewQuestion {
   /** The proposal's summary, as the agent wrote it. */
   summary: string;
   file: PreparedFile;
+  /** Where the write lands when `file.path` goes through a symlink inside the workspace. */
+  realPath?: string;
   index: number;
   total: number;
 }

@@ -5,7 +5,7 @@
  */
 import { Workspace } from './workspace.js';
 import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
-import type { Policy, PolicyRequest, PolicyVerdict } from './policy.js';
+import type { Policy, PolicyVerdict } from './policy.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
 import {
@@ -51,9 +51,6 @@ export interface ToolRunnerDeps {
   observer?: ToolObserver;
 }
 
-/** Paths Deputy keeps for itself: the agent may read the rest of the workspace but never rewrite these. */
-const RESERVED_PREFIX = '.deputy/';
-
 export class ToolRunner {
   /** Per session: relative path → SHA-256 of the file when the agent last read it. */
   private readonly reads = new Map<string, Map<string, string>>();
@@ -88,7 +85,7 @@ export class ToolRunner {
       return fail(`Unknown tool "${call.name}". Deputy's tools are: ${TOOL_NAMES.join(', ')}.`);
     }
     if (!isObject(call.args)) return fail(`Arguments for ${call.name} must be a JSON object.`);
-    const verdict = this.deps.policy.decide(policyRequest(call.name, call.args));
+    const verdict = await this.verdictFor(call.name, call.args.path);
     await this.record('policy.decision', call.session, {
       call_id: call.callId,
       tool: call.name,
@@ -156,12 +153,7 @@ export class ToolRunner {
     const prepared = await prepareChangeset(this.deps.workspace, call.args, this.ledger(call.session));
     for (const file of prepared) {
       if (file.status !== 'ready') continue;
-      if (isReserved(file.path)) {
-        file.status = 'invalid';
-        file.reason = `${file.path} is inside .deputy/, which holds Deputy's own audit trail and state; it cannot be changed by an agent.`;
-        continue;
-      }
-      const verdict = this.deps.policy.decide({ tool: 'propose_changes', path: file.path });
+      const verdict = await this.verdictFor('propose_changes', file.path);
       if (verdict.decision === 'deny') {
         file.status = 'invalid';
         file.reason = `Denied by policy: ${verdict.reason}`;
@@ -207,8 +199,14 @@ export class ToolRunner {
     index: number,
     total: number,
   ): Promise<ChangeResult> {
+    // The reviewer sees where the write really lands when the agent named it through a symlink.
+    const realPath = await this.deps.workspace.resolve(file.path).then(
+      (r) => (r.realRel !== r.rel ? r.realRel : undefined),
+      () => undefined,
+    );
     const binding = bindingFor(call.session, call.callId, {
       path: file.path,
+      realPath: realPath ?? null,
       operation: file.operation,
       base: file.baseSha256,
       after: file.after,
@@ -219,6 +217,7 @@ export class ToolRunner {
       callId: call.callId,
       summary,
       file,
+      ...(realPath ? { realPath } : {}),
       index,
       total,
     });
@@ -263,6 +262,27 @@ export class ToolRunner {
     return comment && result.status === 'applied' ? { ...result, comment } : result;
   }
 
+  /**
+   * Policy for a call, judged on the path as the agent spelled it and, when a symlink inside the workspace leads
+   * elsewhere, on the real path too: the stricter verdict wins. A path the workspace refuses outright is left
+   * for the tool to refuse with its own message.
+   */
+  private async verdictFor(tool: ToolName, path: unknown): Promise<PolicyVerdict> {
+    if (typeof path !== 'string') return this.deps.policy.decide({ tool });
+    let resolved: { rel: string; realRel: string };
+    try {
+      resolved = await this.deps.workspace.resolve(path);
+    } catch {
+      return this.deps.policy.decide({ tool, path: normalizeRel(path) });
+    }
+    const spelled = this.deps.policy.decide({ tool, path: resolved.rel });
+    if (resolved.realRel === resolved.rel) return spelled;
+    const real = this.deps.policy.decide({ tool, path: resolved.realRel });
+    return STRICTNESS[real.decision] > STRICTNESS[spelled.decision]
+      ? { decision: real.decision, reason: `${real.reason} (${resolved.rel} is a link to ${resolved.realRel})` }
+      : spelled;
+  }
+
   private decide(tool: ToolName, path: string): PolicyVerdict['decision'] {
     return this.deps.policy.decide({ tool, path }).decision;
   }
@@ -299,17 +319,10 @@ export function summarize(name: string, args: unknown): string {
   }
 }
 
-function policyRequest(tool: ToolName, args: Record<string, unknown>): PolicyRequest {
-  const path = typeof args.path === 'string' ? normalizeRel(args.path) : undefined;
-  return path === undefined ? { tool } : { tool, path };
-}
+const STRICTNESS: Record<PolicyVerdict['decision'], number> = { allow: 0, ask: 1, deny: 2 };
 
 function normalizeRel(p: string): string {
   return p.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+/g, '/') || '.';
-}
-
-function isReserved(path: string): boolean {
-  return path === '.deputy' || path.toLowerCase().startsWith(RESERVED_PREFIX);
 }
 
 function isToolName(name: string): name is ToolName {

@@ -2,6 +2,7 @@
 export type WorkspaceErrorCode =
   | 'outside_workspace'
   | 'git_dir'
+  | 'deputy_dir'
   | 'invalid_path'
   | 'not_found'
   | 'not_a_file'

@@ -11,6 +11,9 @@ export interface ResolvedPath {
   abs: string;
   /** Normalized relative path (`/`-separated, no `.`/`..`/empty segments); '' is the root. */
   rel: string;
+  /** `abs` relative to the root: differs from `rel` when a symlink inside the workspace was followed. Policy
+   * judges both, so a link cannot dress a guarded file up as an unguarded one. */
+  realRel: string;
 }
 
 const MAX_PATH_LENGTH = 4096;
@@ -21,6 +24,14 @@ const MAX_PATH_LENGTH = 4096;
  */
 export function isGitSegment(segment: string): boolean {
   return /^\.git[. ]*$/i.test(segment) || /^git~\d+$/i.test(segment);
+}
+
+/**
+ * True for a segment naming Deputy's own state folder (audit trail, runtime store and token, workspace policy):
+ * never read or changed by agents, in any case or Windows spelling.
+ */
+export function isDeputySegment(segment: string): boolean {
+  return /^\.deputy[. ]*$/i.test(segment);
 }
 
 /** Text safe to put in a message: control characters shown as escapes, long input cut. */
@@ -79,6 +90,12 @@ export function normalizeRelPath(relPath: unknown): string[] {
   if (segments.some(isGitSegment)) {
     throw new WorkspaceError('git_dir', `The path "${shown}" is inside a .git folder; git's metadata is never read or changed by agents.`);
   }
+  if (segments.some(isDeputySegment)) {
+    throw new WorkspaceError(
+      'deputy_dir',
+      `The path "${shown}" is inside .deputy/, which holds Deputy's audit trail, runtime state and policy; agents never read or change it.`,
+    );
+  }
   return segments;
 }
 
@@ -99,7 +116,10 @@ export async function resolveInWorkspace(root: string, relPath: unknown): Promis
       stat = await fs.lstat(next);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { abs: path.join(next, ...segments.slice(i + 1)), rel };
+      if (code === 'ENOENT') {
+        const abs = path.join(next, ...segments.slice(i + 1));
+        return { abs, rel, realRel: relSegments(root, abs).join('/') };
+      }
       if (code === 'ENOTDIR') {
         throw new WorkspaceError('not_a_directory', `The path "${shown}" goes through "${segments.slice(0, i).join('/')}", which is a file, not a folder.`);
       }
@@ -125,7 +145,10 @@ export async function resolveInWorkspace(root: string, relPath: unknown): Promis
     if (relSegments(root, real).some(isGitSegment)) {
       throw new WorkspaceError('git_dir', `The path "${shown}" goes through "${via}", a symbolic link into a .git folder.`);
     }
+    if (relSegments(root, real).some(isDeputySegment)) {
+      throw new WorkspaceError('deputy_dir', `The path "${shown}" goes through "${via}", a symbolic link into .deputy/.`);
+    }
     current = real;
   }
-  return { abs: current, rel };
+  return { abs: current, rel, realRel: relSegments(root, current).join('/') };
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, readAudit, verifyAudit } from '../../src/core/audit.js';
@@ -165,4 +165,48 @@ test('search never shows the content of files that need permission; list hides d
   assert.ok(paths.includes('.env'), 'a secret-looking file is listed by name');
   assert.ok(!paths.some((p) => p.startsWith('vault/')), 'denied paths are not listed');
   assert.equal(person.asked.length, 0);
+});
+
+test('.deputy/ is out of reach: no read of the runtime token, no change through a link into it', async (t) => {
+  const person = new Person([(q) => ({ binding: q.binding, verdict: 'approve' })]);
+  const { root, call } = await setup(t, { 'a.txt': 'a\n' }, Policy.defaults(), person);
+  await mkdir(join(root, '.deputy', 'runtime'), { recursive: true });
+  await writeFile(join(root, '.deputy', 'runtime', 'token'), 'runtime-bearer-token-value\n');
+  await writeFile(join(root, '.deputy', 'policy.json'), '{"rules":[]}\n');
+  await symlink('.deputy', join(root, 'config'));
+  for (const path of ['.deputy/runtime/token', '.DEPUTY/runtime/token', 'config/runtime/token']) {
+    const out = await call('workspace_read', { path });
+    assert.equal(out.success, false, path);
+    assert.match(out.error!, /\.deputy/, path);
+    assert.doesNotMatch(JSON.stringify(out), /runtime-bearer-token-value/);
+  }
+  const proposed = await call('propose_changes', {
+    summary: 'loosen policy',
+    changes: [{ path: 'config/policy.json', operation: 'update', diff: '@@\n-{"rules":[]}\n+{"rules":[{"decision":"allow"}]}\n' }],
+  });
+  const [result] = JSON.parse(proposed.output!).results as { status: string; reason: string }[];
+  assert.equal(result!.status, 'invalid');
+  assert.match(result!.reason, /symbolic link into \.deputy/);
+  assert.equal(person.asked.length, 0);
+  assert.equal(await readFile(join(root, '.deputy', 'policy.json'), 'utf8'), '{"rules":[]}\n');
+});
+
+test('a link cannot dress a guarded file up: policy judges the real path too, and the reviewer sees it', async (t) => {
+  const policy = Policy.combine(Policy.defaults(), Policy.parse({ rules: [{ paths: ['secrets/**'], decision: 'deny' }] }, 'org.json'));
+  const person = new Person([(q) => ({ binding: q.binding, allow: false }), (q) => ({ binding: q.binding, verdict: 'approve' })]);
+  const { root, call } = await setup(t, { '.env': 'TOKEN=abc\n', 'secrets/db.txt': 'password\n', 'lib/real.js': 'x\n' }, policy, person);
+  await symlink('.env', join(root, 'env.example'));
+  await symlink('secrets', join(root, 'docs'));
+  await symlink('real.js', join(root, 'lib', 'alias.js'));
+
+  const viaDocs = await call('workspace_read', { path: 'docs/db.txt' });
+  assert.match(viaDocs.error!, /Denied by policy: .*docs\/db\.txt is a link to secrets\/db\.txt/);
+  const viaExample = await call('workspace_read', { path: 'env.example' });
+  assert.equal(viaExample.success, false, 'the read of a link to .env asked, and was refused');
+  assert.equal((person.asked[0] as PermissionQuestion).summary, 'read env.example');
+
+  await call('workspace_read', { path: 'lib/alias.js' });
+  await call('propose_changes', { summary: 's', changes: [{ path: 'lib/alias.js', operation: 'update', diff: '@@\n-x\n+y\n' }] });
+  assert.equal((person.asked[1] as FileReviewQuestion).realPath, 'lib/real.js');
+  assert.equal(await readFile(join(root, 'lib', 'real.js'), 'utf8'), 'y\n');
 });

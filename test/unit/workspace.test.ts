@@ -62,9 +62,17 @@ test('open resolves the root with realpath', async () => {
 });
 
 test('resolve normalizes and keeps paths inside the root', async () => {
-  assert.deepEqual(await ws.resolve('./src//util/../index.ts'), { abs: path.join(ws.root, 'src', 'index.ts'), rel: 'src/index.ts' });
-  assert.deepEqual(await ws.resolve('src/new/file.ts'), { abs: path.join(ws.root, 'src', 'new', 'file.ts'), rel: 'src/new/file.ts' });
-  assert.equal((await ws.resolve('readme-link')).abs, path.join(ws.root, 'README.md'));
+  assert.deepEqual(await ws.resolve('./src//util/../index.ts'), {
+    abs: path.join(ws.root, 'src', 'index.ts'),
+    rel: 'src/index.ts',
+    realRel: 'src/index.ts',
+  });
+  assert.deepEqual(await ws.resolve('src/new/file.ts'), {
+    abs: path.join(ws.root, 'src', 'new', 'file.ts'),
+    rel: 'src/new/file.ts',
+    realRel: 'src/new/file.ts',
+  });
+  assert.deepEqual(await ws.resolve('readme-link'), { abs: path.join(ws.root, 'README.md'), rel: 'readme-link', realRel: 'README.md' });
   assert.equal((await ws.resolve('')).rel, '');
 });
 
