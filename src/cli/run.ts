@@ -17,6 +17,7 @@ import { connect } from './run-endpoint.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
+import { clean } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
 
 export const runCommand: Command = async (argv, io) => {
@@ -114,7 +115,7 @@ function progress(io: CliIO, style: Style): TaskObserver {
       line(style.dim(`session ${session.id}`));
     },
     text(delta) {
-      io.stdout.write(delta);
+      io.stdout.write(clean(delta));
       midLine = !delta.endsWith('\n');
     },
     messageDone() {
@@ -122,13 +123,13 @@ function progress(io: CliIO, style: Style): TaskObserver {
       midLine = false;
     },
     toolStarted(_call, summary) {
-      line(style.dim(`→ ${summary}`));
+      line(style.dim(`→ ${clean(summary)}`));
     },
     toolFinished(call, outcome) {
-      if (!outcome.success) line(style.yellow(`  ✗ ${call.name}: ${outcome.error ?? 'failed'}`));
+      if (!outcome.success) line(style.yellow(`  ✗ ${clean(call.name)}: ${clean(outcome.error ?? 'failed')}`));
     },
     changeApplied(result) {
-      line(style.green(`  ✔ applied ${result.path}`));
+      line(style.green(`  ✔ applied ${clean(result.path)}`));
     },
     reconnecting(attempt) {
       line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
@@ -142,10 +143,10 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
   const head =
     s.status === 'completed' ? style.green('Done') : s.status === 'cancelled' ? style.yellow('Cancelled') : style.red('Failed');
   out(`${style.bold(head)} · session ${s.sessionId} · ${s.taskId}`);
-  if (s.error) out(style.red(s.error));
+  if (s.error) out(style.red(clean(s.error)));
   out(
     s.filesChanged.length
-      ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.join(', ')}`
+      ? `Files changed (${s.filesChanged.length}): ${clean(s.filesChanged.join(', '))}`
       : 'Files changed: none',
   );
   const cost = s.costUsd !== undefined ? ` · cost $${s.costUsd.toFixed(4)}` : '';

