@@ -238,7 +238,15 @@ export class ToolRunner {
       approver: this.deps.actor.principal,
       ...(comment ? { comment } : {}),
     });
-    const result = await applyPreparedFile(this.deps.workspace, file);
+    // A filesystem failure on one file (disk full, name too long) is that file's result, not the whole call's:
+    // files already written stay reported as applied.
+    const result = await applyPreparedFile(this.deps.workspace, file).catch(
+      (err: unknown): ChangeResult => ({
+        path: file.path,
+        status: 'invalid',
+        reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.`,
+      }),
+    );
     if (result.status === 'applied') {
       await this.record('changeset.applied', call.session, {
         call_id: call.callId,

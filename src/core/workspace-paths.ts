@@ -120,6 +120,9 @@ export async function resolveInWorkspace(root: string, relPath: unknown): Promis
         const abs = path.join(next, ...segments.slice(i + 1));
         return { abs, rel, realRel: relSegments(root, abs).join('/') };
       }
+      if (code === 'ENAMETOOLONG') {
+        throw new WorkspaceError('invalid_path', `The path "${shown}" is too long for this filesystem (a name may have at most 255 bytes).`);
+      }
       if (code === 'ENOTDIR') {
         throw new WorkspaceError('not_a_directory', `The path "${shown}" goes through "${segments.slice(0, i).join('/')}", which is a file, not a folder.`);
       }

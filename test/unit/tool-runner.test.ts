@@ -210,3 +210,23 @@ test('a link cannot dress a guarded file up: policy judges the real path too, an
   assert.equal((person.asked[1] as FileReviewQuestion).realPath, 'lib/real.js');
   assert.equal(await readFile(join(root, 'lib', 'real.js'), 'utf8'), 'y\n');
 });
+
+test('a filesystem failure on one file is that file\'s result; files already written are still reported', async (t) => {
+  const person = new Person([0, 1].map(() => (q) => ({ binding: q.binding, verdict: 'approve' as const })));
+  const { root, call } = await setup(t, {}, Policy.defaults(), person);
+  const long = `${'n'.repeat(300)}.txt`;
+  const out = await call('propose_changes', {
+    summary: 's',
+    changes: [
+      { path: 'a.txt', operation: 'create', diff: '+a\n' },
+      { path: long, operation: 'create', diff: '+b\n' },
+    ],
+  });
+  assert.equal(out.success, true);
+  assert.deepEqual(out.applied, ['a.txt']);
+  const results = JSON.parse(out.output!).results as { path: string; status: string; reason?: string }[];
+  assert.equal(results[0]!.status, 'applied');
+  assert.equal(results[1]!.status, 'invalid');
+  assert.match(results[1]!.reason!, /ENAMETOOLONG|too long/i);
+  assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'a\n');
+});

@@ -39,8 +39,20 @@ async function ensureParent(ws: Workspace, abs: string): Promise<void> {
   for (const d of missing) await fs.mkdir(d);
 }
 
+/**
+ * `abs` is a real path: its folder must still be that real folder. A folder swapped for a symlink since the path
+ * was resolved would carry the write elsewhere; this narrows that window to the rename itself.
+ */
+async function checkFolderUnchanged(abs: string): Promise<void> {
+  const dir = path.dirname(abs);
+  if ((await fs.realpath(dir)) !== dir) {
+    throw new WorkspaceError('outside_workspace', `The folder of this file was replaced by a link while it was being written; nothing was written.`);
+  }
+}
+
 async function writeAtomically(abs: string, content: string, mode: number | undefined): Promise<void> {
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.deputy-${randomBytes(6).toString('hex')}.tmp`);
+  // A short temp name: the file's own name may already be near the filesystem's 255-byte limit.
+  const tmp = path.join(path.dirname(abs), `.deputy-${randomBytes(6).toString('hex')}.tmp`);
   // 'wx' = O_CREAT|O_EXCL: never follows or reuses something already at the temp path.
   const handle = await fs.open(tmp, 'wx', mode ?? 0o666);
   try {
@@ -51,6 +63,7 @@ async function writeAtomically(abs: string, content: string, mode: number | unde
     } finally {
       await handle.close();
     }
+    await checkFolderUnchanged(abs);
     await fs.rename(tmp, abs);
   } catch (err) {
     await fs.rm(tmp, { force: true });
@@ -100,6 +113,12 @@ export async function applyPreparedFile(ws: Workspace, file: PreparedFile): Prom
     }
   }
   if (file.operation === 'delete') {
+    try {
+      await checkFolderUnchanged(abs);
+    } catch (err) {
+      if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
+      throw err;
+    }
     await fs.unlink(abs);
     return { path: file.path, status: 'applied' };
   }
@@ -115,6 +134,11 @@ export async function applyPreparedFile(ws: Workspace, file: PreparedFile): Prom
   } else {
     mode = (await fs.stat(abs)).mode & 0o7777;
   }
-  await writeAtomically(abs, file.after, mode);
+  try {
+    await writeAtomically(abs, file.after, mode);
+  } catch (err) {
+    if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
+    throw err;
+  }
   return { path: file.path, status: 'applied' };
 }

@@ -176,6 +176,17 @@ export async function prepareChangeset(ws: Workspace, args: unknown, reads: Read
   for (const entry of entries) located.push(await locate(ws, entry));
   markDuplicates(located);
   const prepared: PreparedFile[] = [];
-  for (const item of located) prepared.push('abs' in item ? await prepareOne(item, reads, effective) : item);
+  for (const item of located) {
+    if (!('abs' in item)) {
+      prepared.push(item);
+      continue;
+    }
+    // An unexpected filesystem error on one file (permissions, I/O) makes that file invalid, not the proposal.
+    prepared.push(
+      await prepareOne(item, reads, effective).catch((err: unknown) =>
+        refused(item, 'invalid', `"${item.shownPath}" could not be read: ${err instanceof Error ? err.message : String(err)}`),
+      ),
+    );
+  }
   return prepared;
 }
