@@ -18,6 +18,11 @@ export interface FollowOptions {
   backoffMs?: number;
   /** Told about each reconnect, for a progress line. */
   onReconnect?: (attempt: number, cause: unknown) => void;
+  /**
+   * Told when a reconnect could not name a resume point (nothing had arrived yet), so events between the drop and
+   * the new stream may be missing: the consumer should re-read the session's state.
+   */
+  onGap?: () => void;
 }
 
 /** How many delivered ids to remember for de-duplication; the server replays from Last-Event-ID, so a window suffices. */
@@ -56,6 +61,18 @@ export function followSession(
   opened.catch(() => undefined);
 
   async function* run(): AsyncGenerator<AgentSessionEvent> {
+    try {
+      yield* follow();
+    } catch (err) {
+      // Whatever ends the generator before the stream ever opened also ends the wait for it.
+      failOpen(err);
+      throw err;
+    } finally {
+      failOpen(new StreamLostError(sessionId, 0, new Error('the stream was closed before it opened')));
+    }
+  }
+
+  async function* follow(): AsyncGenerator<AgentSessionEvent> {
     const seen = new Set<string>();
     let lastId = options.lastEventId;
     let failures = 0;
@@ -70,10 +87,7 @@ export function followSession(
           ...(lastId ? { headers: { 'Last-Event-ID': lastId } } : {}),
         });
       } catch (err) {
-        if (first && !isTransient(err)) {
-          failOpen(err);
-          throw err;
-        }
+        if (first && !isTransient(err)) throw err;
         failures++;
         if (failures > maxReconnects || !isTransient(err)) throw new StreamLostError(sessionId, failures - 1, err);
         options.onReconnect?.(failures, err);
@@ -83,6 +97,8 @@ export function followSession(
       if (first) {
         first = false;
         markOpened();
+      } else if (lastId === undefined) {
+        options.onGap?.();
       }
       try {
         for await (const event of stream) {
@@ -123,7 +139,7 @@ function isTransient(err: unknown): boolean {
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

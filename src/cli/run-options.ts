@@ -123,7 +123,13 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
   const region = v.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (region) options.region = region;
   if (v.instructions) options.instructions = v.instructions;
-  if (v['spend-limit'] !== undefined) options.spendLimitCents = positiveNumber(v['spend-limit'], '--spend-limit');
+  if (v['spend-limit'] !== undefined) {
+    const cents = Number(v['spend-limit']);
+    if (!Number.isInteger(cents) || cents <= 0) {
+      throw new UserError(`--spend-limit is a whole number of US cents above 0 (e.g. 500 for $5); got "${v['spend-limit']}".`, 2);
+    }
+    options.spendLimitCents = cents;
+  }
   return options;
 }
 

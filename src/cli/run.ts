@@ -131,6 +131,9 @@ function progress(io: CliIO, style: Style): TaskObserver {
     changeApplied(result) {
       line(style.green(`  ✔ applied ${clean(result.path)}`));
     },
+    notice(message) {
+      line(style.yellow(clean(message)));
+    },
     reconnecting(attempt) {
       line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
     },

@@ -6,16 +6,12 @@
  */
 import type OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
-import type {
-  AgentSession,
-  AgentSessionEvent,
-  AgentFunctionCallItem,
-  TokenUsage,
-} from 'openai/resources/beta/agents/agents';
+import type { AgentSession, TokenUsage } from 'openai/resources/beta/agents/agents';
 import { followSession } from '../agents/event-stream.js';
 import { TOOL_DEFINITIONS } from '../protocol/tools.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import { ToolRunner, type ToolObserver } from './tool-runner.js';
+import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
 
 export const DEFAULT_INSTRUCTIONS = [
@@ -56,6 +52,8 @@ export interface TaskObserver extends ToolObserver {
   /** A whole assistant message ended (after its deltas). */
   messageDone?(): void;
   reconnecting?(attempt: number): void;
+  /** Something the person should know that is not the agent's output (a cancel that failed, a resync). */
+  notice?(message: string): void;
 }
 
 export interface TaskSummary {
@@ -85,9 +83,28 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
 
 export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskSummary> {
   const taskId = params.taskId ?? `task_${randomUUID()}`;
+  const { audit, provenance } = deps;
+  const actor = provenance.actor;
+  await audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.task, client: provenance.client } });
+  let sessionId: string | null = null;
+  try {
+    const session = await createSession(deps, params, taskId);
+    sessionId = session.id;
+    const outcome = await followTurn(deps, params, taskId, session);
+    return await finish(deps, params, taskId, session, outcome);
+  } catch (err) {
+    // The trail ends every task it started, even one that broke off.
+    const message = err instanceof Error ? err.message : String(err);
+    await audit.append({ type: 'error', session: sessionId, task: taskId, actor, data: { message } });
+    await audit.append({ type: 'task.finished', session: sessionId, task: taskId, actor, data: { status: 'failed', files_changed: [] } });
+    throw err;
+  }
+}
+
+/** A session carrying Deputy's client tools and the provenance metadata of who acts, for which task and workspace. */
+async function createSession(deps: TaskDeps, params: TaskParams, taskId: string): Promise<AgentSession> {
   const { client, audit, provenance, observer } = deps;
   const actor = provenance.actor;
-  const runner = new ToolRunner({ ...deps, task: taskId, ...(observer ? { observer } : {}) });
   const metadata: Record<string, string> = {
     ...params.metadata,
     'deputy.principal': actor.principal,
@@ -96,8 +113,6 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     'deputy.task': taskId,
     'deputy.workspace': provenance.workspaceHash,
   };
-
-  await audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.task, client: provenance.client } });
   const session = await client.beta.agents.sessions.create(
     {
       environment: { type: 'none' },
@@ -124,7 +139,25 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
       metadata,
     },
   });
+  return session;
+}
 
+/** Subscribes, sends the task, and follows the turn to its end, running client tools as they are called. */
+async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession): Promise<TurnOutcome> {
+  const { client, audit, observer } = deps;
+  const actor = deps.provenance.actor;
+  const runner = new ToolRunner({ ...deps, task: taskId, ...(observer ? { observer } : {}) });
+  const follower = new TurnFollower({
+    client,
+    session,
+    taskId,
+    runner,
+    audit,
+    actor,
+    ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
+    ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
+    ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
+  });
   // Closing the stream is an abort: a pending read on the event stream ends at once rather than at its next event.
   const streamAbort = new AbortController();
   const stopFollowing = () => streamAbort.abort();
@@ -132,114 +165,42 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
   const stream = followSession(client, session.id, {
     signal: streamAbort.signal,
     onReconnect: (attempt) => observer?.reconnecting?.(attempt),
+    onGap: () => follower.resync(),
   });
-  // Subscribe before sending input so no event of the turn is missed.
-  const first = stream.events.next();
-  // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
-  first.catch(() => undefined);
+  const requestCancel = () => follower.requestCancel();
   try {
+    // Subscribe before sending input so no event of the turn is missed.
+    const first = stream.events.next();
+    // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
+    first.catch(() => undefined);
     await stream.opened;
     await client.beta.agents.sessions.events.create(session.id, {
       events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: params.task }] }] }],
       'Idempotency-Key': `${taskId}:input`,
     });
-  } catch (err) {
-    stopFollowing();
-    params.signal?.removeEventListener('abort', stopFollowing);
-    throw err;
-  }
-  await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
-
-  let cancelRequested = false;
-  const requestCancel = () => {
-    cancelRequested = true;
-    void cancelTask(client, session.id, `${taskId}:cancel`).catch(() => undefined);
-  };
-  if (params.cancel?.aborted) requestCancel();
-  else params.cancel?.addEventListener('abort', requestCancel, { once: true });
-
-  const filesChanged = new Set<string>();
-  const handled = new Set<string>();
-  let turnId: string | undefined;
-  let turnEnded = false;
-  let status: TaskSummary['status'] = 'completed';
-  let error: string | undefined;
-  let finalText = '';
-  let lastSession: AgentSession = session;
-
-  const iterator = stream.events;
-  let next = first;
-  try {
-    for (;;) {
-      const r = await next;
-      if (r.done) break;
-      const event: AgentSessionEvent = r.value;
-      let stop = false;
-      switch (event.type) {
-        case 'agent.session.turn.created':
-          if (turnId === undefined && event.turn.subagent_id === null) turnId = event.turn_id;
-          break;
-        case 'agent.session.turn.output_text.delta':
-          observer?.text?.(event.delta);
-          break;
-        case 'agent.session.turn.item.done':
-          if (event.item.type === 'message') {
-            const text = messageText(event.item);
-            if (text) {
-              finalText = text;
-              observer?.messageDone?.();
-              await audit.append({ type: 'message.agent', session: session.id, task: taskId, actor, data: { text } });
-            }
-          }
-          break;
-        case 'agent.session.turn.item.added':
-          if (event.item.type === 'function_call') {
-            const call = event.item as AgentFunctionCallItem;
-            const key = `${call.turn_id}:${call.call_id}`;
-            if (!handled.has(key)) {
-              handled.add(key);
-              await handleCall(call);
-            }
-          }
-          break;
-        case 'agent.session.turn.completed':
-        case 'agent.session.turn.failed':
-        case 'agent.session.turn.cancelled':
-          if (event.turn_id === turnId) {
-            turnEnded = true;
-            if (event.type === 'agent.session.turn.failed') {
-              status = 'failed';
-              error = turnError(event) ?? error;
-            } else if (event.type === 'agent.session.turn.cancelled') status = 'cancelled';
-          }
-          break;
-        case 'agent.session.idle':
-          lastSession = event.session;
-          stop = turnEnded;
-          break;
-        case 'agent.session.failed':
-          lastSession = event.session;
-          status = 'failed';
-          error = event.session.error ?? error ?? 'The session failed.';
-          stop = true;
-          break;
-        case 'agent.session.requires_action':
-          lastSession = event.session;
-          break;
-        default:
-          break;
-      }
-      if (stop) break;
-      next = iterator.next();
-    }
+    await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
+    if (params.cancel?.aborted) requestCancel();
+    else params.cancel?.addEventListener('abort', requestCancel, { once: true });
+    return await follower.follow(stream.events, first);
   } finally {
     params.cancel?.removeEventListener('abort', requestCancel);
     params.signal?.removeEventListener('abort', stopFollowing);
     stopFollowing();
-    await iterator.return(undefined).catch(() => undefined);
+    await stream.events.return(undefined).catch(() => undefined);
   }
+}
 
-  if (status === 'failed' && !error) error = lastSession.error ?? 'The turn failed.';
+/** The summary the person sees, and the records that close the task on the trail. */
+async function finish(
+  deps: TaskDeps,
+  params: TaskParams,
+  taskId: string,
+  session: AgentSession,
+  outcome: TurnOutcome,
+): Promise<TaskSummary> {
+  const { client, audit } = deps;
+  const actor = deps.provenance.actor;
+  const { status, error, finalText, lastSession, filesChanged } = outcome;
   const refreshed = await client.beta.agents.sessions.retrieve(session.id).catch(() => lastSession);
   const usage = toUsage(refreshed.usage ?? lastSession.usage);
   const summary: TaskSummary = {
@@ -247,78 +208,22 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     sessionId: session.id,
     status,
     ...(error ? { error } : {}),
-    filesChanged: [...filesChanged],
+    filesChanged,
     usage,
     ...(params.price ? { costUsd: cost(usage, params.price) } : {}),
     finalText,
   };
-  await audit.append({
-    type: 'usage',
-    session: session.id,
-    task: taskId,
-    actor,
-    data: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, total_tokens: usage.totalTokens, ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}) },
+  const record = (type: 'usage' | 'error' | 'task.finished', data: Record<string, unknown>) =>
+    audit.append({ type, session: session.id, task: taskId, actor, data });
+  await record('usage', {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    total_tokens: usage.totalTokens,
+    ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}),
   });
-  if (error) await audit.append({ type: 'error', session: session.id, task: taskId, actor, data: { message: error } });
-  await audit.append({
-    type: 'task.finished',
-    session: session.id,
-    task: taskId,
-    actor,
-    data: { status, files_changed: summary.filesChanged },
-  });
+  if (error) await record('error', { message: error });
+  await record('task.finished', { status, files_changed: filesChanged });
   return summary;
-
-  async function handleCall(call: AgentFunctionCallItem): Promise<void> {
-    const args = parseArguments(call.arguments);
-    const outcome = await runner.run({ session: session.id, callId: call.call_id, name: call.name, args });
-    for (const path of outcome.applied) filesChanged.add(path);
-    if (cancelRequested) return; // The turn is being cancelled: the endpoint no longer waits for this result.
-    await client.beta.agents.sessions.events.create(session.id, {
-      events: [
-        {
-          type: 'agent.session.input.tool_result',
-          call_id: call.call_id,
-          turn_id: call.turn_id,
-          success: outcome.success,
-          ...(outcome.success ? { output: outcome.output ?? '' } : { error: outcome.error ?? 'failed' }),
-        },
-      ],
-      'Idempotency-Key': `${taskId}:${call.turn_id}:${call.call_id}`,
-    });
-  }
-}
-
-/** Cancels the session's current turn at the endpoint. */
-export async function cancelTask(client: OpenAI, sessionId: string, idempotencyKey: string): Promise<void> {
-  await client.beta.agents.sessions.events.create(sessionId, {
-    events: [{ type: 'agent.session.input.cancel' }],
-    'Idempotency-Key': idempotencyKey,
-  });
-}
-
-function parseArguments(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
-}
-
-function messageText(item: unknown): string {
-  const content = (item as { content?: unknown }).content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((c: { type?: string; text?: string }) => (c && (c.type === 'output_text' || c.type === 'text') ? c.text ?? '' : ''))
-    .join('');
-}
-
-function turnError(event: AgentSessionEvent): string | undefined {
-  const e = (event as { error?: unknown; turn?: { error?: unknown } }).error ?? (event as { turn?: { error?: unknown } }).turn?.error;
-  if (!e) return undefined;
-  if (typeof e === 'string') return e;
-  return (e as { message?: string }).message ?? JSON.stringify(e);
 }
 
 function toUsage(u: TokenUsage | null | undefined): TaskSummary['usage'] {
