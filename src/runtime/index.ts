@@ -10,8 +10,8 @@
  *   fresh stream would make it follow an old turn. A client that needs history reads `items.list`, or
  *   resumes from the `agent.session.created` event's id.
  *
- * A failed turn leaves the session `failed` (with `error`) and emits `agent.session.failed`; the session still
- * accepts a new message, which starts a fresh turn.
+ * A failed turn ends with `agent.session.turn.failed` and the session goes back to `idle`, its `error` saying why;
+ * the next message starts a fresh turn.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -65,7 +65,13 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
     throw new ApiError(404, `Unknown route ${req.method} ${url.pathname}. The Deputy runtime serves /v1/agents/sessions.`, 'unknown_route');
   }
   const [, rawId, sub] = match;
-  const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+  let id: string | undefined;
+  try {
+    id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+  } catch {
+    req.resume();
+    throw new ApiError(400, `The session id in ${url.pathname} is not valid percent-encoding.`, 'invalid_session_id');
+  }
   const method = req.method ?? 'GET';
   const { service } = deps;
   const principal = auth.principal;

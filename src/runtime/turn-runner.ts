@@ -2,7 +2,7 @@
  * The agent loop of one session turn, and every state change a turn goes through, each with the events the
  * Agents API promises: `turn.created` → `session.in_progress` → items and text deltas → either
  * `session.requires_action` (waiting for client tool results) or `turn.completed|failed|cancelled` followed by
- * `session.idle` (or `session.failed`). All turn state lives in the store, so a turn waiting for tool results
+ * `session.idle` (a failed turn too: its session keeps the error and goes on). All turn state lives in the store, so a turn waiting for tool results
  * survives a restart and continues when the results arrive.
  */
 import type OpenAI from 'openai';
@@ -328,8 +328,10 @@ export class TurnRunner {
     const turn = store.getTurn(turnId)!;
     Object.assign(turn, { status, error, completedAt: now, startedAt: turn.startedAt ?? now });
     store.saveTurn(turn);
+    // A failed turn does not fail the session: it goes back to idle (its `error` says why the turn failed), so the
+    // next message, or the openai package's `sessions.stream` helper, can go on with it.
     Object.assign(session, {
-      status: status === 'failed' ? 'failed' : 'idle',
+      status: 'idle',
       error: error ? error.message : null,
       activeTurnId: null,
       requiredActions: [],
@@ -340,8 +342,7 @@ export class TurnRunner {
     if (status === 'completed') this.emit(session.id, { type: 'agent.session.turn.completed', ...base });
     else if (status === 'cancelled') this.emit(session.id, { type: 'agent.session.turn.cancelled', ...base });
     else this.emit(session.id, { type: 'agent.session.turn.failed', ...base });
-    if (status === 'failed') this.emit(session.id, { type: 'agent.session.failed', session: sessionObject(session) });
-    else this.emit(session.id, { type: 'agent.session.idle', session: sessionObject(session) });
+    this.emit(session.id, { type: 'agent.session.idle', session: sessionObject(session) });
   }
 }
 

@@ -5,6 +5,7 @@
  * and model that failed and the `deputy` option that configures each.
  */
 import { randomUUID } from 'node:crypto';
+import { REDACTED, redactText } from '../core/redact.js';
 import OpenAI from 'openai';
 import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -284,8 +285,31 @@ function dropUnanswered<T>(input: T[], callId: (x: T) => string | null, outputId
 const HOW_TO_CONFIGURE =
   'Configure the upstream with --model-base-url <url>, --model <name> and --model-api-key-env <VAR> (the environment variable holding its API key).';
 
-/** Turns an `openai` client failure into a message a user can act on. The API key is never part of it. */
+/**
+ * Turns an `openai` client failure into a message a user can act on. It lands in the session's `error`, the log
+ * and the terminal, so credentials are kept out: the API key never, a `user:pass@` in the URL is dropped, and any
+ * credential-looking text the server echoed is redacted.
+ */
 export function describeUpstreamError(err: unknown, config: UpstreamConfig, model: string): UpstreamError {
+  const described = describe(err, { ...config, baseURL: withoutCredentials(config.baseURL) }, model);
+  let message = redactText(described.message);
+  if (config.apiKey) message = message.split(config.apiKey).join(REDACTED);
+  return new UpstreamError(described.code, message);
+}
+
+function withoutCredentials(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    if (!url.username && !url.password) return baseURL;
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/$/, baseURL.endsWith('/') ? '/' : '');
+  } catch {
+    return baseURL;
+  }
+}
+
+function describe(err: unknown, config: UpstreamConfig, model: string): UpstreamError {
   if (err instanceof UpstreamError) {
     return new UpstreamError(err.code, `The model "${model}" at ${config.baseURL} failed: ${err.message}. ${HOW_TO_CONFIGURE}`);
   }

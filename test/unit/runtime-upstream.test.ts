@@ -59,3 +59,16 @@ test('upstream failures name the endpoint and model and never carry the API key'
   const limited = describeUpstreamError(new OpenAI.RateLimitError(429, { message: 'slow' }, undefined, new Headers()), config, 'm');
   assert.equal(limited.code, 'rate_limit_exceeded');
 });
+
+test('upstream failures drop credentials in the URL and redact what a server echoes back', () => {
+  const config = { baseURL: 'https://bob:hunter2pass@llm.example/v1', model: 'm', apiKey: 'plain-key-without-a-known-shape-123', api: 'responses' as const };
+  const echoed = describeUpstreamError(
+    new OpenAI.BadRequestError(400, { message: 'bad request with Authorization: Bearer plain-key-without-a-known-shape-123 and AKIAABCDEFGHIJKLMNOP' }, undefined, new Headers()),
+    config,
+    'm',
+  );
+  assert.doesNotMatch(echoed.message, /hunter2pass|bob:/);
+  assert.doesNotMatch(echoed.message, /plain-key-without-a-known-shape-123/);
+  assert.doesNotMatch(echoed.message, /AKIAABCDEFGHIJKLMNOP/);
+  assert.match(echoed.message, /https:\/\/llm\.example\/v1\/responses/);
+});
