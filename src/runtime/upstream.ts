@@ -343,9 +343,11 @@ function describe(err: unknown, config: UpstreamConfig, model: string): Upstream
       code === 'authentication_error'
         ? 'Check the API key: pass the name of the environment variable that holds it with --model-api-key-env.'
         : code === 'resource_not_found'
-          ? 'Check --model names a model this server serves, and --model-base-url ends with the API root (usually /v1).'
+          ? `Check --model names a model this server serves, and --model-base-url ends with the API root (usually /v1)${
+              config.api === 'responses' ? '; if this server has no Responses API, pass --model-api chat' : ''
+            }.`
           : code === 'invalid_request' && config.api === 'responses'
-            ? 'If this server has no Responses API, use the Chat Completions API.'
+            ? 'If this server has no Responses API, pass --model-api chat to use Chat Completions.'
             : '';
     return new UpstreamError(code, `The model call ${where} answered ${status}: ${detail}. ${hint ? `${hint} ` : ''}${HOW_TO_CONFIGURE}`);
   }
