@@ -24,7 +24,7 @@ token, it is renewed without a browser (--force signs in again regardless).
   --profile P       the AWS profile (default: AWS_PROFILE, else "default")
   --device-code     sign in with a device code even when a browser is available
   --force           always sign in interactively, even when a refresh token could renew the sign-in
-  --timeout S       give up after S seconds without an answer (default 600)`;
+  --timeout S       give up after S seconds without an answer (default 600, at most 86400)`;
 
 export interface LoginDeps {
   /** Replaces the system browser (the extension's openExternal; tests playing the browser). */
@@ -52,7 +52,10 @@ export function createLoginCommand(deps: LoginDeps = {}): Command {
       LOGIN_USAGE,
     ).values;
     const timeoutS = v.timeout === undefined ? 600 : Number(v.timeout);
-    if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UserError(`--timeout must be a number of seconds; got "${v.timeout}".`, 2);
+    // A day at most: the sign-in pages themselves expire long before, and timers overflow past ~24.8 days.
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > 86_400) {
+      throw new UserError(`--timeout must be a number of seconds from 1 to 86400; got "${v.timeout}".`, 2);
+    }
     const profile = selectedProfileName(v.profile, io.env);
 
     let result: SignInResult;

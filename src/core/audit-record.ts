@@ -186,8 +186,9 @@ export interface TailProblem {
 }
 
 /**
- * Compares the head with the chain's last record (`last` null for an empty file). A head one record behind is
- * accepted (a crash between the line and the head); the caller checks that record's hash against the head.
+ * Compares the head with the chain's last record (`last` null for an empty file). They must agree exactly: a
+ * head one record behind is how a forged record appended at the end looks, so it is reported, never assumed to
+ * be a crash between the line and the head (that window is one fsync wide; the message names both causes).
  */
 export function tailProblem(
   head: AuditHead | null,
@@ -212,6 +213,14 @@ export function tailProblem(
   }
   if (head.seq === count && last !== null && head.hash !== last.hash) {
     return { badIndex: count, reason: 'does not match audit.head: the end of the log was replaced' };
+  }
+  if (head.seq === count - 1) {
+    return {
+      badIndex: count,
+      reason:
+        `was added after the last record Deputy confirmed (audit.head ends at record ${head.seq}): written behind ` +
+        "Deputy's back, or Deputy stopped between writing it and confirming it",
+    };
   }
   if (head.seq < count - 1) {
     return {

@@ -14,7 +14,8 @@
 
 export const REDACTED = '[redacted]';
 
-const SECRET_KEY = /secret|token|password|authorization|api[_-]?key|credential|session_?token|access_?key/i;
+const SECRET_KEY =
+  /secret|token|password|passphrase|authorization|api[_-]?key|credential|access_?key|signature|cookie|verifier|proof|private_?key/i;
 
 /**
  * Token counters are usage, not credentials: `input_tokens`, `output_tokens`, `total_tokens`, `max_tokens`,
@@ -29,6 +30,13 @@ const SECRET_TEXT: readonly RegExp[] = [
   /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
   /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
   /\bsk-[A-Za-z0-9_-]{20,}/g,
+  // JSON Web Tokens (SSO access tokens, OIDC id tokens): three base64url parts, the first two JSON.
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g,
+  // A presigned URL's credentials, and Deputy's own IAM proofs (a presigned URL in a wrapper).
+  /\b(X-Amz-(?:Security-Token|Signature|Credential))=[^&\s"']+/gi,
+  /\bdeputy-iam-v\d+\.[A-Za-z0-9_-]+/g,
+  // `name = value` / `"name": "value"` where the name says secret: .env files, ~/.aws/credentials, JSON caches.
+  /(\b[\w.-]*(?:secret|token|password|passphrase|api[_-]?key|access[_-]?key|private[_-]?key|credential)[\w.-]*["']?\s*[:=]\s*["']?)(?!\[redacted\])[^\s"',}]{6,}/gi,
 ];
 
 /** Whether a property name is one whose value Deputy never records. */
@@ -39,7 +47,15 @@ export function isSecretKey(key: string): boolean {
 /** A string with every credential-looking run of text replaced by `[redacted]`. */
 export function redactText(text: string): string {
   let out = text;
-  for (const pattern of SECRET_TEXT) out = out.replace(pattern, REDACTED);
+  for (const pattern of SECRET_TEXT) {
+    // Patterns with a leading group keep it (the name and the `=`); the rest is the secret itself.
+    out = out.replace(pattern, (match: string, keep: unknown) => {
+      if (typeof keep !== 'string' || !/[:=]\s*["']?$/.test(keep)) return REDACTED;
+      // `input_tokens: 123456` is usage, not a credential.
+      const name = keep.replace(/["']?\s*[:=]\s*["']?$/, '');
+      return USAGE_KEY.test(name) ? match : `${keep}${REDACTED}`;
+    });
+  }
   return out;
 }
 
@@ -77,7 +93,9 @@ function walk(value: unknown, seen: WeakSet<object>): unknown {
   }
   seen.add(obj);
   try {
-    if (Array.isArray(obj)) return obj.map((item) => walk(item, seen) ?? null);
+    // Array.from, not map: a sparse array's holes become null here exactly as JSON.parse will read them back,
+    // so the hash the writer computes is the hash the verifier recomputes.
+    if (Array.isArray(obj)) return Array.from(obj, (item) => walk(item, seen) ?? null);
     if (obj instanceof Error) {
       return { name: obj.name, message: redactText(obj.message) };
     }
@@ -86,12 +104,14 @@ function walk(value: unknown, seen: WeakSet<object>): unknown {
     if (ArrayBuffer.isView(obj)) return `[${obj.byteLength} bytes]`;
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(obj)) {
+      // defineProperty, not assignment: a key named `__proto__` (model-made JSON can have one) stays a key.
+      const put = (v: unknown) => Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       if (isSecretKey(key)) {
-        if (item !== undefined) out[key] = REDACTED;
+        if (item !== undefined) put(REDACTED);
         continue;
       }
       const clean = walk(item, seen);
-      if (clean !== undefined) out[key] = clean;
+      if (clean !== undefined) put(clean);
     }
     return out;
   } finally {

@@ -2,6 +2,7 @@
  * Errors of identity and of the AWS services Deputy calls, turned into what the user should do next.
  * Messages never include a credential: service text is redacted before it is quoted.
  */
+import { redactText } from '../core/redact.js';
 
 export type SignInReason = 'missing' | 'expired' | 'rejected';
 
@@ -27,11 +28,19 @@ export class SignInRequiredError extends Error {
 }
 
 const ACCESS_KEY = /\b(?:AKIA|ASIA|AROA|AIDA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{12,}\b/g;
-const LONG_TOKEN = /[A-Za-z0-9+/=_-]{40,}/g;
+const LONG_RUN = /[A-Za-z0-9+/=_-]{40,}/g;
+
+/**
+ * A long run that mixes upper case, lower case and digits reads as a token (session tokens, signatures); one
+ * that does not is usually a path or a documentation link a reader needs ("…/UserGuide/id_credentials_temp").
+ */
+function looksLikeToken(run: string): boolean {
+  return /[A-Z]/.test(run) && /[a-z]/.test(run) && /\d/.test(run);
+}
 
 /** Service text can quote a canonical request (and so an access key id) or a token; strip both. */
 export function redactSecrets(text: string): string {
-  return text.replace(ACCESS_KEY, '[redacted]').replace(LONG_TOKEN, '[redacted]');
+  return redactText(text.replace(ACCESS_KEY, '[redacted]').replace(LONG_RUN, (run) => (looksLikeToken(run) ? '[redacted]' : run)));
 }
 
 interface ErrorFacts {

@@ -24,7 +24,11 @@ export interface IamAuthenticatorOptions {
   onReject?: (reason: string) => void;
 }
 
-const PUBLIC_STS_HOST = /^sts(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
+/**
+ * The STS hosts AWS names itself: global, regional, FIPS, and the China and GovCloud partitions. Nothing a
+ * customer can name (an S3 bucket `sts-x.s3.amazonaws.com`, a load balancer) fits.
+ */
+const PUBLIC_STS_HOST = /^sts(?:-fips)?(?:\.[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)?\.amazonaws\.com(?:\.cn)?$/;
 const ALLOWED_PARAMS = new Set([
   'Action',
   'Version',

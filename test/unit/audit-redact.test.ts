@@ -74,3 +74,37 @@ describe('redact', () => {
     });
   });
 });
+
+describe('redaction of credentials inside free text (task prompts, agent messages, errors)', () => {
+  const cases: [string, string, RegExp][] = [
+    ['~/.aws/credentials line', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', /wJalr/],
+    ['.env lines', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjEJr', /wJalr|IQoJ/],
+    ['a JWT', 'use eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl', /eyJhbGci/],
+    ['an SSO cache quoted as JSON', '{"accessToken": "aoaAAAAAGX1234567890", "refreshToken": "aorBBBBB1234567"}', /aoaA|aorB/],
+    ['a presigned URL', 'https://sts.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Security-Token=IQoJabc%2Fdef&X-Amz-Signature=abcdef0123', /IQoJ|abcdef0123/],
+    ['an IAM proof', 'proof deputy-iam-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ', /aHR0cHM6/],
+  ];
+  for (const [what, text, secret] of cases) {
+    it(`removes ${what}, keeping the words around it`, () => {
+      const out = redactText(text);
+      assert.doesNotMatch(out, secret);
+      assert.match(out, /\[redacted\]/);
+    });
+  }
+  it('leaves usage counters and flag names alone', () => {
+    const text = 'input_tokens: 123456, "total_tokens": 9999999; set --model-api-key-env VAR';
+    assert.equal(redactText(text), text);
+  });
+  it('redacts proof, cookie, signature and verifier keys in headers and PKCE state', () => {
+    const out = redact({ headers: { 'x-deputy-iam-proof': 'p', cookie: 'c', 'X-Amz-Signature': 's' }, code_verifier: 'v', private_key: 'k' });
+    assert.deepEqual(out, { headers: { 'x-deputy-iam-proof': '[redacted]', cookie: '[redacted]', 'X-Amz-Signature': '[redacted]' }, code_verifier: '[redacted]', private_key: '[redacted]' });
+  });
+  it('keeps sparse arrays and __proto__ keys as JSON will read them back, so hashes verify', () => {
+    const sparse: unknown[] = [];
+    sparse[2] = 'x';
+    const parsed = JSON.parse('{"__proto__": {"a": 1}, "b": 2}') as unknown;
+    const out = redact({ files: sparse, model: parsed });
+    assert.equal(JSON.stringify(out), '{"files":[null,null,"x"],"model":{"__proto__":{"a":1},"b":2}}');
+    assert.deepEqual(JSON.parse(JSON.stringify(out)), out);
+  });
+});

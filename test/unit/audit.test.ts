@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLog, readAudit, verifyAudit, type AuditActor } from '../../src/core/audit.js';
+import { AuditIntegrityError, AuditLog, readAudit, verifyAudit, type AuditActor } from '../../src/core/audit.js';
 import { recordHash, sha256Hex } from '../../src/core/audit-record.js';
 
 const actor: AuditActor = { principal: 'arn:aws:sts::123456789012:assumed-role/Dev/alice', account: '123456789012', client: 'deputy/0.1.0' };
@@ -241,14 +241,21 @@ describe('verifyAudit', () => {
     assert.deepEqual(await verifyAudit(copy), { ok: true, records: 3, tailChecked: false });
   });
 
-  it('accepts a head one record behind (a crash between the line and the head)', async () => {
+  it('reports a record past the head: a forged record appended at the end, or a crash before the head was written', async () => {
     const file = await workspaceWith(3);
     const [, second] = await readAudit(file);
     await fs.writeFile(path.join(path.dirname(file), 'audit.head'), JSON.stringify({ seq: 2, hash: second!.hash }));
-    assert.deepEqual(await verifyAudit(file), { ok: true, records: 3, tailChecked: true });
-    await fs.writeFile(path.join(path.dirname(file), 'audit.head'), JSON.stringify({ seq: 2, hash: 'f'.repeat(64) }));
     const result = await verifyAudit(file);
-    assert.equal(!result.ok && result.badIndex, 2);
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.badIndex, 3);
+    assert.match(!result.ok ? result.reason : '', /added after the last record Deputy confirmed/);
+  });
+
+  it('does not append past a record it never confirmed, so a forgery cannot be laundered by the next write', async () => {
+    const file = await workspaceWith(3);
+    const [, second] = await readAudit(file);
+    await fs.writeFile(path.join(path.dirname(file), 'audit.head'), JSON.stringify({ seq: 2, hash: second!.hash }));
+    await assert.rejects(AuditLog.open(path.dirname(path.dirname(path.dirname(file)))), AuditIntegrityError);
   });
 
   it('throws when there is neither log nor head', async () => {

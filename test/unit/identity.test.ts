@@ -7,6 +7,7 @@ import { parsePrincipalArn } from '../../src/identity/caller.js';
 import { signInReasonOf } from '../../src/identity/credentials.js';
 import { describeServiceError, redactSecrets, SignInRequiredError } from '../../src/identity/errors.js';
 import { checkProofShape } from '../../src/identity/iam-authenticator.js';
+import { IAM_PROOF_PREFIX } from '../../src/identity/iam-proof.js';
 import { systemBrowser } from '../../src/identity/browser.js';
 import { formatIdentity } from '../../src/cli/whoami.js';
 
@@ -138,5 +139,28 @@ describe('browser detection', () => {
     assert.equal(systemBrowser({ SSH_CONNECTION: '1 2 3 4' }, 'darwin').canOpen(), false);
     assert.equal(systemBrowser({}, 'darwin').canOpen(), true);
     assert.equal(systemBrowser({ DISPLAY: ':0', BROWSER: 'none' }, 'linux').canOpen(), false);
+  });
+});
+
+describe('IAM proof host pinning', () => {
+  const proofFor = (url: string) => `${IAM_PROOF_PREFIX}${Buffer.from(url).toString('base64url')}`;
+  const query = '?Action=GetCallerIdentity&Version=2011-06-15';
+  it('accepts only hosts AWS names for STS', () => {
+    for (const host of ['sts.amazonaws.com', 'sts.us-west-2.amazonaws.com', 'sts-fips.us-east-1.amazonaws.com', 'sts.cn-north-1.amazonaws.com.cn', 'sts.us-gov-west-1.amazonaws.com']) {
+      const checked = checkProofShape(proofFor(`https://${host}/${query}`), { maxAgeSeconds: 300, now: Date.now() });
+      assert.ok(!('reject' in checked) || !/host/i.test(checked.reject), `${host}: ${JSON.stringify(checked)}`);
+    }
+    for (const host of ['sts-evil.s3.amazonaws.com', 'sts-x.us-east-1.elb.amazonaws.com', 'sts.amazonaws.com.evil.com', 'sts.evil.amazonaws.com']) {
+      const checked = checkProofShape(proofFor(`https://${host}/${query}`), { maxAgeSeconds: 300, now: Date.now() });
+      assert.ok('reject' in checked, host);
+    }
+  });
+});
+
+describe('quoted service text', () => {
+  it('keeps documentation links readable while tokens go', () => {
+    const out = redactSecrets('See https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html for IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ');
+    assert.match(out, /UserGuide\/id_credentials_temp_request\.html/);
+    assert.doesNotMatch(out, /IQoJb3JpZ2lu/);
   });
 });
