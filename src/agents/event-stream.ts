@@ -4,6 +4,7 @@
  * `Last-Event-ID` header, and drops any event it has already delivered (by `event_id`), so the consumer sees
  * every event once.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type OpenAI from 'openai';
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, APIError } from 'openai';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
@@ -142,17 +143,11 @@ function describe(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new APIUserAbortError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new APIUserAbortError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits between reconnects; an abort ends the wait as the `openai` client's own aborts do. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch {
+    throw new APIUserAbortError();
+  }
 }

@@ -16,7 +16,7 @@ import {
   resolveIdentity,
 } from '../identity/index.js';
 import { UserError } from './io.js';
-import { centsPerMillion, type RunOptions } from './run-options.js';
+import { upstreamFrom, type RunOptions } from './run-options.js';
 import { DEPUTY_CLIENT } from './version.js';
 
 export interface Connection {
@@ -75,21 +75,9 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
 }
 
 async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
-  const apiKey = options.modelApiKeyEnv ? env[options.modelApiKeyEnv] : undefined;
-  if (options.modelApiKeyEnv && !apiKey) {
-    throw new UserError(`--model-api-key-env names ${options.modelApiKeyEnv}, but that variable is not set.`);
-  }
-  await checkModelAnswers(options, apiKey);
-  const runtime = await startRuntime({
-    dataDir: options.dataDir,
-    upstream: {
-      baseURL: options.modelBaseUrl,
-      model: options.model,
-      api: options.modelApi,
-      ...(apiKey ? { apiKey } : {}),
-      ...(options.price ? { pricing: centsPerMillion(options.price) } : {}),
-    },
-  });
+  const upstream = upstreamFrom(options, env);
+  await checkModelAnswers(options, upstream.apiKey);
+  const runtime = await startRuntime({ dataDir: options.dataDir, upstream });
   const client = createAgentsClient({ kind: 'runtime', baseURL: `${runtime.url}/v1`, token: runtime.token });
   return {
     client,

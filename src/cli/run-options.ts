@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { CliIO } from './io.js';
 import { parseCommandArgs } from './args.js';
+import type { UpstreamConfig } from '../runtime/index.js';
 import { UserError } from './io.js';
 
 /** Ollama's OpenAI-compatible address: the embedded default upstream model. */
@@ -217,4 +218,22 @@ function positiveNumber(value: string, flag: string): number {
 /** The runtime meters spend in US cents (the Agents API's `spend_control` unit); prices are given in dollars. */
 export function centsPerMillion(price: { inputPerMillion: number; outputPerMillion: number }) {
   return { inputCentsPerMillion: price.inputPerMillion * 100, outputCentsPerMillion: price.outputPerMillion * 100 };
+}
+
+/**
+ * The embedded or served runtime's upstream model from the model options. The API key is read from the variable
+ * the user named, here and nowhere else, and never printed.
+ */
+export function upstreamFrom(model: ModelOptions, env: NodeJS.ProcessEnv): UpstreamConfig {
+  const apiKey = model.modelApiKeyEnv ? env[model.modelApiKeyEnv] : undefined;
+  if (model.modelApiKeyEnv && !apiKey) {
+    throw new UserError(`--model-api-key-env names ${model.modelApiKeyEnv}, but that variable is not set.`);
+  }
+  return {
+    baseURL: model.modelBaseUrl,
+    model: model.model,
+    api: model.modelApi,
+    ...(apiKey ? { apiKey } : {}),
+    ...(model.price ? { pricing: centsPerMillion(model.price) } : {}),
+  };
 }

@@ -9,7 +9,7 @@ import { createIamAuthenticator } from '../identity/index.js';
 import type { Command } from './io.js';
 import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
-import { centsPerMillion, MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
+import { upstreamFrom, MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
 
 export const DEFAULT_SERVE_PORT = 8739;
 
@@ -54,21 +54,13 @@ export const serveCommand: Command = async (argv, io) => {
   if (auth !== 'token' && auth !== 'iam') throw new UserError(`--auth must be token or iam, not "${auth}".`, 2);
   if (auth === 'iam' && !v['server-id']) throw new UserError('--auth iam needs --server-id: the id callers sign into their proofs.', 2);
   const model = modelOptions(v, io.env);
-  const apiKey = model.modelApiKeyEnv ? io.env[model.modelApiKeyEnv] : undefined;
-  if (model.modelApiKeyEnv && !apiKey) throw new UserError(`--model-api-key-env names ${model.modelApiKeyEnv}, but that variable is not set.`);
   const dataDir = resolve(io.cwd, v['data-dir'] ?? resolve(homedir(), '.deputy', 'runtime'));
 
   const options: RuntimeOptions = {
     dataDir,
     host: v.host ?? '127.0.0.1',
     port,
-    upstream: {
-      baseURL: model.modelBaseUrl,
-      model: model.model,
-      api: model.modelApi,
-      ...(apiKey ? { apiKey } : {}),
-      ...(model.price ? { pricing: centsPerMillion(model.price) } : {}),
-    },
+    upstream: upstreamFrom(model, io.env),
     log: (line) => io.stderr.write(`${line}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
