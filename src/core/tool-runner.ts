@@ -153,7 +153,7 @@ export class ToolRunner {
     const prepared = await prepareChangeset(this.deps.workspace, call.args, this.ledger(call.session));
     for (const file of prepared) {
       if (file.status !== 'ready') continue;
-      const verdict = await this.verdictFor('propose_changes', file.path);
+      const verdict = this.strictest('propose_changes', file.path, file.realPath ?? file.path);
       if (verdict.decision === 'deny') {
         file.status = 'invalid';
         file.reason = `Denied by policy: ${verdict.reason}`;
@@ -200,10 +200,7 @@ export class ToolRunner {
     total: number,
   ): Promise<ChangeResult> {
     // The reviewer sees where the write really lands when the agent named it through a symlink.
-    const realPath = await this.deps.workspace.resolve(file.path).then(
-      (r) => (r.realRel !== r.rel ? r.realRel : undefined),
-      () => undefined,
-    );
+    const realPath = file.realPath;
     const binding = bindingFor(call.session, call.callId, {
       path: file.path,
       realPath: realPath ?? null,
@@ -283,11 +280,15 @@ export class ToolRunner {
     } catch {
       return this.deps.policy.decide({ tool, path: normalizeRel(path) });
     }
-    const spelled = this.deps.policy.decide({ tool, path: resolved.rel });
-    if (resolved.realRel === resolved.rel) return spelled;
-    const real = this.deps.policy.decide({ tool, path: resolved.realRel });
+    return this.strictest(tool, resolved.rel, resolved.realRel);
+  }
+
+  private strictest(tool: ToolName, spelledPath: string, realPath: string): PolicyVerdict {
+    const spelled = this.deps.policy.decide({ tool, path: spelledPath });
+    if (realPath === spelledPath) return spelled;
+    const real = this.deps.policy.decide({ tool, path: realPath });
     return STRICTNESS[real.decision] > STRICTNESS[spelled.decision]
-      ? { decision: real.decision, reason: `${real.reason} (${resolved.rel} is a link to ${resolved.realRel})` }
+      ? { decision: real.decision, reason: `${real.reason} (${spelledPath} is a link to ${realPath})` }
       : spelled;
   }
 

@@ -19,6 +19,7 @@ import { DEFAULT_CHANGESET_LIMITS, type ChangesetLimits, type PreparedFile, type
 interface Located extends ProposalEntry {
   rel: string;
   abs: string;
+  realRel: string;
 }
 
 /** The current state of a target file, as far as a changeset cares. */
@@ -65,9 +66,9 @@ export async function readCurrent(abs: string, shown: string, maxBytes: number):
 async function locate(ws: Workspace, entry: ProposalEntry): Promise<Located | PreparedFile> {
   if (entry.problem !== undefined) return refused(entry, 'invalid', entry.problem);
   try {
-    const { abs, rel } = await ws.resolve(entry.rawPath as string);
+    const { abs, rel, realRel } = await ws.resolve(entry.rawPath as string);
     if (rel === '') return refused(entry, 'invalid', `changes[${entry.index}].path "${entry.shownPath}" names the workspace root; give the path of a file.`);
-    return { ...entry, shownPath: printablePath(rel), rel, abs };
+    return { ...entry, shownPath: printablePath(rel), rel, abs, realRel };
   } catch (err) {
     if (err instanceof WorkspaceError) return refused(entry, 'invalid', err.message);
     throw err;
@@ -153,6 +154,7 @@ async function prepareOne(entry: Located, reads: ReadLedger, limits: ChangesetLi
   const display = renderDisplayDiff(entry.rel, entry.operation, applied.script);
   return {
     path: entry.rel,
+    ...(entry.realRel !== entry.rel ? { realPath: entry.realRel } : {}),
     operation: entry.operation,
     status: 'ready',
     before,

@@ -8,6 +8,8 @@ export type ReadLedger = ReadonlyMap<string, string>;
 export interface PreparedFile {
   /** Normalized relative path; for a change whose path could not be read, its printable spelling. */
   path: string;
+  /** Where the write lands, relative to the root, when `path` goes through a symlink inside the workspace. */
+  realPath?: string;
   operation: ChangeOperation;
   /**
    * `ready`: may be shown for review and applied. `invalid`: the proposal itself is wrong for this file (bad path,
