@@ -17,7 +17,7 @@ import { connect } from './run-endpoint.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
-import { clean } from './terminal-text.js';
+import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
 
 export const runCommand: Command = async (argv, io) => {
@@ -27,7 +27,7 @@ export const runCommand: Command = async (argv, io) => {
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies(options, workspace.root);
   const audit = await AuditLog.open(workspace.root);
-  const lines = new LineReader(io.stdin);
+  const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     connection = await connect(options, io.env);
@@ -104,10 +104,10 @@ export function workspaceHash(root: string): string {
 }
 
 function progress(io: CliIO, style: Style): TaskObserver {
-  let midLine = false;
+  // The agent's words stream behind a gutter (terminal-text.ts); Deputy's own lines never have one.
+  const agent = new AgentTextStream((s) => io.stdout.write(s), style, io.stdout.isTTY ? io.stdout.columns : undefined);
   const line = (s: string) => {
-    if (midLine) io.stdout.write('\n');
-    midLine = false;
+    agent.breakLine();
     io.stdout.write(`${s}\n`);
   };
   return {
@@ -115,21 +115,19 @@ function progress(io: CliIO, style: Style): TaskObserver {
       line(style.dim(`session ${session.id}`));
     },
     text(delta) {
-      io.stdout.write(clean(delta));
-      midLine = !delta.endsWith('\n');
+      agent.text(delta);
     },
     messageDone() {
-      if (midLine) io.stdout.write('\n');
-      midLine = false;
+      agent.end();
     },
     toolStarted(_call, summary) {
-      line(style.dim(`→ ${clean(summary)}`));
+      line(style.dim(`→ ${cleanLine(summary)}`));
     },
     toolFinished(call, outcome) {
-      if (!outcome.success) line(style.yellow(`  ✗ ${clean(call.name)}: ${clean(outcome.error ?? 'failed')}`));
+      if (!outcome.success) line(style.yellow(`  ✗ ${cleanLine(call.name)}: ${clean(outcome.error ?? 'failed')}`));
     },
     changeApplied(result) {
-      line(style.green(`  ✔ applied ${clean(result.path)}`));
+      line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
     },
     notice(message) {
       line(style.yellow(clean(message)));
@@ -149,7 +147,7 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
   if (s.error) out(style.red(clean(s.error)));
   out(
     s.filesChanged.length
-      ? `Files changed (${s.filesChanged.length}): ${clean(s.filesChanged.join(', '))}`
+      ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.map(cleanLine).join(', ')}`
       : 'Files changed: none',
   );
   const cost = s.costUsd !== undefined ? ` · cost $${s.costUsd.toFixed(4)}` : '';

