@@ -4,33 +4,44 @@
  * they approve, and ends with a summary: files changed, tokens, cost.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLog } from '../core/audit.js';
+import { KnownSecrets } from '../core/redact.js';
 import { Policy } from '../core/policy.js';
+import { prepareStateDir } from '../core/state-dir.js';
 import { runTask, type TaskObserver, type TaskSummary } from '../core/task.js';
 import { Workspace } from '../core/workspace.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
+import { withSecretsRedacted } from './errors.js';
 import { LineReader } from './lines.js';
-import { connect } from './run-endpoint.js';
+import { configuredSecrets, connect } from './run-endpoint.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
 
-export const runCommand: Command = async (argv, io) => {
+export const runCommand: Command = (argv, io) => {
+  // Secrets learnt on the way (the keys the options name, the runtime's token) stay out of the trail and every error.
+  const known = new KnownSecrets();
+  return withSecretsRedacted(known, () => runInWorkspace(argv, io, known));
+};
+
+async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): Promise<number> {
   const options = parseRunOptions(argv, io);
+  known.add(...configuredSecrets(options, io.env));
   const style = styleFor(io);
   const workspace = await openWorkspace(options.workspace);
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies(options, workspace.root);
-  const audit = await AuditLog.open(workspace.root);
+  const audit = await AuditLog.open(workspace.root, { known });
   const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     connection = await connect(options, io.env);
+    known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
     const client = connection.client;
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
@@ -75,19 +86,12 @@ export const runCommand: Command = async (argv, io) => {
     await audit.close();
     await connection?.close();
   }
-};
+}
 
 async function openWorkspace(root: string): Promise<Workspace> {
   const s = await stat(root).catch(() => null);
   if (!s?.isDirectory()) throw new UserError(`The workspace ${root} is not a folder.`);
   return Workspace.open(root);
-}
-
-/** `.deputy/` holds the audit trail (worth keeping) and the embedded runtime's store (not worth committing). */
-async function prepareStateDir(root: string): Promise<void> {
-  const dir = join(root, '.deputy');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, '.gitignore'), 'runtime/\n', { flag: 'wx' }).catch(() => undefined);
 }
 
 /** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
