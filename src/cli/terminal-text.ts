@@ -17,6 +17,8 @@ export const GUTTER = '│ ';
 /** Marks the rest of a diff line that did not fit the terminal's width. */
 export const CONTINUATION = '↪ ';
 
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+
 /** Terminal cells a code point takes: 2 for wide East Asian characters and emoji, 1 otherwise (after sanitising). */
 function cellWidth(char: string): number {
   const cp = char.codePointAt(0)!;
@@ -30,7 +32,7 @@ function cellWidth(char: string): number {
     (cp >= 0xffe0 && cp <= 0xffe6) ||
     (cp >= 0x1f000 && cp <= 0x1faff) ||
     (cp >= 0x20000 && cp <= 0x3fffd) ||
-    /\p{Extended_Pictographic}/u.test(char)
+    PICTOGRAPHIC.test(char)
   ) {
     return 2;
   }

@@ -82,3 +82,42 @@ test('on a terminal, an answer typed after the question is shown is taken (contr
   assert.equal(await cli.exited, 0, cli.output());
   assert.match(JSON.stringify(modelTurns(model.requests)[1]!.body), /typed-after/);
 });
+
+test('on a terminal, an "a" typed before a file is shown for review does not approve it', async (t) => {
+  const repo = await makeRepo({ 'README.md': '# Demo\n' });
+  t.after(() => repo.cleanup());
+  const held = gate();
+  const diff = '--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# Demo\n+# Demo (edited)\n';
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'propose_changes', arguments: { summary: 's', changes: [{ path: 'README.md', operation: 'update', diff }] } }], until: held.promise },
+    { text: 'ok' },
+  ]);
+  t.after(() => model.close());
+  const cli = runCliOnPty(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'edit the readme'], { cwd: repo.root });
+  t.after(() => cli.kill());
+  await cli.waitFor(() => modelTurns(model.requests).length === 1, 'the model call');
+  cli.type('a\r');
+  await cli.waitFor((o) => o.endsWith('a\n'), 'the terminal to echo the early line');
+  held.open();
+  await cli.waitFor((o) => /\[a\]pprove \/ \[r\]eject \/ c <comment> \(reject with a comment\): $/.test(o), 'the review question');
+  cli.type('r\r');
+  assert.equal(await cli.exited, 0, cli.output());
+  assert.equal(await readFile(join(repo.root, 'README.md'), 'utf8'), '# Demo\n', 'the file was not changed');
+  assert.match(cli.output(), /✗ rejected README\.md/);
+  assert.match(cli.output(), /Files changed: none/);
+});
+
+test('on a terminal, Ctrl-C at a question still cancels the task (raw mode passes it on as the signal)', async (t) => {
+  const repo = await makeRepo({ '.env': 'A=b\n' });
+  t.after(() => repo.cleanup());
+  const model = await startScriptedModel([{ toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' } }] }, { text: 'never' }]);
+  t.after(() => model.close());
+  const cli = runCliOnPty(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'look'], { cwd: repo.root });
+  t.after(() => cli.kill());
+  await cli.waitFor((o) => /Allow\? \[y\]es \/ \[n\]o: $/.test(o), 'the question');
+  cli.type('\u0003');
+  await cli.waitFor((o) => /Cancelling the turn/.test(o), 'the cancel notice');
+  const code = await cli.exited;
+  assert.equal(code, 130, cli.output());
+  assert.doesNotMatch(JSON.stringify(model.requests.map((r) => r.body)), /A=b/, 'the read was not allowed');
+});
