@@ -8,9 +8,10 @@
  *   `KnownSecrets` and found in every encoding they travel in: raw, URL-encoded, JSON-escaped, base64 (standard and
  *   URL-safe, at any byte offset, as inside a Basic authorization header), and in any letter case;
  * - credential formats that leak in practice and are recognisable by shape alone: GitHub (`ghp_`, `gho_`, `ghu_`,
- *   `ghs_`, `ghr_`, `github_pat_`), GitLab (`glpat-`), Slack (`xox?-`), Stripe (`sk_live_`, `rk_live_`, test keys),
- *   Google (`AIza`), OpenAI / Anthropic-style `sk-` keys, AWS access key ids and the secret key written next to one,
- *   PEM private-key blocks, JWTs, a URL's `user:password@`, presigned-URL signatures and Deputy's IAM proofs;
+ *   `ghs_`, `ghr_`, `github_pat_`), GitLab (`glpat-`), npm (`npm_`), PyPI (`pypi-`), Slack (`xox?-`), Stripe
+ *   (`sk_live_`, `rk_live_`, test keys), Google (`AIza`), OpenAI / Anthropic-style `sk-` keys, AWS access key ids and
+ *   the secret key written next to one, PEM private-key blocks, JWTs, a URL's `user:password@`, presigned-URL
+ *   signatures and Deputy's IAM proofs;
  * - for records, logs and errors only, heuristics that would also catch ordinary code (so they are kept out of the
  *   conversation the runtime stores): a value after a secret-looking name (`password = …`, `"apiKey": "…"`), a
  *   `Bearer`/`Basic` authorization value, any PEM block; and in structured data, the whole value under a
@@ -40,6 +41,9 @@ const CREDENTIAL_FORMATS: readonly RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{22,255}/g,
   /\bglpat-[A-Za-z0-9_-]{20,}/g,
+  // npm and PyPI publish tokens: what `.npmrc` and `.pypirc` hold.
+  /\bnpm_[A-Za-z0-9]{36}\b/g,
+  /\bpypi-AgE[A-Za-z0-9_-]{40,}/g,
   /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
   /\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}/g,
   /\bAIza[0-9A-Za-z_-]{35}/g,

@@ -6,11 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { TerminalPrompter } from '../../src/cli/terminal-prompter.js';
-import { LineReader } from '../../src/cli/lines.js';
 import { styleFor } from '../../src/cli/style.js';
 import { AgentTextStream, fitDiff, GUTTER, quoteAgent } from '../../src/cli/terminal-text.js';
-import type { PreparedFile } from '../../src/core/changeset/index.js';
 
 const plain = styleFor({ stdout: new PassThrough(), env: {} });
 
@@ -87,40 +84,4 @@ test('a diff line longer than the terminal continues on a marked line, never at 
   const diff = `+${'a'.repeat(30)}+forged added line\n context`;
   assert.equal(fitDiff(diff, 31), `+${'a'.repeat(30)}\n↪ +forged added line\n context`);
   assert.equal(fitDiff(diff, undefined), diff, 'not a terminal: lines as they are');
-});
-
-const file: PreparedFile = {
-  path: 'a.txt',
-  operation: 'update',
-  status: 'ready',
-  before: 'a\n',
-  after: 'b\n',
-  baseSha256: 'x',
-  displayDiff: '--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n',
-  stats: { added: 1, removed: 1 },
-};
-
-test('file review: summary and rationale are quoted; invisible characters in the diff and path are shown', async () => {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  let shown = '';
-  stdout.on('data', (d: Buffer) => (shown += d.toString()));
-  stdin.end('r\n');
-  const io = { stdin, stdout, stderr: new PassThrough(), env: {}, cwd: '/' };
-  const sneaky: PreparedFile = {
-    ...file,
-    path: 'src/auth\u200b.ts',
-    rationale: 'Tidy up.\n+ZQ looks like an added line',
-    // A check that reads as present but is neutralised by invisible characters: a tag-character comment and a
-    // zero-width space inside the identifier.
-    displayDiff: '--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+if (isAdmin\u200b(user)) allow();\u{E0069}\u{E0067}\n',
-  };
-  const p = new TerminalPrompter(io, new LineReader(stdin, stdout), plain);
-  await p.reviewFile({ binding: 'r', session: 's', callId: 'c', summary: 'Safe refactor\n? The agent wants to ZQ', file: sneaky, index: 1, total: 1 });
-  assertQuoted(shown, 'summary and rationale');
-  assert.match(shown, /agent says \(summary\):\n│ Safe refactor\n│ \? The agent wants to ZQ/);
-  assert.match(shown, /agent says \(why\):\n│ Tidy up\.\n│ \+ZQ looks like an added line/);
-  assert.match(shown, /\[1\/1\] update src\/auth<U\+200B>\.ts/);
-  assert.match(shown, /^\+if \(isAdmin<U\+200B>\(user\)\) allow\(\);<U\+E0069><U\+E0067>$/m);
-  assert.doesNotMatch(shown, /[\u200b\u{E0000}-\u{E007F}]/u);
 });
