@@ -128,7 +128,7 @@ function progress(io: CliIO, style: Style): TaskObserver {
       line(style.dim(`→ ${cleanLine(summary)}`));
     },
     toolFinished(call, outcome) {
-      if (!outcome.success) line(style.yellow(`  ✗ ${cleanLine(call.name)}: ${clean(outcome.error ?? 'failed')}`));
+      if (!outcome.success) line(style.yellow(`  ✗ ${cleanLine(call.name)}: ${cleanLine(outcome.error ?? 'failed')}`));
     },
     changeApplied(result) {
       line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
