@@ -77,21 +77,21 @@ export const runCommand: Command = async (argv, io) => {
   }
 };
 
-async function openWorkspace(root: string): Promise<Workspace> {
+export async function openWorkspace(root: string): Promise<Workspace> {
   const s = await stat(root).catch(() => null);
   if (!s?.isDirectory()) throw new UserError(`The workspace ${root} is not a folder.`);
   return Workspace.open(root);
 }
 
 /** `.deputy/` holds the audit trail (worth keeping) and the embedded runtime's store (not worth committing). */
-async function prepareStateDir(root: string): Promise<void> {
+export async function prepareStateDir(root: string): Promise<void> {
   const dir = join(root, '.deputy');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, '.gitignore'), 'runtime/\n', { flag: 'wx' }).catch(() => undefined);
 }
 
 /** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
-async function loadPolicies(options: RunOptions, root: string): Promise<Policy> {
+export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, root: string): Promise<Policy> {
   const layers = [Policy.defaults()];
   for (const file of options.policyFiles) layers.push(await Policy.load(file));
   const workspacePolicy = join(root, '.deputy', 'policy.json');
