@@ -16,10 +16,11 @@ import {
   type FsReadFileResult,
 } from '../protocol/exec-server.js';
 import { sha256Hex } from '../core/workspace-text.js';
+import { printablePath } from '../core/workspace-paths.js';
 import { askPerson, record, strictestVerdict, type EnvironmentContext } from './context.js';
 import { base64, bool, object, optBool, str } from './params.js';
 import { ExecError, type RequestHandler } from './rpc.js';
-import { resolveUri, shadowToUri, UriError, type ShadowPath } from './shadow-paths.js';
+import { resolveUri, shadowToUri, UriError, workspaceRelative, type ShadowPath } from './shadow-paths.js';
 
 /** Largest file `fs/readFile` returns in one answer. */
 export const MAX_READ_BYTES = 32 * 1024 * 1024;
@@ -76,9 +77,10 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
   };
 
   /** Runs one fs request with its audit records around it. */
-  const audited = async <T>(method: string, paths: Record<string, string>, run: (callId: string) => Promise<T>, detail?: (result: T) => Record<string, unknown>): Promise<T> => {
+  const audited = async <T>(method: string, uris: Record<string, string>, run: (callId: string) => Promise<T>, detail?: (result: T) => Record<string, unknown>): Promise<T> => {
     const callId = s.nextCallId();
-    await record(s.env, 'tool.call', s.session, { call_id: callId, tool: method, ...paths });
+    const shown = Object.fromEntries(Object.entries(uris).map(([k, v]) => [k, printablePath(v)]));
+    await record(s.env, 'tool.call', s.session, { call_id: callId, tool: method, summary: `${method} ${printablePath(workspaceRelative(roots, uris.uri ?? ''))}`, ...shown });
     try {
       const result = await run(callId);
       await record(s.env, 'tool.result', s.session, { call_id: callId, tool: method, success: true, ...(detail ? detail(result) : {}) });
@@ -92,8 +94,9 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
   return {
     async [ExecMethods.fsReadFile](params) {
       const p = object(params);
-      const target = await locate(str(p, 'path'), 'read');
-      return audited(ExecMethods.fsReadFile, { path: target.rel }, async (callId): Promise<FsReadFileResult> => {
+      const uri = str(p, 'path');
+      return audited(ExecMethods.fsReadFile, { uri }, async (callId): Promise<FsReadFileResult> => {
+        const target = await locate(uri, 'read');
         await authorize(target, 'read', callId, ExecMethods.fsReadFile);
         const stat = await fsCall(() => fs.stat(target.abs));
         if (!stat.isFile()) throw new ExecError(ExecErrorCodes.invalidRequest, `path \`${target.shown}\` is not a file`);
@@ -124,8 +127,9 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
 
     async [ExecMethods.fsReadDirectory](params) {
       const p = object(params);
-      const target = await locate(str(p, 'path'), 'list');
-      return audited(ExecMethods.fsReadDirectory, { path: target.rel }, async (callId): Promise<FsReadDirectoryResult> => {
+      const uri = str(p, 'path');
+      return audited(ExecMethods.fsReadDirectory, { uri }, async (callId): Promise<FsReadDirectoryResult> => {
+        const target = await locate(uri, 'list');
         await authorize(target, 'list', callId, ExecMethods.fsReadDirectory);
         const stat = await fsCall(() => fs.stat(target.abs));
         if (!stat.isDirectory()) throw new ExecError(ExecErrorCodes.invalidRequest, `path \`${target.shown}\` is not a directory`);
@@ -150,8 +154,9 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
     async [ExecMethods.fsWriteFile](params) {
       const p = object(params);
       const data = base64(p, 'dataBase64');
-      const target = await locate(str(p, 'path'), 'write');
-      return audited(ExecMethods.fsWriteFile, { path: target.rel }, async (callId) => {
+      const uri = str(p, 'path');
+      return audited(ExecMethods.fsWriteFile, { uri }, async (callId) => {
+        const target = await locate(uri, 'write');
         await authorize(target, 'write', callId, ExecMethods.fsWriteFile);
         if (target.rel === '') throw new ExecError(ExecErrorCodes.invalidRequest, 'the workspace root is a folder, not a file');
         await writeInside(target.abs, data);
@@ -162,8 +167,9 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
     async [ExecMethods.fsCreateDirectory](params) {
       const p = object(params);
       const recursive = optBool(p, 'recursive') ?? false;
-      const target = await locate(str(p, 'path'), 'write');
-      return audited(ExecMethods.fsCreateDirectory, { path: target.rel }, async (callId) => {
+      const uri = str(p, 'path');
+      return audited(ExecMethods.fsCreateDirectory, { uri }, async (callId) => {
+        const target = await locate(uri, 'write');
         await authorize(target, 'write', callId, ExecMethods.fsCreateDirectory);
         await fsCall(() => fs.mkdir(target.abs, { recursive }));
         return {};
@@ -174,8 +180,9 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
       const p = object(params);
       const recursive = optBool(p, 'recursive') ?? false;
       const force = optBool(p, 'force') ?? false;
-      const target = await locate(str(p, 'path'), 'write');
-      return audited(ExecMethods.fsRemove, { path: target.rel }, async (callId) => {
+      const uri = str(p, 'path');
+      return audited(ExecMethods.fsRemove, { uri }, async (callId) => {
+        const target = await locate(uri, 'write');
         await authorize(target, 'write', callId, ExecMethods.fsRemove);
         if (target.rel === '') throw new ExecError(ExecErrorCodes.invalidRequest, 'the workspace root cannot be removed');
         // The link itself is removed, never what it points to.
@@ -198,9 +205,11 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
     async [ExecMethods.fsCopy](params) {
       const p = object(params);
       const recursive = bool(p, 'recursive');
-      const source = await locate(str(p, 'sourcePath'), 'read');
-      const destination = await locate(str(p, 'destinationPath'), 'write');
-      return audited(ExecMethods.fsCopy, { path: destination.rel, source: source.rel }, async (callId) => {
+      const sourceUri = str(p, 'sourcePath');
+      const destinationUri = str(p, 'destinationPath');
+      return audited(ExecMethods.fsCopy, { uri: destinationUri, source_uri: sourceUri }, async (callId) => {
+        const source = await locate(sourceUri, 'read');
+        const destination = await locate(destinationUri, 'write');
         await authorize(source, 'read', callId, ExecMethods.fsCopy);
         await authorize(destination, 'write', callId, ExecMethods.fsCopy);
         const stat = await fsCall(() => fs.stat(source.abs));

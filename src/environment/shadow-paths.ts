@@ -90,6 +90,16 @@ export function shadowToUri(roots: ShadowRoots, rel: string): string {
   return pathToUri(rel === '' ? roots.workspaceRoot : path.join(roots.workspaceRoot, ...rel.split('/')));
 }
 
+/** For summaries: the URI's path relative to the workspace (or the shadow), else the URI as given. */
+export function workspaceRelative(roots: ShadowRoots, uri: string): string {
+  try {
+    const abs = fileURLToPath(uri);
+    return relativeTo(roots.workspaceRoot, abs) ?? relativeTo(roots.shadowRoot, abs) ?? uri;
+  } catch {
+    return uri;
+  }
+}
+
 function relativeTo(root: string, abs: string): string | null {
   const rel = path.relative(root, path.normalize(abs));
   if (rel === '') return '';
