@@ -13,6 +13,7 @@ import {
   DEFAULT_PROMPT_TIMEOUT_MS,
   type ReviewOutcome,
 } from '../environment/index.js';
+import { createCommandGate } from '../environment/process-types.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
@@ -36,6 +37,8 @@ reaches this workspace.
   --policy FILE                  a policy file (repeatable), as for deputy run
   --prompt-timeout-minutes N     how long a question waits for you before it is denied (default 5)
   --profile P                    act as this AWS profile's identity in the audit trail
+  --allow-unsandboxed            run commands without a sandbox where none can run here
+                                 (no bubblewrap or no user namespaces); off by default
 
 Give the harness the printed URL, e.g.
   CODEX_EXEC_SERVER_URL=<url> codex exec -C <workspace> "<task>"
@@ -57,20 +60,27 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
       policy: { type: 'string', multiple: true },
       'prompt-timeout-minutes': { type: 'string' },
       profile: { type: 'string' },
+      'allow-unsandboxed': { type: 'boolean' },
     },
     ENVIRONMENT_USAGE,
   ).values;
   const timeoutMinutes = v['prompt-timeout-minutes'] === undefined ? DEFAULT_PROMPT_TIMEOUT_MS / 60000 : Number(v['prompt-timeout-minutes']);
   if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UserError(`--prompt-timeout-minutes must be a positive number; got "${v['prompt-timeout-minutes']}".`, 2);
   const style = styleFor(io);
+  const out = (s: string) => io.stdout.write(`${s}\n`);
   const workspace = await openWorkspace(resolve(io.cwd, v.workspace ?? '.'));
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
   const audit = await AuditLog.open(workspace.root);
   const lines = new LineReader(io.stdin);
-  const out = (s: string) => io.stdout.write(`${s}\n`);
   const task = `env_${randomBytes(6).toString('hex')}`;
+  const commands = await createCommandGate({ policy, allowUnsandboxed: v['allow-unsandboxed'] === true });
+  if (commands.unavailable) {
+    // Said once, here, rather than on every command the agent tries.
+    out(style.yellow(`! No command sandbox can run here: ${commands.unavailable}.`));
+    out(style.yellow(v['allow-unsandboxed'] ? '  Commands run unsandboxed (--allow-unsandboxed), still under policy and your approval.' : '  Commands will be refused; install bubblewrap, or pass --allow-unsandboxed to run them bare.'));
+  }
   const environment = await openEnvironment({
     workspace,
     policy,
@@ -78,6 +88,7 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
     prompter: new TerminalPrompter(io, lines, style),
     actor,
     task,
+    commands,
     promptTimeoutMs: timeoutMinutes * 60000,
   });
   let transport;

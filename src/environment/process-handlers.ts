@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import {
   ExecErrorCodes,
   ExecMethods,
@@ -120,8 +119,11 @@ export class ProcessTable {
       child = gate.spawn({
         argv,
         cwd: cwd.abs,
-        writableRoots: [env.shadow.root, os.tmpdir()],
-        env: gate.scrubEnvironment(requested),
+        // Only the shadow is writable (and a private /tmp); the real workspace and the home folder are not visible.
+        writableRoots: [env.shadow.root],
+        hiddenPaths: [env.shadow.workspaceRoot],
+        // The sandbox scrubs credentials from whatever the harness asked for.
+        env: requested,
         network: verdict.network,
         timeoutMs: gate.timeoutMs,
         outputCapBytes: gate.outputCapBytes,

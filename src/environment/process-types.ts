@@ -1,52 +1,50 @@
 /**
- * The command gate the process handlers are built on: how a command is judged and how it is run. The real
- * implementation is `command-policy.ts` (judging) and `sandbox.ts` (running); this port lets the handlers and the
- * CLI be wired once and lets a deployment with no sandbox say so instead of running commands bare.
+ * The command gate the process handlers are built on: how a command is judged (`command-policy.ts`) and how it is
+ * run (`sandbox.ts`). One object so the CLI, the engine and tests wire it once; `sandboxType` is what
+ * `process/start` reports, `none` only when the person explicitly allowed unsandboxed commands.
  */
+import type { Policy } from '../core/policy.js';
+import type { SandboxType } from '../protocol/exec-server.js';
+import { commandRulesOf, judgeCommand, type CommandVerdict } from './command-policy.js';
+import { detectSandbox, spawnSandboxed, type SandboxSpec, type SandboxSupport, type SandboxedProcess } from './sandbox.js';
 
-/** What the command policy says about one argv (see `command-policy.ts`). */
-export interface CommandVerdict {
-  decision: 'allow' | 'ask' | 'deny';
-  reason: string;
-  rules: string[];
-  segments: string[][];
-  network: boolean;
-}
+export type { CommandVerdict } from './command-policy.js';
+export type { SandboxSpec, SandboxedProcess, SandboxExit } from './sandbox.js';
 
-export interface SandboxSpec {
-  argv: string[];
-  cwd: string;
-  writableRoots: string[];
-  env: Record<string, string>;
-  network: boolean;
-  timeoutMs: number;
-  outputCapBytes: number;
-  tty: boolean;
-}
-
-export interface ProcessExit {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  outputTruncated: boolean;
-}
-
-export interface SandboxedProcess {
-  pid: number | undefined;
-  onOutput(cb: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): void;
-  onExit(cb: (exit: ProcessExit) => void): void;
-  write(data: Buffer): void;
-  closeStdin(): void;
-  terminate(): Promise<void>;
-}
+/** A command may run this long before it is stopped (the harness polls a long one; a dev server is not for here). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10 * 60 * 1000;
+/** Bytes of output (stdout and stderr together) a command may write before it is stopped. */
+export const DEFAULT_OUTPUT_CAP_BYTES = 16 * 1024 * 1024;
 
 export interface CommandGate {
   judge(argv: readonly string[]): CommandVerdict;
-  /** Starts the command confined (throws when it cannot start). `sandboxType` names what confines it. */
+  /** Starts the command confined; throws (SandboxUnavailableError) when no sandbox runs and bare runs are not allowed. */
   spawn(spec: SandboxSpec): SandboxedProcess;
-  sandboxType: string;
-  /** Scrubs credentials from an environment the harness asked for. */
-  scrubEnvironment(env: Record<string, string>): Record<string, string>;
+  sandboxType: SandboxType;
+  /** When no sandbox can run here: why (say it once, where the person sees it). */
+  unavailable?: string;
   timeoutMs: number;
   outputCapBytes: number;
+}
+
+export interface CommandGateOptions {
+  policy: Policy;
+  /** Run commands without a sandbox where none can run. Off unless the person asked for it. */
+  allowUnsandboxed: boolean;
+  support?: SandboxSupport;
+  timeoutMs?: number;
+  outputCapBytes?: number;
+}
+
+export async function createCommandGate(options: CommandGateOptions): Promise<CommandGate> {
+  const support = options.support ?? (await detectSandbox());
+  const rules = commandRulesOf(options.policy);
+  return {
+    judge: (argv) => judgeCommand(argv, rules),
+    spawn: (spec) => spawnSandboxed(spec, support, { allowUnsandboxed: options.allowUnsandboxed }),
+    sandboxType: support.kind === 'bwrap' ? 'linuxSeccomp' : 'none',
+    ...(support.kind === 'none' ? { unavailable: support.reason } : {}),
+    timeoutMs: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    outputCapBytes: options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+  };
 }

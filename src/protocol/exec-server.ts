@@ -109,10 +109,16 @@ export interface ProcessStartParams {
   enforceManagedNetwork?: boolean;
   managedNetwork?: unknown;
 }
+/**
+ * What confines a started process, as the harness names it (it refuses any other value). A Linux sandbox of
+ * namespaces and seccomp (Deputy's bubblewrap) is `linuxSeccomp`; `none` only when the person allowed unsandboxed runs.
+ */
+export const SANDBOX_TYPES = ['none', 'macosSeatbelt', 'linuxSeccomp', 'windowsRestrictedToken', 'windowsMxc'] as const;
+export type SandboxType = (typeof SANDBOX_TYPES)[number];
+
 export interface ProcessStartResult {
   processId: string;
-  /** What confines the process; `none` only when the person allowed running unsandboxed. */
-  sandboxType: string;
+  sandboxType: SandboxType;
 }
 
 export interface ProcessReadParams {

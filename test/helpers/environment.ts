@@ -4,7 +4,7 @@ import { Policy } from '../../src/core/policy.js';
 import type { FileReviewAnswer, FileReviewQuestion, PermissionAnswer, PermissionQuestion, Prompter } from '../../src/core/prompter.js';
 import { Workspace } from '../../src/core/workspace.js';
 import { openEnvironment, serveEnvironmentConnection, startLocalTransport, type Environment, type EnvironmentConnection } from '../../src/environment/index.js';
-import type { CommandGate } from '../../src/environment/process-types.js';
+import { createCommandGate, type CommandGate } from '../../src/environment/process-types.js';
 
 /** A person whose answers the test decides, recording every question. */
 export class ScriptedPerson implements Prompter {
@@ -34,18 +34,21 @@ export interface TestEnvironment {
 
 export async function startTestEnvironment(
   root: string,
-  options: { person?: ScriptedPerson; policy?: Policy; commands?: CommandGate; promptTimeoutMs?: number } = {},
+  options: { person?: ScriptedPerson; policy?: Policy; commands?: CommandGate | null; promptTimeoutMs?: number } = {},
 ): Promise<TestEnvironment> {
   const workspace = await Workspace.open(root);
+  const policy = options.policy ?? Policy.defaults();
+  // The real command policy and sandbox unless a test says otherwise (null: no command gate at all).
+  const commands = options.commands === undefined ? await createCommandGate({ policy, allowUnsandboxed: false }) : options.commands;
   const audit = await AuditLog.open(workspace.root);
   const environment = await openEnvironment({
     workspace,
-    policy: options.policy ?? Policy.defaults(),
+    policy,
     audit,
     prompter: options.person ?? new ScriptedPerson(),
     actor: { principal: 'local:tester@test' },
     task: 'task_test',
-    ...(options.commands ? { commands: options.commands } : {}),
+    ...(commands ? { commands } : {}),
     ...(options.promptTimeoutMs ? { promptTimeoutMs: options.promptTimeoutMs } : {}),
   });
   const connections: EnvironmentConnection[] = [];
