@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startScriptedModel, type RecordedRequest } from '../fixtures/model-server.js';
 import { codexBinary, codexHome } from '../fixtures/codex.js';
@@ -50,8 +51,8 @@ interface Served {
   stop(): Promise<number | null>;
 }
 
-async function serveEnvironment(workspace: string): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'environment', 'serve', '--workspace', workspace], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+async function serveEnvironment(workspace: string, extra: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'environment', 'serve', '--workspace', workspace, ...extra], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -91,10 +92,10 @@ async function serveEnvironment(workspace: string): Promise<Served> {
   };
 }
 
-function runCodex(workspace: string, home: string, url: string, task: string): Promise<{ code: number | null; output: string }> {
+function runCodex(workspace: string, home: string, url: string, task: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(codexBinary(), ['exec', '--skip-git-repo-check', '-C', workspace, task], {
-      env: { ...process.env, CODEX_HOME: home, CODEX_EXEC_SERVER_URL: url },
+      env: { ...process.env, ...env, CODEX_HOME: home, CODEX_EXEC_SERVER_URL: url },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -149,4 +150,58 @@ test('Codex CLI against deputy environment serve: apply_patch is staged, reviewe
 
   const verify = await runCli(['audit', 'verify'], { cwd: repo.root });
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+});
+
+test('Codex CLI commands through Deputy: allowed runs, asked is approved and runs, denied never runs and the model sees why', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'alpha\n' });
+  t.after(() => repo.cleanup());
+  const policyDir = await mkdtemp(join(tmpdir(), 'deputy-policy-'));
+  const policyFile = join(policyDir, 'policy.json');
+  await writeFile(policyFile, JSON.stringify({ rules: [], commandRules: [{ prefix: ['touch'], withArgs: [['forbidden.txt']], decision: 'deny', reason: 'that file is off limits' }] }));
+  const model = await startScriptedModel([
+    // Allowed by the built-in rules: runs at once, in the shadow, without the home folder or the credentials.
+    { toolCalls: [{ name: 'exec_command', callId: 'allowed', arguments: { cmd: 'cat a.txt && pwd && ls -A ~ | wc -l && env | grep -c DEPUTY_TEST_SECRET' } }] },
+    // No rule allows touch: Deputy asks, the person says yes.
+    { toolCalls: [{ name: 'exec_command', callId: 'asked', arguments: { cmd: 'touch made.txt && echo made' } }] },
+    // A policy rule denies it: never runs.
+    { toolCalls: [{ name: 'exec_command', callId: 'denied', arguments: { cmd: 'touch forbidden.txt' } }] },
+    { text: 'done' },
+  ]);
+  t.after(() => model.close());
+  const served = await serveEnvironment(repo.root, ['--policy', policyFile]);
+  t.after(async () => {
+    if (served.child.exitCode === null) await served.stop();
+  });
+  await served.waitFor(/through the shadow \S+ ·/);
+  const shadow = /through the shadow (\S+)/.exec(served.output())![1]!;
+  const home = await codexHome(model.baseURL);
+
+  const codexRun = runCodex(repo.root, home, served.url, 'run things', { DEPUTY_TEST_SECRET: 'sk-not-for-commands' });
+  await served.waitFor(/The agent wants to run \/bin\/bash -lc touch made\.txt && echo made/);
+  served.answer('y');
+  const codex = await codexRun;
+  assert.equal(codex.code, 0, codex.output);
+
+  const outputs = toolOutputs(model.requests);
+  const allowed = outputs.get('allowed') ?? '';
+  assert.match(allowed, /Process exited with code 1/, 'grep -c found no secret (exit 1)');
+  assert.match(allowed, new RegExp(`Output:\nalpha\n${shadow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n0\n0\n`), 'ran in the shadow, saw no home folder and no secret');
+  assert.match(outputs.get('asked') ?? '', /Process exited with code 0[\s\S]*Output:\nmade\n/);
+  assert.match(outputs.get('denied') ?? '', /Denied by policy: .*that file is off limits.*The command was not run/);
+  await assert.rejects(stat(join(shadow, 'forbidden.txt')), 'the denied command never ran');
+
+  // Only the approved command's effect reaches review, then the workspace.
+  await served.waitFor(/\[1\/1\] create made\.txt/);
+  served.answer('a');
+  await served.waitFor(/kept: made\.txt/);
+  assert.equal(await served.stop(), 0);
+  assert.deepEqual(gitStatus(repo.root).split('\n').filter(Boolean).sort(), ['?? .deputy/', '?? made.txt']);
+
+  const exported = await runCli(['audit', 'export', '--format', 'jsonl'], { cwd: repo.root });
+  const records = exported.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const results = records.filter((r) => r.type === 'tool.result' && r.data?.tool === 'process/start');
+  assert.ok(results.some((r) => r.data.exit_code === 1 && r.data.approver === 'policy' && /^[0-9a-f]{64}$/.test(r.data.output_sha256)), 'allowed run audited');
+  assert.ok(results.some((r) => r.data.exit_code === 0 && r.data.approver.startsWith('local:')), 'approved run audited with its approver');
+  assert.ok(results.some((r) => r.data.success === false && /off limits/.test(r.data.error)), 'denied run audited');
+  assert.ok(!exported.stdout.includes('sk-not-for-commands'));
 });
