@@ -50,6 +50,8 @@ export interface ProcessSession {
 
 export class ProcessTable {
   private readonly processes = new Map<string, Tracked>();
+  /** Exit records being written; a closing connection waits for them so the trail is complete when it says so. */
+  private readonly records = new Set<Promise<void>>();
 
   constructor(private readonly s: ProcessSession) {}
 
@@ -66,6 +68,7 @@ export class ProcessTable {
   /** Ends every process still running (the harness went away). */
   async terminateAll(): Promise<void> {
     await Promise.allSettled([...this.processes.values()].filter((p) => !p.exited).map((p) => p.child.terminate()));
+    await Promise.allSettled([...this.records]);
   }
 
   private async start(params: unknown): Promise<ProcessStartResult> {
@@ -161,7 +164,7 @@ export class ProcessTable {
       tracked.closed = true;
       this.s.notify(ExecMethods.processClosed, { processId, seq: ++tracked.seq });
       this.wake(tracked);
-      void record(env, 'tool.result', session, {
+      const written = record(env, 'tool.result', session, {
         call_id: callId,
         tool: ExecMethods.processStart,
         success: tracked.exitCode === 0,
@@ -175,6 +178,8 @@ export class ProcessTable {
         approver,
         rules: verdict.rules,
       }).catch(() => undefined);
+      this.records.add(written);
+      void written.finally(() => this.records.delete(written));
     });
     return { processId, sandboxType: gate.sandboxType };
   }

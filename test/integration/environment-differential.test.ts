@@ -86,7 +86,6 @@ async function run(url: string, root: string, steps: Step[]): Promise<Map<string
 
 test('fs/*: Deputy answers like the real codex exec-server', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'alpha\n', 'src/b.ts': 'export const b = 1;\n', 'README.md': '# r\n' });
-  t.after(() => repo.cleanup());
   const reference = await mkdtemp(join(tmpdir(), 'deputy-reference-'));
   t.after(() => rm(reference, { recursive: true, force: true }));
   await cp(repo.root, reference, { recursive: true, filter: (src) => !src.includes('/.git') });
@@ -94,7 +93,10 @@ test('fs/*: Deputy answers like the real codex exec-server', async (t) => {
   const codex = await startCodexExecServer(reference);
   t.after(() => codex.stop());
   const deputy = await startTestEnvironment(repo.root);
-  t.after(() => deputy.close());
+  t.after(async () => {
+    await deputy.close();
+    await repo.cleanup();
+  });
 
   const expected = await run(codex.url, reference, FS_STEPS);
   const actual = await run(deputy.url, repo.root, FS_STEPS);

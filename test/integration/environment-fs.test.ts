@@ -20,9 +20,12 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 test('the handshake, unknown methods and malformed params answer with the exec-server codes', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
-  t.after(() => repo.cleanup());
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const client = await ExecClient.connect(env.url);
   t.after(() => client.close());
 
@@ -46,9 +49,12 @@ test('the handshake, unknown methods and malformed params answer with the exec-s
 
 test('reads see the shadow, writes land in it and never in the real workspace', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n', 'src/b.ts': 'b\n' });
-  t.after(() => repo.cleanup());
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const client = await ExecClient.connect(env.url);
   t.after(() => client.close());
   await client.handshake();
@@ -81,12 +87,15 @@ test('reads see the shadow, writes land in it and never in the real workspace', 
 
 test('hostile paths are refused and nothing outside the shadow is touched', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
-  t.after(() => repo.cleanup());
   const outside = await mkdtemp(join(tmpdir(), 'deputy-outside-'));
   t.after(() => rm(outside, { recursive: true, force: true }));
   await writeFile(join(outside, 'victim.txt'), 'untouched\n');
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const shadow = env.environment.context.shadow.root;
   // Links an agent's command could have made inside the shadow.
   await symlink(outside, join(shadow, 'escape'));
@@ -137,10 +146,13 @@ test('hostile paths are refused and nothing outside the shadow is touched', asyn
 
 test('reading a secret file asks the person; a no is an error, a yes is remembered for the connection', async (t) => {
   const repo = await makeRepo({ '.env': 'TOKEN=abc\n', 'config/id_rsa': 'KEY\n' });
-  t.after(() => repo.cleanup());
   const person = new ScriptedPerson((q) => q.summary.includes('.env'));
   const env = await startTestEnvironment(repo.root, { person });
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const client = await ExecClient.connect(env.url);
   t.after(() => client.close());
   await client.handshake();
@@ -157,9 +169,12 @@ test('reading a secret file asks the person; a no is an error, a yes is remember
 
 test('a disconnect in the middle of a write leaves the file whole or absent, and no temp file behind', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
-  t.after(() => repo.cleanup());
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const shadow = env.environment.context.shadow.root;
   const big = Buffer.alloc(8 * 1024 * 1024, 'x');
   for (let round = 0; round < 3; round++) {

@@ -27,7 +27,6 @@ async function objectCount(root: string): Promise<number> {
 
 test('the shadow is the working tree exactly, and taking it writes nothing to the real repository', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'committed\n', 'src/b.ts': 'b\n', '.gitignore': 'build/\n*.log\n', 'run.sh': '#!/bin/sh\necho run\n' });
-  t.after(() => repo.cleanup());
   await chmod(join(repo.root, 'run.sh'), 0o755);
   execFileSync('git', ['add', 'run.sh'], { cwd: repo.root });
   await writeFile(join(repo.root, 'a.txt'), 'uncommitted change\n');
@@ -42,7 +41,11 @@ test('the shadow is the working tree exactly, and taking it writes nothing to th
   const objectsBefore = await objectCount(repo.root);
 
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const shadow = env.environment.context.shadow.root;
   assert.deepEqual(await files(shadow), ['.gitignore', 'a.txt', 'image.bin', 'run.sh', 'src/b.ts', 'untracked.txt']);
   assert.equal(await readFile(join(shadow, 'a.txt'), 'utf8'), 'uncommitted change\n');
@@ -55,33 +58,40 @@ test('the shadow is the working tree exactly, and taking it writes nothing to th
 
 test('outside git, the shadow is a copy that honours .gitignore; a subfolder workspace shadows only itself', async (t) => {
   const plain = await mkdtemp(join(tmpdir(), 'deputy-plain-'));
-  t.after(() => rm(plain, { recursive: true, force: true }));
   await mkdir(join(plain, 'sub'));
   await writeFile(join(plain, '.gitignore'), 'secret-cache/\n');
   await writeFile(join(plain, 'sub', 'k.txt'), 'k');
   await mkdir(join(plain, 'secret-cache'));
   await writeFile(join(plain, 'secret-cache', 'x'), 'x');
   const env = await startTestEnvironment(plain);
-  t.after(() => env.close());
+  t.after(async () => {
+    await env.close();
+    await rm(plain, { recursive: true, force: true });
+  });
   assert.deepEqual(await files(env.environment.context.shadow.root), ['.gitignore', 'sub/k.txt']);
 
   const repo = await makeRepo({ 'pkg/a/index.ts': 'a\n', 'pkg/b/index.ts': 'b\n' });
-  t.after(() => repo.cleanup());
   const sub = await startTestEnvironment(join(repo.root, 'pkg', 'a'));
-  t.after(() => sub.close());
+  t.after(async () => {
+    await sub.close();
+    await repo.cleanup();
+  });
   assert.deepEqual(await files(sub.environment.context.shadow.root), ['index.ts']);
 });
 
 test('review: approved text, binary, mode and rename changes reach the workspace, a rejected file is reverted in the shadow, a conflict is reported', async (t) => {
   const repo = await makeRepo({ 'keep.txt': 'one\n', 'reject.txt': 'original\n', 'gone.txt': 'bye\n', 'old-name.txt': 'moving\n', 'tool.sh': 'echo\n', 'raced.txt': 'base\n' });
-  t.after(() => repo.cleanup());
   await writeFile(join(repo.root, 'logo.bin'), BINARY);
   execFileSync('git', ['add', 'logo.bin'], { cwd: repo.root });
   const person = new ScriptedPerson(undefined, (q) =>
     q.file.path === 'reject.txt' ? { verdict: 'reject', comment: 'keep the original wording' } : { verdict: 'approve' },
   );
   const env = await startTestEnvironment(repo.root, { person });
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const shadow = env.environment.context.shadow.root;
 
   await writeFile(join(shadow, 'keep.txt'), 'one\ntwo\n');

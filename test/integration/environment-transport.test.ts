@@ -12,9 +12,12 @@ import { parseListen } from '../../src/environment/index.js';
 
 test('the loopback transport refuses a missing or wrong secret, a browser Origin and a foreign Host', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
-  t.after(() => repo.cleanup());
   const env = await startTestEnvironment(repo.root);
-  t.after(() => env.close());
+  // The environment closes (its last audit records written) before the workspace goes.
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
   const url = new URL(env.url);
   const secret = url.pathname.slice(1);
   assert.ok(secret.length >= 43, 'the secret carries at least 256 bits');
