@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { startCodexExecServer } from '../fixtures/codex.js';
 import { ExecClient, type RpcReply } from '../helpers/exec-client.js';
 import { makeRepo } from '../helpers/git.js';
-import { startTestEnvironment } from '../helpers/environment.js';
+import { ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
 
 type Step = { name: string; method: string; params: (root: string) => unknown; compare?: (reply: RpcReply) => unknown };
 
@@ -104,4 +104,97 @@ test('fs/*: Deputy answers like the real codex exec-server', async (t) => {
   // The sequence really exercised both outcomes (a control that the comparison is not vacuous).
   const errors = [...expected.values()].filter((v) => (v as { error?: number }).error !== undefined).length;
   assert.ok(errors >= 10 && errors < expected.size - 10, `mix of results and errors (${errors} errors)`);
+});
+
+/** A process's story as the harness sees it: notifications in order (output merged per stream) and the final read. */
+async function processStory(client: ExecClient, processId: string): Promise<unknown> {
+  const closed = await client.waitFor((n) => n.method === 'process/closed' && n.params.processId === processId);
+  const mine = client.notifications.filter((n) => n.params?.processId === processId);
+  const exited = mine.find((n) => n.method === 'process/exited')!;
+  const output = (stream: string) =>
+    Buffer.concat(mine.filter((n) => n.method === 'process/output' && n.params.stream === stream).map((n) => Buffer.from(n.params.chunk, 'base64'))).toString();
+  const read = await client.call('process/read', { processId, afterSeq: null, maxBytes: null, waitMs: null });
+  return {
+    order: mine.map((n) => n.method).filter((m, i, all) => m !== 'process/output' || all[i - 1] !== 'process/output'),
+    seqs: mine.map((n) => n.params.seq).every((seq, i) => seq === i + 1),
+    stdout: output('stdout'),
+    stderr: output('stderr'),
+    exitCode: exited.params.exitCode,
+    closedAfterExit: closed.params.seq === exited.params.seq + 1,
+    read: { nextSeq: read.result.nextSeq === closed.params.seq + 1, exited: read.result.exited, exitCode: read.result.exitCode, closed: read.result.closed, failure: read.result.failure, sandboxDenied: read.result.sandboxDenied },
+  };
+}
+
+async function runProcesses(url: string, root: string): Promise<Map<string, unknown>> {
+  const client = await ExecClient.connect(url);
+  const out = new Map<string, unknown>();
+  const cwd = pathToFileURL(root).href;
+  const start = async (name: string, params: Record<string, unknown>) => {
+    const reply = await client.call('process/start', { cwd, env: { PATH: '/usr/bin:/bin' }, tty: false, arg0: null, ...params });
+    out.set(name, reply.error ? { error: reply.error.code } : { processId: reply.result.processId });
+    return reply;
+  };
+  try {
+    const early = await client.call('process/read', { processId: 'x' });
+    out.set('process before initialize', { error: early.error?.code });
+    await client.call('initialize', { clientName: 'deputy-differential' });
+    const beforeInitialized = await client.call('process/read', { processId: 'x' });
+    out.set('process before initialized', { error: beforeInitialized.error?.code });
+    client.notify('initialized');
+    await start('start echo', { processId: 'echo', argv: ['echo', 'hello'] });
+    out.set('story echo', await processStory(client, 'echo'));
+    await start('start stderr and exit 3', { processId: 'three', argv: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    out.set('story exit 3', await processStory(client, 'three'));
+    await start('start false', { processId: 'false', argv: ['false'] });
+    out.set('story false', await processStory(client, 'false'));
+    await start('start cat in a folder', { processId: 'cat-file', argv: ['cat', 'b.ts'], cwd: pathToFileURL(join(root, 'src')).href });
+    out.set('story cat in a folder', await processStory(client, 'cat-file'));
+    await start('a duplicate id', { processId: 'echo', argv: ['true'] });
+    await start('an empty argv', { processId: 'empty', argv: [] });
+    await start('a missing cwd', { processId: 'nocwd', argv: ['true'], cwd: pathToFileURL(join(root, 'no-such-folder')).href });
+    await start('a plain-path cwd', { processId: 'plaincwd', argv: ['true'], cwd: root });
+    const unknown = async (name: string, method: string, params: unknown) => {
+      const reply = await client.call(method, params);
+      out.set(name, reply.error ? { error: reply.error.code } : { result: reply.result });
+    };
+    await unknown('read an unknown process', 'process/read', { processId: 'ghost' });
+    await unknown('terminate an unknown process', 'process/terminate', { processId: 'ghost' });
+    await unknown('write to an unknown process', 'process/write', { processId: 'ghost', chunk: 'aGkK', writeId: 'w0' });
+    await unknown('terminate a finished process', 'process/terminate', { processId: 'echo' });
+    await start('start cat on stdin', { processId: 'cat', argv: ['cat'], pipeStdin: true });
+    await unknown('write to cat', 'process/write', { processId: 'cat', chunk: Buffer.from('ping\n').toString('base64'), writeId: 'w1' });
+    await client.waitFor((n) => n.method === 'process/output' && n.params.processId === 'cat');
+    await unknown('terminate cat', 'process/terminate', { processId: 'cat' });
+    out.set('story cat', await processStory(client, 'cat'));
+    await unknown('write to a finished cat', 'process/write', { processId: 'cat', chunk: 'aGkK', writeId: 'w2' });
+    await start('start sleep', { processId: 'sleep', argv: ['sleep', '30'] });
+    await unknown('interrupt sleep', 'process/signal', { processId: 'sleep', signal: 'interrupt' });
+    // The exit code of an interrupted command differs by design (the sandbox ends the whole tree with SIGKILL, not
+    // SIGINT): only that it ended is compared.
+    const story = (await processStory(client, 'sleep')) as { order: string[] };
+    out.set('story sleep', story.order);
+    return out;
+  } finally {
+    await client.close();
+  }
+}
+
+test('process/*: Deputy (through its command policy and sandbox) answers like the real codex exec-server', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'alpha\n', 'src/b.ts': 'export const b = 1;\n' });
+  const reference = await mkdtemp(join(tmpdir(), 'deputy-reference-'));
+  t.after(() => rm(reference, { recursive: true, force: true }));
+  await cp(repo.root, reference, { recursive: true, filter: (src) => !src.includes('/.git') });
+  const codex = await startCodexExecServer(reference);
+  t.after(() => codex.stop());
+  // The person says yes to every command the policy asks about, so both sides run the same commands.
+  const deputy = await startTestEnvironment(repo.root, { person: new ScriptedPerson(() => true) });
+  t.after(async () => {
+    await deputy.close();
+    await repo.cleanup();
+  });
+
+  const expected = await runProcesses(codex.url, reference);
+  const actual = await runProcesses(deputy.url, repo.root);
+  for (const [name, want] of expected) assert.deepEqual(actual.get(name), want, `step "${name}"`);
+  assert.equal((expected.get('story exit 3') as { exitCode: number }).exitCode, 3, 'the reference really ran the commands');
 });
