@@ -19,7 +19,8 @@ import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
 import { LineReader } from './lines.js';
 import { actorFor } from './run-endpoint.js';
-import { loadPolicies, openWorkspace, prepareStateDir } from './run.js';
+import { prepareStateDir } from '../core/state-dir.js';
+import { loadPolicies, openWorkspace } from './run.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { clean } from './terminal-text.js';
@@ -73,7 +74,7 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
   const policy = await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
   const audit = await AuditLog.open(workspace.root);
-  const lines = new LineReader(io.stdin);
+  const lines = new LineReader(io.stdin, io.stdout);
   const task = `env_${randomBytes(6).toString('hex')}`;
   const commands = await createCommandGate({ policy, allowUnsandboxed: v['allow-unsandboxed'] === true });
   if (commands.unavailable) {
