@@ -24,8 +24,6 @@ export interface EnvironmentContext {
   commands?: CommandGate;
   /** How long a question to the person may stay open before it counts as a deny. */
   promptTimeoutMs: number;
-  /** Called with the review summary of each review, for whoever forwards it to the agent. */
-  onReviewNotes?(notes: string): void;
 }
 
 export async function record(env: EnvironmentContext, type: AuditEventType, session: string, data: Record<string, unknown>): Promise<void> {

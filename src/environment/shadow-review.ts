@@ -80,9 +80,7 @@ export class ShadowReview {
       else if (result.status === 'rejected') await revertInShadow(shadow.root, change);
     }
     await shadow.advanceBaseline(current, approved);
-    const notes = summarize(results, changes);
-    env.onReviewNotes?.(notes);
-    return { results, notes };
+    return { results, notes: summarize(results, changes) };
   }
 }
 
