@@ -4,7 +4,6 @@
  * denies changing the path (`propose_changes`); `.git` and `.deputy` are never written. Every read of content and
  * every change is audited. Nothing here touches the real workspace: that happens only through review.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../protocol/exec-server.js';
 import { sha256Hex } from '../core/workspace-text.js';
 import { printablePath } from '../core/workspace-paths.js';
+import { FolderSwappedError, writeAtomically } from './atomic-write.js';
 import { askPerson, record, strictestVerdict, type EnvironmentContext } from './context.js';
 import { base64, bool, object, optBool, str } from './params.js';
 import { ExecError, type RequestHandler } from './rpc.js';
@@ -233,37 +233,18 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
   };
 }
 
-/**
- * Writes `data` to `abs` (already resolved inside the shadow) through a temp file and a rename, after checking the
- * folder is still the real folder it resolved to: a folder swapped for a link meanwhile (by a command of the agent)
- * cannot carry the write out of the shadow. A missing folder is -32004, as the exec-server answers.
- */
+/** Writes `data` to `abs` (resolved inside the shadow), keeping an existing file's mode. A missing folder is -32004. */
 async function writeInside(abs: string, data: Buffer): Promise<void> {
-  const dir = path.dirname(abs);
-  const tmp = path.join(dir, `.deputy-${randomBytes(6).toString('hex')}.tmp`);
-  let mode: number | undefined;
   const existing = await fs.lstat(abs).catch(() => null);
   if (existing?.isDirectory()) throw new ExecError(ExecErrorCodes.invalidRequest, `path \`${abs}\` is a directory`);
-  if (existing?.isFile()) mode = existing.mode & 0o7777;
-  const handle = await fsCall(() => fs.open(tmp, 'wx', mode ?? 0o644));
-  try {
-    try {
-      await handle.writeFile(data);
-      if (mode !== undefined) await handle.chmod(mode);
-    } finally {
-      await handle.close();
-    }
-    if ((await fs.realpath(dir)) !== dir) throw new ExecError(ExecErrorCodes.invalidRequest, 'the folder was replaced by a link during the write; nothing was written');
-    await fs.rename(tmp, abs);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
+  const mode = existing?.isFile() ? existing.mode & 0o7777 : 0o644;
+  await fsCall(() => writeAtomically(abs, data, { mode, durable: false }));
 }
 
 /** Maps a filesystem error to the exec-server's codes: ENOENT is -32004, the rest -32603 with the OS message. */
 function fsError(err: NodeJS.ErrnoException): ExecError {
   if (err instanceof ExecError) return err;
+  if (err instanceof FolderSwappedError) return new ExecError(ExecErrorCodes.invalidRequest, err.message);
   if (err.code === 'ENOENT') return new ExecError(ExecErrorCodes.notFound, 'No such file or directory (os error 2)');
   if (err.code === 'ENOTDIR') return new ExecError(ExecErrorCodes.notFound, 'Not a directory (os error 20)');
   if (err.code === 'EEXIST') return new ExecError(ExecErrorCodes.internal, 'File exists (os error 17)');

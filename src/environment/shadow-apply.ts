@@ -4,7 +4,6 @@
  * `propose_changes`); binary content and the executable bit, which a text changeset cannot carry, are written here
  * with the same rule: the real file must still be exactly what the snapshot saw, else it is a conflict.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applyPreparedFile } from '../core/changeset/index.js';
@@ -13,6 +12,7 @@ import { WorkspaceError } from '../core/workspace-error.js';
 import { resolveInWorkspace } from '../core/workspace-paths.js';
 import { sha256Hex } from '../core/workspace-text.js';
 import type { ChangeResult } from '../protocol/tools.js';
+import { writeAtomically } from './atomic-write.js';
 import type { ShadowChange } from './shadow-changes.js';
 
 function fileMode(gitMode: string | null): number {
@@ -54,7 +54,7 @@ export async function applyShadowChange(ws: Workspace, change: ShadowChange): Pr
   await fs.mkdir(path.dirname(abs), { recursive: true });
   // The folder may only now exist: resolve again so a link created meanwhile cannot carry the write outside.
   const again = await resolveInWorkspace(ws.root, file.path);
-  await writeBytes(again.abs, change.afterBytes ?? Buffer.alloc(0), fileMode(change.afterMode));
+  await writeAtomically(again.abs, change.afterBytes ?? Buffer.alloc(0), { mode: fileMode(change.afterMode), durable: true });
   return { path: file.path, status: 'applied' };
 }
 
@@ -67,23 +67,5 @@ export async function revertInShadow(shadowRoot: string, change: ShadowChange): 
   }
   await fs.mkdir(path.dirname(abs), { recursive: true });
   await fs.rm(abs, { force: true, recursive: true });
-  await writeBytes(abs, change.beforeBytes, fileMode(change.beforeMode));
-}
-
-async function writeBytes(abs: string, data: Buffer, mode: number): Promise<void> {
-  const tmp = path.join(path.dirname(abs), `.deputy-${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', mode);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, abs);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
+  await writeAtomically(abs, change.beforeBytes, { mode: fileMode(change.beforeMode), durable: false });
 }
