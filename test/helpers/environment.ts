@@ -1,4 +1,6 @@
 /** Deputy's environment in-process over a real workspace, served on the loopback transport, for tests and benches. */
+import { ExecClient } from './exec-client.js';
+import { makeRepo } from './git.js';
 import { AuditLog } from '../../src/core/audit.js';
 import { Policy } from '../../src/core/policy.js';
 import type { FileReviewAnswer, FileReviewQuestion, PermissionAnswer, PermissionQuestion, Prompter } from '../../src/core/prompter.js';
@@ -65,4 +67,24 @@ export async function startTestEnvironment(
       await audit.close();
     },
   };
+}
+
+/**
+ * A repository with `files`, Deputy's environment over it, and a client past the handshake. After the test the
+ * environment closes first (its last audit records written), then the repository goes.
+ */
+export async function environmentWithClient(
+  t: { after(fn: () => Promise<void>): void },
+  files: Record<string, string>,
+  options: Parameters<typeof startTestEnvironment>[1] = {},
+): Promise<{ repo: { root: string }; env: TestEnvironment; client: ExecClient }> {
+  const repo = await makeRepo(files);
+  const env = await startTestEnvironment(repo.root, options);
+  t.after(async () => {
+    await env.close();
+    await repo.cleanup();
+  });
+  const client = await ExecClient.connect(env.url);
+  await client.handshake();
+  return { repo, env, client };
 }

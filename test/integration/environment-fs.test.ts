@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { readAudit } from '../../src/core/audit.js';
 import { gitStatus, makeRepo } from '../helpers/git.js';
 import { ExecClient } from '../helpers/exec-client.js';
-import { ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
+import { environmentWithClient, ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
 
 const uri = (p: string) => pathToFileURL(p).href;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -48,16 +48,7 @@ test('the handshake, unknown methods and malformed params answer with the exec-s
 });
 
 test('reads see the shadow, writes land in it and never in the real workspace', async (t) => {
-  const repo = await makeRepo({ 'a.txt': 'a\n', 'src/b.ts': 'b\n' });
-  const env = await startTestEnvironment(repo.root);
-  // The environment closes (its last audit records written) before the workspace goes.
-  t.after(async () => {
-    await env.close();
-    await repo.cleanup();
-  });
-  const client = await ExecClient.connect(env.url);
-  t.after(() => client.close());
-  await client.handshake();
+  const { repo, env, client } = await environmentWithClient(t, { 'a.txt': 'a\n', 'src/b.ts': 'b\n' });
   const shadow = env.environment.context.shadow.root;
 
   const read = await client.call('fs/readFile', { path: uri(join(repo.root, 'a.txt')), sandbox: null });
@@ -145,17 +136,8 @@ test('hostile paths are refused and nothing outside the shadow is touched', asyn
 });
 
 test('reading a secret file asks the person; a no is an error, a yes is remembered for the connection', async (t) => {
-  const repo = await makeRepo({ '.env': 'TOKEN=abc\n', 'config/id_rsa': 'KEY\n' });
   const person = new ScriptedPerson((q) => q.summary.includes('.env'));
-  const env = await startTestEnvironment(repo.root, { person });
-  // The environment closes (its last audit records written) before the workspace goes.
-  t.after(async () => {
-    await env.close();
-    await repo.cleanup();
-  });
-  const client = await ExecClient.connect(env.url);
-  t.after(() => client.close());
-  await client.handshake();
+  const { repo, client } = await environmentWithClient(t, { '.env': 'TOKEN=abc\n', 'config/id_rsa': 'KEY\n' }, { person });
 
   const denied = await client.call('fs/readFile', { path: uri(join(repo.root, 'config', 'id_rsa')) });
   assert.equal(denied.error?.code, -32600);

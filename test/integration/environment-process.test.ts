@@ -10,21 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { readAudit } from '../../src/core/audit.js';
 import { makeRepo } from '../helpers/git.js';
 import { ExecClient } from '../helpers/exec-client.js';
-import { ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
+import { environmentWithClient, ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
 
 const decode = (chunks: { chunk: string }[]) => Buffer.concat(chunks.map((c) => Buffer.from(c.chunk, 'base64'))).toString();
 
 test('a command streams numbered output, then exited and closed; read, write and terminate behave like the exec-server', async (t) => {
-  const repo = await makeRepo({ 'a.txt': 'alpha\n' });
-  const env = await startTestEnvironment(repo.root);
-  // The environment closes (its last audit records written) before the workspace goes.
-  t.after(async () => {
-    await env.close();
-    await repo.cleanup();
-  });
-  const client = await ExecClient.connect(env.url);
-  t.after(() => client.close());
-  await client.handshake();
+  const { repo, client } = await environmentWithClient(t, { 'a.txt': 'alpha\n' });
   const cwd = pathToFileURL(repo.root).href;
 
   const started = await client.call('process/start', { processId: 'p1', argv: ['cat', 'a.txt'], cwd, env: {}, tty: false, arg0: null });
