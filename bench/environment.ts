@@ -107,7 +107,7 @@ export const environmentRead: Benchmark = {
   id: 'environment-read',
   title: 'fs/readFile: Deputy environment vs codex exec-server',
   async run(config: BenchConfig, log): Promise<BenchmarkResult> {
-    const count = envInt('BENCH_ENV_READS', 200);
+    const count = envInt('BENCH_ENV_READS', 100);
     const ws = await makeWorkspace();
     const codex = await startCodexExecServer(ws.codexRoot);
     const deputy = await startTestEnvironment(ws.deputyRoot);
