@@ -14,7 +14,7 @@ await Promise.all(
       outfile: `dist/${name}.js`,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node22',
       format: 'cjs',
       sourcemap: true,
       logLevel: 'warning',
