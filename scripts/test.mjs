@@ -75,6 +75,6 @@ if (leaks.length > 0) {
 }
 // The plain closing line, last, so whoever reads the end of the log sees the totals.
 const tap = Buffer.concat(runOutput).toString();
-const count = (name) => [...tap.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+const count = (name) => [...tap.matchAll(new RegExp(`^(?:# |ℹ )${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed`);
 process.exit(status);
