@@ -54,3 +54,17 @@ await Promise.all([
   }),
 ]);
 await copyFile('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm');
+
+// The panel runs in the webview (a browser page): one self-contained script, loaded under a nonce.
+await build({
+  entryPoints: ['webview/main.ts'],
+  outfile: 'dist/webview.js',
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfig: 'webview/tsconfig.json',
+});

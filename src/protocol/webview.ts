@@ -298,3 +298,41 @@ export function parseFromWebview(value: unknown): FromWebview | { error: string 
 export function isParseError(result: FromWebview | { error: string }): result is { error: string } {
   return 'error' in result && !('type' in result);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The page that hosts the panel: one definition, used by the extension and by the test harness, so the tests run
+// under exactly the policy users get.
+
+/**
+ * The panel's Content Security Policy: nothing loads or runs but the bundle carrying this page's nonce; styles
+ * come from the bundle (constructed stylesheets) and the extension's resources; no inline script, no eval.
+ */
+export function webviewCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `font-src ${cspSource}`,
+    `img-src ${cspSource} data:`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+/** The panel's HTML. `scriptUri` is the webview URI of dist/webview.js; `nonce` is fresh for every page. */
+export function webviewHtml(page: { cspSource: string; nonce: string; scriptUri: string }): string {
+  const attr = (v: string) => v.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${attr(webviewCsp(page.cspSource, page.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Deputy</title>
+</head>
+<body>
+<script nonce="${attr(page.nonce)}" src="${attr(page.scriptUri)}"></script>
+</body>
+</html>
+`;
+}
