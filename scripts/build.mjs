@@ -42,6 +42,19 @@ await Promise.all([
     logLevel: 'warning',
     external: ['vscode'],
   }),
+  // Loaded by the extension the first time it needs the server (see src/extension/language-client.ts).
+  build({
+    entryPoints: ['src/extension/language-client.ts'],
+    outfile: 'dist/language-client.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    external: ['vscode'],
+  }),
   build({
     entryPoints: ['src/server/main.ts'],
     outfile: 'dist/server.js',
