@@ -19,7 +19,7 @@ export interface Transcript {
 
 export async function readTranscript(client: OpenAI, sessionId: string): Promise<Transcript> {
   const items: AgentSessionItem[] = [];
-  for await (const item of client.beta.agents.sessions.items.list(sessionId, { limit: 100 })) {
+  for await (const item of client.beta.agents.sessions.items.list(sessionId, { limit: 100, order: 'asc' })) {
     items.push(item);
     if (items.length >= MAX_ITEMS) break;
   }

@@ -124,6 +124,9 @@ test('the session reattaches after the server is killed and restarted, and its o
   assert.equal(again.binding, asked.binding, 'the same question, bound the same way');
   const attachedStart = await second.waitFor('session.started');
   assert.equal(attachedStart.attached, true);
+  // The transcript comes back from the durable items, oldest first: the task, then the call waiting for its answer.
+  const replayed = second.events.filter((e) => e.sessionId === started.sessionId).map((e) => e.type);
+  assert.deepEqual(replayed.slice(0, 3), ['session.started', 'message.user', 'tool.called']);
   const ok = await second.conn.sendRequest(AnswerPrompt.type, { sessionId: started.sessionId, binding: again.binding, decision: 'allowOnce' });
   assert.equal(ok.accepted, true);
   const done = await second.waitFor('message.completed', (e) => e.text === 'The .env names the API URL.');
