@@ -8,8 +8,8 @@ import * as vscode from 'vscode';
 import { StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type { Deputy } from './deputy.js';
+import { CHAT_PARTICIPANT_ID } from './manifest-ids.js';
 
-export const CHAT_PARTICIPANT_ID = 'deputy.agent';
 
 export function registerChat(deputy: Deputy): vscode.Disposable {
   const participant = vscode.chat.createChatParticipant(CHAT_PARTICIPANT_ID, async (request, _context, stream, token) => {

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { ExportAudit, ListSessions, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
+import type { CommandId } from './manifest-ids.js';
 import type { PanelProvider } from './panel.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
@@ -16,7 +17,7 @@ interface CommandSpec {
   run(...args: unknown[]): Promise<unknown>;
 }
 
-export function commandTable(deputy: Deputy, panel: PanelProvider): Record<string, CommandSpec> {
+export function commandTable(deputy: Deputy, panel: PanelProvider): Record<CommandId, CommandSpec> {
   return {
     'deputy.openPanel': {
       server: false,

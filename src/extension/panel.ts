@@ -11,9 +11,10 @@ import { SessionEventLog, isFailure } from '../protocol/lsp.js';
 import { isParseError, parseFromWebview, webviewHtml, type PanelError, type ToWebview } from '../protocol/webview.js';
 import type { Deputy } from './deputy.js';
 import { handleIntent } from './intents.js';
+import { PANEL_VIEW_ID } from './manifest-ids.js';
 import { panelSettings } from './panel-settings.js';
 
-export const PANEL_VIEW_ID = 'deputy.panel';
+export { PANEL_VIEW_ID };
 
 export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
