@@ -10,6 +10,7 @@ import { serveCommand } from './serve.js';
 import { whoamiCommand } from './whoami.js';
 import { DEPUTY_VERSION } from './version.js';
 import { describeError } from './errors.js';
+import { redactCredentials } from '../core/redact.js';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
@@ -48,7 +49,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UserError) {
-      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${err.message}\n`);
+      // A user's own input can be quoted back (a URL with `user:password@`): never a credential, even then.
+      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${redactCredentials(err.message)}\n`);
       return err.exitCode;
     }
     io.stderr.write(`${describeError(err)}\n`);

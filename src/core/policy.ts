@@ -72,23 +72,46 @@ interface NamedRule extends PolicyRule {
 }
 
 /**
- * Files that hold credentials: reading one always needs a person's yes, whatever a policy allows. SSH keys are
- * named by their key types (`id_rsa*`, `id_ed25519*`, …) rather than `id_*`, which would catch `src/id_utils.ts`.
+ * Files that hold credentials in real repositories and home folders, at any depth: reading (or listing) one always
+ * needs a person's yes, whatever a policy allows. SSH keys are named by their key types (`id_rsa*`, `id_ed25519*`,
+ * …) rather than `id_*`, which would catch `src/id_utils.ts`. README.md lists these; a test keeps the two in step.
  */
+export const SECRET_FILE_GLOBS = [
+  // Environment files: `.env`, `.env.local`, `.env_local`, `.envrc`, …
+  '**/.env*',
+  // Package-registry and network logins.
+  '**/.npmrc',
+  '**/.yarnrc*',
+  '**/.pypirc',
+  '**/.netrc',
+  '**/_netrc',
+  '**/.git-credentials',
+  // Container and cluster logins.
+  '**/.docker/config.json',
+  '**/.kube/config',
+  // Keys, certificates with their keys, and key stores.
+  '**/*.pem',
+  '**/*.key',
+  '**/*.p12',
+  '**/*.pfx',
+  '**/*.jks',
+  '**/*.keystore',
+  '**/id_{rsa,dsa,ecdsa,ed25519}*',
+  // Cloud credentials and infrastructure state (Terraform state holds every secret it created).
+  '**/credentials.json',
+  '**/terraform.tfvars',
+  '**/*.tfstate',
+  '**/*.tfstate.backup',
+  '**/.aws',
+  '**/.aws/**',
+  '**/.ssh',
+  '**/.ssh/**',
+] as const;
+
 const SECRET_FILE_RULE: NamedRule = {
   label: 'built-in rule',
   tools: [...READ_TOOLS],
-  paths: [
-    '**/.env',
-    '**/.env.*',
-    '**/*.pem',
-    '**/*.key',
-    '**/id_{rsa,dsa,ecdsa,ed25519}*',
-    '**/.aws',
-    '**/.aws/**',
-    '**/.ssh',
-    '**/.ssh/**',
-  ],
+  paths: [...SECRET_FILE_GLOBS],
   decision: 'ask',
   reason: 'the file may hold credentials, so reading it needs your yes',
 };

@@ -24,6 +24,7 @@ import { SessionService } from './sessions.js';
 import { RuntimeStore } from './store.js';
 import { TurnRunner } from './turn-runner.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
+import { KnownSecrets, redactText } from '../core/redact.js';
 
 export type { UpstreamConfig } from './upstream.js';
 export type { AuthContext, Authenticator } from './auth.js';
@@ -42,7 +43,7 @@ export interface RuntimeOptions {
   authenticate?: Authenticator;
   /** Largest accepted request body. Default 8 MiB. */
   maxBodyBytes?: number;
-  /** One line per request (method, path, status) and per failure; never a token or header. */
+  /** One line per request (method, path, status) and per failure; credentials are redacted before it is called. */
   log?: (line: string) => void;
 }
 
@@ -57,13 +58,15 @@ export interface RuntimeHandle {
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHandle> {
-  const log = options.log ?? (() => undefined);
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');
   const token = newToken();
   await writeTokenFile(tokenFile, token);
+  // The runtime's own secrets never reach its log or its store, in any encoding (redact.ts).
+  const known = new KnownSecrets([token, options.upstream.apiKey]);
+  const log = (line: string) => options.log?.(redactText(line, known));
 
-  const store = RuntimeStore.open(path.join(options.dataDir, 'runtime.db'));
+  const store = RuntimeStore.open(path.join(options.dataDir, 'runtime.db'), { known });
   const hub = new EventHub(store);
   const runner = new TurnRunner({ store, hub, upstream: options.upstream, client: createUpstreamClient(options.upstream), log });
   const service = new SessionService(store, hub, runner, options.upstream.model);

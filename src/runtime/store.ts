@@ -7,6 +7,7 @@ import { Database } from 'node-sqlite3-wasm';
 import { randomBytes } from 'node:crypto';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
 import type { RuntimeItem, SessionStatus, StoredSession, StoredTurn } from './wire.js';
+import { redactStrings, type KnownSecrets } from '../core/redact.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
@@ -67,12 +68,24 @@ export function newId(prefix: string): string {
 }
 
 export class RuntimeStore {
-  private constructor(private readonly db: Database) {}
+  private constructor(
+    private readonly db: Database,
+    private readonly known: KnownSecrets | undefined,
+  ) {}
 
-  static open(file: string): RuntimeStore {
+  /**
+   * `known`: the runtime's own secrets (its token, the model's API key). Every body written is first cleared of them
+   * and of recognisable credential formats (`redactStrings`): the store, and so the conversation the model is sent
+   * back, never holds a credential.
+   */
+  static open(file: string, options: { known?: KnownSecrets } = {}): RuntimeStore {
     const db = new Database(file);
     db.exec(SCHEMA);
-    return new RuntimeStore(db);
+    return new RuntimeStore(db, options.known);
+  }
+
+  private body(value: unknown): string {
+    return JSON.stringify(redactStrings(value, this.known));
   }
 
   close(): void {
@@ -97,12 +110,12 @@ export class RuntimeStore {
       s.id,
       s.principal,
       s.status,
-      JSON.stringify(s),
+      this.body(s),
     ]);
   }
 
   saveSession(s: StoredSession): void {
-    this.db.run('UPDATE sessions SET status = ?, body = ? WHERE id = ?', [s.status, JSON.stringify(s), s.id]);
+    this.db.run('UPDATE sessions SET status = ?, body = ? WHERE id = ?', [s.status, this.body(s), s.id]);
   }
 
   /** The session, unless it does not exist or was deleted. */
@@ -133,11 +146,11 @@ export class RuntimeStore {
   }
 
   insertTurn(t: StoredTurn): void {
-    this.db.run('INSERT INTO turns (id, session_id, body) VALUES (?, ?, ?)', [t.id, t.sessionId, JSON.stringify(t)]);
+    this.db.run('INSERT INTO turns (id, session_id, body) VALUES (?, ?, ?)', [t.id, t.sessionId, this.body(t)]);
   }
 
   saveTurn(t: StoredTurn): void {
-    this.db.run('UPDATE turns SET body = ? WHERE id = ?', [JSON.stringify(t), t.id]);
+    this.db.run('UPDATE turns SET body = ? WHERE id = ?', [this.body(t), t.id]);
   }
 
   getTurn(id: string): StoredTurn | null {
@@ -146,11 +159,11 @@ export class RuntimeStore {
   }
 
   appendItem(sessionId: string, item: RuntimeItem & { id: string }): void {
-    this.db.run('INSERT INTO items (id, session_id, body) VALUES (?, ?, ?)', [item.id, sessionId, JSON.stringify(item)]);
+    this.db.run('INSERT INTO items (id, session_id, body) VALUES (?, ?, ?)', [item.id, sessionId, this.body(item)]);
   }
 
   saveItem(item: RuntimeItem & { id: string }): void {
-    this.db.run('UPDATE items SET body = ? WHERE id = ?', [JSON.stringify(item), item.id]);
+    this.db.run('UPDATE items SET body = ? WHERE id = ?', [this.body(item), item.id]);
   }
 
   getItem(id: string): RuntimeItem | null {
@@ -178,7 +191,7 @@ export class RuntimeStore {
     const result = this.db.run('INSERT INTO events (id, session_id, body) VALUES (?, ?, ?)', [
       event.event_id,
       sessionId,
-      JSON.stringify(event),
+      this.body(event),
     ]);
     return Number(result.lastInsertRowid);
   }
