@@ -4,7 +4,8 @@
  * Raw SDK text never reaches a person unredacted, and no credential is ever part of a message.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, PermissionDeniedError } from 'openai';
-import { SignInRequiredError, redactSecrets } from '../identity/index.js';
+import { redactText, type KnownSecrets } from '../core/redact.js';
+import { SignInRequiredError } from '../identity/index.js';
 import type { ErrorAction, ErrorKind } from '../protocol/events.js';
 import type { ServerSettings } from '../protocol/lsp.js';
 
@@ -14,8 +15,8 @@ export interface Failure {
   action?: ErrorAction;
 }
 
-export function classify(err: unknown, settings: ServerSettings): Failure {
-  const raw = redactSecrets(err instanceof Error ? err.message : String(err));
+export function classify(err: unknown, settings: ServerSettings, known?: KnownSecrets): Failure {
+  const raw = redactText(err instanceof Error ? err.message : String(err), known);
   if (err instanceof SignInRequiredError) {
     return {
       kind: 'signInRequired',

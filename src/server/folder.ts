@@ -3,11 +3,12 @@
  * audit trail and endpoint connection). The endpoint is connected on first use, so opening the editor never starts
  * the embedded runtime by itself.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { workspaceHash } from '../cli/run.js';
 import { AuditLog } from '../core/audit.js';
 import { Policy } from '../core/policy.js';
+import { prepareStateDir } from '../core/state-dir.js';
 import { Workspace } from '../core/workspace.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
 import { connectFolder, type Connection } from './endpoint.js';
@@ -34,9 +35,8 @@ export class Folder {
   static async open(root: string): Promise<Folder> {
     const s = await stat(root).catch(() => null);
     if (!s?.isDirectory()) throw new Error(`The workspace folder ${root} is not a folder.`);
-    // `.deputy/` holds the audit trail (worth keeping) and the runtime's store (not worth committing).
-    await mkdir(join(root, '.deputy'), { recursive: true });
-    await writeFile(join(root, '.deputy', '.gitignore'), 'runtime/\n', { flag: 'wx' }).catch(() => undefined);
+    // `.deputy/` holds the audit trail and policy (committed) and the runtime's store (never), as for `deputy run`.
+    await prepareStateDir(root);
     return new Folder(root, await Workspace.open(root), await AuditLog.open(root));
   }
 

@@ -6,6 +6,7 @@
  */
 import { createConnection, ProposedFeatures, type Connection as LspConnection } from 'vscode-languageserver/node';
 import { DEPUTY_VERSION } from '../cli/version.js';
+import { redactText } from '../core/redact.js';
 import {
   AnswerPrompt,
   Configure,
@@ -34,7 +35,7 @@ const connection = createConnection(ProposedFeatures.all);
 let registry: SessionRegistry | undefined;
 
 function log(line: string): void {
-  connection.console.log(line);
+  connection.console.log(redactText(line, registry?.known));
 }
 
 process.on('unhandledRejection', (reason) => log(`internal error (kept running): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));

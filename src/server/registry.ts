@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../protocol/events.js';
 import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
+import { KnownSecrets } from '../core/redact.js';
 import { EventLog, type EventInput } from './event-log.js';
 import { classify } from './failures.js';
 import { Folder } from './folder.js';
@@ -33,8 +34,11 @@ export class SessionRegistry {
   private readonly events: EventLog;
   readonly broker: PromptBroker;
   private changeScheduled = false;
+  /** The keys handed over at spawn: scrubbed from every message this server words. */
+  readonly known: KnownSecrets;
 
   constructor(private readonly deps: RegistryDeps) {
+    this.known = new KnownSecrets([deps.secrets.modelApiKey, deps.secrets.openaiApiKey]);
     this.events = new EventLog((id, events) => deps.sendEvents(id, events));
     this.broker = new PromptBroker({
       emit: (id, e) => this.emit(id, e),
@@ -76,7 +80,7 @@ export class SessionRegistry {
       this.changed();
       return { sessionId: host.id };
     } catch (err) {
-      const failure = classify(err, settings);
+      const failure = classify(err, settings, this.known);
       this.deps.log(`start task: ${failure.message}`);
       this.deps.health('error', failure.message);
       return { failure };
@@ -104,7 +108,7 @@ export class SessionRegistry {
     if (p.attach) {
       for (const root of this.folderRoots) {
         await this.attachFolder(root).catch((err: unknown) => {
-          const failure = classify(err, this.deps.settings);
+          const failure = classify(err, this.deps.settings, this.known);
           this.deps.log(`attach ${root}: ${failure.message}`);
           this.deps.health('error', failure.message);
         });
@@ -157,6 +161,7 @@ export class SessionRegistry {
       broker: this.broker,
       emit: (id, e) => this.emit(id, e),
       settings: () => this.deps.settings,
+      known: this.known,
       changed: () => this.changed(),
       log: (l) => this.deps.log(l),
     };

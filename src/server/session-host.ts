@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import type { AuditLog } from '../core/audit.js';
+import type { KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
 import { createSession, DEFAULT_INSTRUCTIONS, type TaskObserver } from '../core/task.js';
 import { ToolRunner } from '../core/tool-runner.js';
@@ -27,6 +28,7 @@ export interface HostDeps {
   broker: PromptBroker;
   emit(sessionId: string, event: EventInput): void;
   settings(): ServerSettings;
+  known: KnownSecrets;
   /** The session list changed (status, pending prompts). */
   changed(): void;
   log(line: string): void;
@@ -227,7 +229,7 @@ export class HostedSession {
     const refreshed = await this.deps.connection.client.beta.agents.sessions.retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
     this.noteUsage(refreshed);
-    const failure = outcome.error ? classify(new Error(outcome.error), this.deps.settings()) : undefined;
+    const failure = outcome.error ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
     if (failure) this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
@@ -252,7 +254,7 @@ export class HostedSession {
     this.turn = null;
     this.deps.broker.withdrawSession(this.id, 'sessionStopped');
     if (detached) return;
-    const failure = classify(err, this.deps.settings());
+    const failure = classify(err, this.deps.settings(), this.deps.known);
     this.deps.log(`session ${this.id}: turn broke off: ${failure.message}`);
     this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: 'failed', error: failure.message });
