@@ -29,55 +29,62 @@ import { exportAuditRequest, verifyAuditRequest } from './audit-requests.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
 
-// Keys first, before anything else can read the environment or the file.
-const { secrets, problem } = takeSecrets(process.env);
-const connection = createConnection(ProposedFeatures.all);
-let registry: SessionRegistry | undefined;
+/** One server per process: its connection, keys and registry live in this scope, not in module state. */
+function serve(): void {
+  // Keys first, before anything else can read the environment or the file.
+  const { secrets, problem } = takeSecrets(process.env);
+  const connection = createConnection(ProposedFeatures.all);
+  let registry: SessionRegistry | undefined;
 
-function log(line: string): void {
-  connection.console.log(redactText(line, registry?.known));
+  function log(line: string): void {
+    connection.console.log(redactText(line, registry?.known));
+  }
+
+  process.on('unhandledRejection', (reason) => log(`internal error (kept running): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));
+  process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err.message}`));
+
+  connection.onInitialize((params) => {
+    const init = params.initializationOptions as ServerInitOptions;
+    registry = new SessionRegistry({
+      settings: init.settings,
+      secrets,
+      env: process.env,
+      clientName: `deputy-vscode/${init.clientVersion || DEPUTY_VERSION}`,
+      sendEvents: (sessionId, events) => void connection.sendNotification(SessionEvents.type, { sessionId, events }),
+      sessionsChanged: (sessions) => {
+        void connection.sendNotification(SessionsChanged.type, { sessions });
+        status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
+      },
+      health: (health, message) => status(health, message),
+      log,
+    });
+    registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
+    wire(connection, registry);
+    if (problem) log(`secrets: ${problem}`);
+    return {
+      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
+      serverInfo: { name: 'deputy', version: DEPUTY_VERSION },
+    };
+  });
+
+  connection.onInitialized(() => {
+    connection.workspace.onDidChangeWorkspaceFolders(() => {
+      void connection.workspace.getWorkspaceFolders().then((folders) => registry?.setFolders((folders ?? []).map((f) => f.uri)));
+    });
+  });
+
+  connection.onShutdown(async () => {
+    await registry?.close();
+  });
+
+  function status(health: ServerStatus.Params['health'], message: string): void {
+    void connection.sendNotification(ServerStatus.type, { health, message, runningSessions: registry?.running() ?? 0 });
+  }
+
+  connection.listen();
 }
 
-process.on('unhandledRejection', (reason) => log(`internal error (kept running): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));
-process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err.message}`));
-
-connection.onInitialize((params) => {
-  const init = params.initializationOptions as ServerInitOptions;
-  registry = new SessionRegistry({
-    settings: init.settings,
-    secrets,
-    env: process.env,
-    clientName: `deputy-vscode/${init.clientVersion || DEPUTY_VERSION}`,
-    sendEvents: (sessionId, events) => void connection.sendNotification(SessionEvents.type, { sessionId, events }),
-    sessionsChanged: (sessions) => {
-      void connection.sendNotification(SessionsChanged.type, { sessions });
-      status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
-    },
-    health: (health, message) => status(health, message),
-    log,
-  });
-  registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
-  wire(connection, registry);
-  if (problem) log(`secrets: ${problem}`);
-  return {
-    capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
-    serverInfo: { name: 'deputy', version: DEPUTY_VERSION },
-  };
-});
-
-connection.onInitialized(() => {
-  connection.workspace.onDidChangeWorkspaceFolders(() => {
-    void connection.workspace.getWorkspaceFolders().then((folders) => registry?.setFolders((folders ?? []).map((f) => f.uri)));
-  });
-});
-
-connection.onShutdown(async () => {
-  await registry?.close();
-});
-
-function status(health: ServerStatus.Params['health'], message: string): void {
-  void connection.sendNotification(ServerStatus.type, { health, message, runningSessions: registry?.running() ?? 0 });
-}
+serve();
 
 function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(StartTask.type, (p) => r.startTask(p));
@@ -102,5 +109,3 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
   c.onNotification(Configure.type, (s) => r.configure(s));
 }
-
-connection.listen();

@@ -3,7 +3,7 @@
  * what the VS Code extension relies on, without VS Code.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -185,4 +185,47 @@ test('no model at the address: the task is refused with what to set, and the ser
   assert.deepEqual(started.failure.action, { kind: 'openSetting', setting: 'deputy.embedded.modelBaseUrl' });
   const list = await server.conn.sendRequest(ListSessions.type, { attach: false });
   assert.deepEqual(list.sessions, []);
+});
+
+test('multi-root: a task names its folder, and only that folder gets the trail and the tools', async (t) => {
+  const one = workspace();
+  const two = workspace();
+  writeFileSync(join(two, 'only-in-two.txt'), 'two\n');
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: 'only-in-two.txt' }, callId: 'call_two' }] },
+    { text: 'Read it.' },
+  ]);
+  t.after(() => model.close());
+  const server = await startServer([one, two], settingsFor(model.baseURL));
+  t.after(() => server.stop());
+  const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Read the file of folder two', folderUri: pathToFileURL(two).href });
+  assert.ok(!isFailure(started));
+  const read = await server.waitFor('tool.completed');
+  assert.equal(read.status, 'succeeded', 'read in folder two without a question (a plain file)');
+  await server.waitFor('turn.ended');
+  assert.ok(existsSync(join(two, '.deputy', 'audit', 'audit.jsonl')));
+  assert.equal(existsSync(join(one, '.deputy', 'audit', 'audit.jsonl')), false, 'folder one has no trail of it');
+  const outside = await server.conn.sendRequest(StartTask.type, { prompt: 'x', folderUri: pathToFileURL(tmpdir()).href });
+  assert.ok(isFailure(outside), 'a folder outside the workspace is refused');
+});
+
+test('untrusted workspace: its policy file is ignored and even a plain read asks', async (t) => {
+  const ws = workspace();
+  mkdirSync(join(ws, '.deputy'), { recursive: true });
+  writeFileSync(join(ws, '.deputy', 'policy.json'), JSON.stringify({ rules: [{ tools: ['*'], decision: 'allow' }] }));
+  const model = await startScriptedModel([
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: 'README.md' }, callId: 'call_readme' }] },
+    { text: 'ok' },
+  ]);
+  t.after(() => model.close());
+  const server = await startServer([ws], settingsFor(model.baseURL, { workspaceTrusted: false }));
+  t.after(() => server.stop());
+  const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Read the README' });
+  assert.ok(!isFailure(started));
+  const asked = await server.waitFor('prompt.asked');
+  assert.equal(asked.tool, 'workspace_read');
+  assert.match(asked.reason, /not trusted/);
+  await server.conn.sendRequest(AnswerPrompt.type, { sessionId: started.sessionId, binding: asked.binding, decision: 'deny' });
+  const result = await server.waitFor('tool.completed');
+  assert.equal(result.status, 'denied');
 });

@@ -2,7 +2,7 @@
  * Deputy in real VS Code (code-server) driven by headless Chromium: the packaged .vsix installed, a workspace open,
  * the panel dispatching a task to the embedded runtime (scripted model), a prompt answered, a change approved and
  * found on disk, a follow-up, Stop, a window reload that reattaches the session with its open prompt, and the
- * `@deputy` chat participant dispatching a task. Screenshots of every step go to test-results/vscode-e2e/.
+ * `@deputy` chat participant dispatching a task, and a question answered from a notification while the panel is hidden. Screenshots of every step go to test-results/vscode-e2e/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,10 @@ test('Deputy in VS Code: task, prompt, review, follow-up, stop, reload, @deputy'
     // 4. after the reload: the same kind of question, answered, and the turn ends
     readEnv('call_env_3'),
     { text: 'Read it after the reload.' },
-    // 5. @deputy in the Chat view
+    // 5. a question while the panel is hidden (late enough for the test to hide the panel first)
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env_4' }], delayMs: 15_000 },
+    { text: 'Read it while you looked away.' },
+    // 6. @deputy in the Chat view
     { text: 'Hello from the chat participant.' },
   ]);
   t.after(() => model.close());
@@ -60,6 +63,15 @@ test('Deputy in VS Code: task, prompt, review, follow-up, stop, reload, @deputy'
     },
   });
   t.after(() => vscode.close());
+  try {
+    await steps(vscode, ws);
+  } catch (err) {
+    await vscode.shot('failed');
+    throw err;
+  }
+});
+
+async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.shot('01-workbench');
 
   // Open the panel and dispatch a task.
@@ -121,6 +133,23 @@ test('Deputy in VS Code: task, prompt, review, follow-up, stop, reload, @deputy'
   await panel.getByText('Read it after the reload.').first().waitFor({ timeout: 30_000 });
   await vscode.shot('10-answered-after-reload');
 
+  // While the panel is hidden, a question comes as a notification with the same choices.
+  await panel.locator('vscode-textarea[label="Follow-up"] textarea').fill('Read .env while I look elsewhere');
+  await (await button(panel, 'Send')).click();
+  await vscode.command('View: Show Explorer');
+  const toast = vscode.page.locator('.notification-list-item', { hasText: 'Deputy: the agent wants to' }).first();
+  await toast.waitFor({ timeout: 60_000 }).catch(async () => {
+    // A toast that hid itself is still in the notification center.
+    await vscode.command('Notifications: Show Notifications');
+    await toast.waitFor({ timeout: 10_000 });
+  });
+  await vscode.shot('11-hidden-prompt');
+  await toast.getByRole('button', { name: 'Allow once' }).click();
+  await vscode.command('Deputy: Open Panel');
+  panel = await vscode.panel();
+  await panel.getByText('Read it while you looked away.').first().waitFor({ timeout: 60_000 });
+  await vscode.shot('12-answered-from-notification');
+
   // @deputy in the Chat view dispatches a task.
   await vscode.command('Chat: Open Chat');
   const chatInput = vscode.page.locator('.interactive-input-editor textarea, .interactive-input-editor .native-edit-context').first();
@@ -130,5 +159,5 @@ test('Deputy in VS Code: task, prompt, review, follow-up, stop, reload, @deputy'
   await vscode.page.keyboard.type('@deputy say hello');
   await vscode.page.keyboard.press('Enter');
   await vscode.page.getByText('Hello from the chat participant.').first().waitFor({ timeout: 60_000 });
-  await vscode.shot('11-chat');
-});
+  await vscode.shot('13-chat');
+}
