@@ -11,6 +11,11 @@ export const base = css`
     font-family: var(--vscode-font-family);
     font-size: var(--vscode-font-size);
   }
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
   *:focus-visible {
     outline: 1px solid var(--vscode-focusBorder);
     outline-offset: 1px;

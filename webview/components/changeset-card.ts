@@ -4,6 +4,7 @@
  * binding; a file shows approved or rejected only once the engine confirms.
  */
 import { html, nothing, type TemplateResult } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
 import type { ReviewAllVerdict } from '../../src/protocol/webview.js';
 import type { ReviewVerdict } from '../../src/protocol/events.js';
@@ -24,7 +25,7 @@ function diffView(diff: string): TemplateResult {
 
 const RESULT_WORDS = { applied: 'Applied', rejected: 'Rejected', conflict: 'Conflict', invalid: 'Invalid' } as const;
 
-function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView): TemplateResult {
+function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, rerender: () => void): TemplateResult {
   const { store } = ctx;
   const path = visibleLine(file.path);
   const sent = store.sent.has(file.binding);
@@ -33,6 +34,7 @@ function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
     const comment = store.drafts.get(file.binding)?.trim();
     store.sent.add(file.binding);
     ctx.post({ type: 'reviewFile', sessionId, changesetId: row.changesetId, binding: file.binding, verdict, ...(comment ? { comment } : {}) });
+    rerender();
   };
   const outcome = file.result
     ? `${RESULT_WORDS[file.result.status]}${file.result.reason ? `: ${file.result.reason}` : ''}`
@@ -59,9 +61,9 @@ function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
             <vscode-button ?disabled=${sent} aria-label=${`Approve ${path}`} @click=${() => review('approve')}>Approve</vscode-button>
             <vscode-button ?disabled=${sent} secondary aria-label=${`Reject ${path}`} @click=${() => review('reject')}>Reject</vscode-button>
             <vscode-textfield
-              label=${`Comment on ${path} (optional)`}
+              .label=${`Comment on ${path} (optional)`}
               placeholder="Comment (optional)"
-              .value=${store.drafts.get(file.binding) ?? ''}
+              .value=${live(store.drafts.get(file.binding) ?? '')}
               @input=${(e: Event) => store.drafts.set(file.binding, (e.target as HTMLInputElement).value)}
             ></vscode-textfield>`
         : nothing}
@@ -69,7 +71,8 @@ function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
   </div>`;
 }
 
-export function changesetCard(ctx: PanelContext, sessionId: string, row: ChangesetRow): TemplateResult {
+/** `rerender` draws the card again at once (a verdict was sent: its buttons wait for the engine). */
+export function changesetCard(ctx: PanelContext, sessionId: string, row: ChangesetRow, rerender: () => void): TemplateResult {
   const { store } = ctx;
   const open = row.files.filter((f) => f.state === 'ready' && !f.verdict && !row.applied);
   const cardKey = `changeset:${row.changesetId}`;
@@ -84,18 +87,19 @@ export function changesetCard(ctx: PanelContext, sessionId: string, row: Changes
       verdict,
       ...(comment ? { comment } : {}),
     });
+    rerender();
   };
   const sent = open.some((f) => store.sent.has(f.binding));
   return html`<section class=${`card changeset${open.length ? ' attention' : ''}`} role="group" aria-label="Proposed changes" data-changeset=${row.changesetId}>
     <div class="row-line"><strong>Proposed changes</strong><span class="muted">${row.files.length} file${row.files.length === 1 ? '' : 's'}</span></div>
     <div class="summary">${visibleText(row.summary)}</div>
-    ${row.files.map((f) => fileView(ctx, sessionId, row, f))}
+    ${row.files.map((f) => fileView(ctx, sessionId, row, f, rerender))}
     ${open.length
       ? html`<vscode-textarea
-            label="Changes to request"
+            .label=${'Changes to request'}
             placeholder="What should change (for Request changes)"
             rows="1"
-            .value=${store.drafts.get(cardKey) ?? ''}
+            .value=${live(store.drafts.get(cardKey) ?? '')}
             @input=${(e: Event) => {
               store.drafts.set(cardKey, (e.target as HTMLTextAreaElement).value);
             }}

@@ -3,6 +3,7 @@
  * answers. Every answer carries the prompt's binding; the card shows "answered" only when the engine says so.
  */
 import { html, nothing, type TemplateResult } from 'lit';
+import { live } from 'lit/directives/live.js';
 import type { PromptDecision } from '../../src/protocol/events.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
 import type { PromptRow } from '../transcript.js';
@@ -20,7 +21,8 @@ function argsText(args: unknown): string {
   }
 }
 
-export function promptCard(ctx: PanelContext, sessionId: string, row: PromptRow): TemplateResult {
+/** `rerender` draws the card again at once (an answer was sent: its buttons wait for the engine). */
+export function promptCard(ctx: PanelContext, sessionId: string, row: PromptRow, rerender: () => void): TemplateResult {
   const { store } = ctx;
   const tool = visibleLine(row.tool);
   const head = html`
@@ -40,15 +42,16 @@ export function promptCard(ctx: PanelContext, sessionId: string, row: PromptRow)
     const comment = store.drafts.get(row.binding)?.trim();
     store.sent.add(row.binding);
     ctx.post({ type: 'answerPrompt', sessionId, binding: row.binding, decision, ...(comment ? { comment } : {}) });
+    rerender();
   };
   return html`<section class="card prompt attention" role="group" data-binding=${row.binding} aria-label=${`Permission: ${tool}`}>
     ${head}
     <vscode-textarea
       class="comment"
-      label="Comment for the agent (optional)"
+      .label=${'Comment for the agent (optional)'}
       placeholder="Comment for the agent (optional)"
       rows="1"
-      .value=${store.drafts.get(row.binding) ?? ''}
+      .value=${live(store.drafts.get(row.binding) ?? '')}
       @input=${(e: Event) => store.drafts.set(row.binding, (e.target as HTMLTextAreaElement).value)}
     ></vscode-textarea>
     <div class="actions">

@@ -97,9 +97,9 @@ export class RowView extends LitElement {
       case 'command':
         return this.commandRow(row);
       case 'prompt':
-        return promptCard(this.ctx, sessionId, row);
+        return promptCard(this.ctx, sessionId, row, () => this.requestUpdate());
       case 'changeset':
-        return changesetCard(this.ctx, sessionId, row);
+        return changesetCard(this.ctx, sessionId, row, () => this.requestUpdate());
       case 'error':
         return this.errorRow(row);
       case 'notice':

@@ -3,6 +3,7 @@
  * the follow-up box.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
 import type { SessionStatus } from '../../src/protocol/events.js';
 import type { PanelContext } from '../context.js';
@@ -94,10 +95,10 @@ export class SessionView extends LitElement {
       <deputy-transcript .ctx=${this.ctx} .transcript=${t}></deputy-transcript>
       <div class="followup">
         <vscode-textarea
-          label="Follow-up"
+          .label=${'Follow-up'}
           placeholder=${active ? 'The agent is working; follow up when it is done' : 'Follow up (Ctrl+Enter to send)'}
           rows="2"
-          .value=${this.followUp}
+          .value=${live(this.followUp)}
           @input=${(e: Event) => (this.followUp = (e.target as HTMLTextAreaElement).value)}
           @keydown=${(e: KeyboardEvent) => {
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {

@@ -3,6 +3,7 @@
  * budget, the folder (multi-root), and whether to attach the editor's selection or file.
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { LIMITS } from '../../src/protocol/webview.js';
 import type { PanelContext } from '../context.js';
 import { base } from '../styles.js';
@@ -95,11 +96,11 @@ export class TaskForm extends LitElement {
     return html`
       <vscode-textarea
         class="task"
-        label="Task"
+        .label=${'Task'}
         placeholder="What should the agent do? (Ctrl+Enter to send)"
         rows="5"
         resize="vertical"
-        .value=${this.prompt}
+        .value=${live(this.prompt)}
         @input=${(e: Event) => {
           this.prompt = (e.target as HTMLTextAreaElement).value;
           this.dispatchEvent(new CustomEvent('draft', { detail: this.prompt }));
@@ -116,7 +117,7 @@ export class TaskForm extends LitElement {
             <span id="endpoint-label">Endpoint</span>
             <vscode-single-select
               label="Endpoint"
-              .value=${s.endpoint}
+              .value=${live(s.endpoint)}
               @change=${(e: Event) => {
                 const endpoint = (e.target as HTMLSelectElement).value;
                 if (endpoint && endpoint !== s.endpoint) this.ctx.post({ type: 'switchEndpoint', endpoint });
@@ -130,7 +131,7 @@ export class TaskForm extends LitElement {
             ${s.models.length > 1
               ? html`<vscode-single-select
                   label="Model"
-                  .value=${s.model}
+                  .value=${live(s.model)}
                   @change=${(e: Event) => {
                     const model = (e.target as HTMLSelectElement).value;
                     if (model && model !== s.model) this.ctx.post({ type: 'switchModel', model });
@@ -144,9 +145,9 @@ export class TaskForm extends LitElement {
                 >`}
             <span>Budget</span>
             <vscode-textfield
-              label="Budget in US dollars (optional)"
+              .label=${'Budget in US dollars (optional)'}
               placeholder=${s.budgetUsd !== undefined ? `${formatCost(s.budgetUsd)} (setting)` : 'none'}
-              .value=${this.budget}
+              .value=${live(this.budget)}
               @input=${(e: Event) => (this.budget = (e.target as HTMLInputElement).value)}
             ></vscode-textfield>
             ${s.folders.length > 1

@@ -29,6 +29,7 @@ export class TranscriptView extends LitElement {
   private shownListVersion = -1;
   private shownTranscript: Transcript | null = null;
   private following = true;
+  private lastTop = 0;
   private unsubscribe: (() => void) | null = null;
 
   override connectedCallback(): void {
@@ -69,20 +70,32 @@ export class TranscriptView extends LitElement {
     return this.renderRoot.querySelector('lit-virtualizer') as LitVirtualizer<Row> | null;
   }
 
-  private scrollToEnd(): void {
+  /**
+   * Rows below the window have estimated heights until drawn: jump to the end, let the virtualizer measure what it
+   * drew, and jump again until the end stays put (a few frames at most).
+   */
+  private scrollToEnd(attempt = 0): void {
     const list = this.list;
-    if (!list || this.items.length === 0) return;
-    void (list.layoutComplete ?? Promise.resolve()).then(() => {
+    if (!list || this.items.length === 0 || !this.following || attempt > 8) return;
+    requestAnimationFrame(() => {
       if (!this.following) return;
-      list.element(this.items.length - 1)?.scrollIntoView({ block: 'end' });
-      list.scrollTop = list.scrollHeight;
+      const before = list.scrollHeight;
+      list.scrollTop = before;
+      requestAnimationFrame(() => {
+        if (list.scrollHeight !== before || list.scrollTop + list.clientHeight < list.scrollHeight - 1) this.scrollToEnd(attempt + 1);
+      });
     });
   }
 
+  /** Only the person scrolling up stops following; reaching the end again resumes it. Growth never stops it. */
   private onScroll(): void {
     const list = this.list;
     if (!list) return;
-    this.following = list.scrollTop + list.clientHeight >= list.scrollHeight - FOLLOW_SLACK;
+    const top = list.scrollTop;
+    const atEnd = top + list.clientHeight >= list.scrollHeight - FOLLOW_SLACK;
+    if (top < this.lastTop - 1) this.following = atEnd;
+    else if (atEnd) this.following = true;
+    this.lastTop = top;
   }
 
   protected override render(): TemplateResult {
