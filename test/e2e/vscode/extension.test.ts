@@ -125,8 +125,12 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.reload();
   await vscode.command('Deputy: Open Panel');
   panel = await vscode.panel();
-  const listed = panel.getByRole('button', { name: /Add a hello file/ }).first();
-  if (await listed.isVisible().catch(() => false)) await listed.click();
+  // The panel may come back on the session already (it remembers the selection), or on the list: open it there.
+  await panel
+    .getByRole('button', { name: /Add a hello file/ })
+    .first()
+    .click({ timeout: 5_000 })
+    .catch(() => undefined);
   await (await button(panel, 'Allow once', 60_000)).waitFor();
   await vscode.shot('09-reattached');
   await (await button(panel, 'Allow once')).click();
