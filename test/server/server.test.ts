@@ -229,3 +229,24 @@ test('untrusted workspace: its policy file is ignored and even a plain read asks
   const result = await server.waitFor('tool.completed');
   assert.equal(result.status, 'denied');
 });
+
+test('Stop works in every turn of a session, not only the first', async (t) => {
+  const ws = workspace();
+  const model = await startScriptedModel([readEnv('call_a'), readEnv('call_b'), { text: 'unused' }]);
+  t.after(() => model.close());
+  const server = await startServer([ws], settingsFor(model.baseURL));
+  t.after(() => server.stop());
+  const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Read .env' });
+  assert.ok(!isFailure(started));
+  const sessionId = started.sessionId;
+  await server.waitFor('prompt.asked', (e) => e.callId === 'call_a');
+  assert.equal((await server.conn.sendRequest(StopSession.type, { sessionId })).stopped, true);
+  const first = await server.waitFor('turn.ended');
+  assert.equal(first.outcome, 'cancelled');
+  await server.waitFor('session.status', (e) => e.status === 'cancelled');
+  assert.deepEqual(await server.conn.sendRequest(FollowUp.type, { sessionId, text: 'Try again' }), { accepted: true });
+  await server.waitFor('prompt.asked', (e) => e.callId === 'call_b');
+  assert.equal((await server.conn.sendRequest(StopSession.type, { sessionId })).stopped, true);
+  const second = await server.waitFor('turn.ended', (e) => e.turnId !== first.turnId);
+  assert.equal(second.outcome, 'cancelled', 'the second turn was cancelled at the endpoint too');
+});
