@@ -38,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): void {
     );
     if (context.workspaceState.get<boolean>(SESSIONS_LEFT_RUNNING)) {
       log.info('A session was running when this window closed: starting the server to reattach.');
-      void deputy.client().catch((err: unknown) => log.error(`Starting the server failed: ${String(err)}`));
+      // After activation returns: loading the language client and spawning the server is not activation's cost.
+      setImmediate(() => void deputy.client().catch((err: unknown) => log.error(`Starting the server failed: ${String(err)}`)));
     }
     log.info(`Deputy activated in ${(performance.now() - t0).toFixed(1)} ms`);
   } catch (err) {

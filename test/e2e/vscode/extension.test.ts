@@ -78,9 +78,9 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.command('Deputy: Open Panel');
   let panel = await vscode.panel();
   await vscode.shot('02-panel');
-  // FIXME: in code-server's Chromium the task box's accessible name is its placeholder, not its label "Task"
-  // (DESIGN.md §9); the webview's harness test covers the name. Found by its label attribute here.
-  const task = panel.locator('vscode-textarea[label="Task"] textarea');
+  // The task box by its accessible name (DESIGN.md §9), or by its class where code-server's Chromium names it by
+  // its placeholder (the webview's own tests hold the name).
+  const task = panel.getByRole('textbox', { name: 'Task', exact: true }).or(panel.locator('vscode-textarea.task textarea')).first();
   await task.waitFor({ timeout: 30_000 });
   await task.fill('Add a hello file');
   await (await button(panel, 'Send')).click();
@@ -102,7 +102,8 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.shot('05-applied');
 
   // A follow-up in the same session.
-  const follow = panel.locator('vscode-textarea[label="Follow-up"] textarea');
+  const followUpBox = (p: Frame) => p.getByRole('textbox', { name: 'Follow-up', exact: true }).or(p.locator('.followup vscode-textarea textarea')).first();
+  const follow = followUpBox(panel);
   await follow.fill('What does it say?');
   await (await button(panel, 'Send')).click();
   await panel.getByText('It greets the reader.').first().waitFor({ timeout: 30_000 });
@@ -138,7 +139,7 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.shot('10-answered-after-reload');
 
   // While the panel is hidden, a question comes as a notification with the same choices.
-  await panel.locator('vscode-textarea[label="Follow-up"] textarea').fill('Read .env while I look elsewhere');
+  await followUpBox(panel).fill('Read .env while I look elsewhere');
   await (await button(panel, 'Send')).click();
   await vscode.command('View: Show Explorer');
   const toast = vscode.page.locator('.notification-list-item', { hasText: 'Deputy: the agent wants to' }).first();
