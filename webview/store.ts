@@ -19,6 +19,8 @@ export class PanelStore {
   readonly drafts = new Map<string, string>();
   /** Bindings whose answer was sent and not yet confirmed by the engine: their buttons wait. */
   readonly sent = new Set<string>();
+  /** Parsed Markdown of finished messages, by row object: parsed once, however often the row is drawn again. */
+  readonly finishedHtml = new WeakMap<object, { text: string; html: string }>();
   private readonly dismissed = new Set<string>();
   private readonly transcripts = new Map<string, Transcript>();
   private readonly listeners = new Set<() => void>();
@@ -58,6 +60,11 @@ export class PanelStore {
         break;
       }
       case 'error':
+        // A refused intent comes back as an error: answers sent and not confirmed may be given again.
+        if (this.sent.size > 0) {
+          this.sent.clear();
+          this.selectedTranscript?.refreshPending();
+        }
         if (!this.dismissed.has(message.error.errorId) && !this.errors.some((e) => e.errorId === message.error.errorId)) {
           this.errors = [...this.errors, message.error];
         }

@@ -160,9 +160,9 @@ export class Transcript {
     );
   }
 
-  /** Open prompts show time left: re-render just them. */
-  refreshOpenPrompts(): void {
-    for (const row of this.pending()) if (row.kind === 'prompt') this.touch(row);
+  /** Re-renders just the rows waiting for the person (time left on prompts, buttons to enable again). */
+  refreshPending(): void {
+    for (const row of this.pending()) this.touch(row);
     this.flush();
   }
 

@@ -94,8 +94,11 @@ async function until(panel: Panel, expression: string, timeoutMs = 10_000): Prom
   assert.fail(`timed out waiting for ${expression}`);
 }
 
-describe('the panel in Chromium', { timeout: 120_000 }, () => {
-  test('loads under the CSP, says ready, and shows the new-task form with the settings in use', async () => {
+/** Each browser test gets its own bound, generous for a loaded 2-core machine; the suite as a whole has none. */
+const PER_TEST = { timeout: 180_000 };
+
+describe('the panel in Chromium', () => {
+  test('loads under the CSP, says ready, and shows the new-task form with the settings in use', PER_TEST, async () => {
     const panel = await openPanel(browser, server);
     await panel.deliver(settingsMessage(), { type: 'state', sessions: [], selectedSessionId: null });
     assert.deepEqual(await panel.posted(), [{ type: 'ready' }]);
@@ -108,7 +111,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('every event kind renders', async () => {
+  test('every event kind renders', PER_TEST, async () => {
     const panel = await sessionPanel({ height: 3200 });
     const events = everyKindEvents(S);
     assert.deepEqual([...new Set(events.map((e) => e.type))].sort(), [...ENGINE_EVENT_TYPE_LIST].sort());
@@ -153,7 +156,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('events already shown are not shown twice; a replay replaces the transcript', async () => {
+  test('events already shown are not shown twice; a replay replaces the transcript', PER_TEST, async () => {
     const panel = await sessionPanel();
     const events = everyKindEvents(S).slice(0, 6);
     await panel.deliver({ type: 'events', sessionId: S, events, replace: false }, { type: 'events', sessionId: S, events, replace: false });
@@ -163,7 +166,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await panel.page.close();
   });
 
-  test('a prompt is answered with its own binding, and shows answered only when the engine says so', async () => {
+  test('a prompt is answered with its own binding, and shows answered only when the engine says so', PER_TEST, async () => {
     const panel = await sessionPanel();
     const log = new EventLog(S);
     const deadline = new Date(Date.now() + 10 * 60_000).toISOString();
@@ -206,7 +209,27 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('a changeset is reviewed per file and as a whole, each verdict carrying the files\' bindings', async () => {
+  test('an answer the extension refused can be given again', PER_TEST, async () => {
+    const panel = await sessionPanel();
+    const log = new EventLog(S);
+    await panel.deliver({
+      type: 'events',
+      sessionId: S,
+      replace: true,
+      events: [log.next('prompt.asked', { binding: binding(23), callId: 'a', tool: 'workspace_read', summary: 'read .env', args: { path: '.env' }, reason: 'secret', deadline: new Date(Date.now() + 60_000).toISOString() })],
+    });
+    const allow = panel.page.getByRole('button', { name: 'Allow once', exact: true });
+    await allow.click();
+    await panel.settle();
+    assert.equal(await allow.getAttribute('disabled'), '', 'waiting for the engine');
+    await panel.deliver({ type: 'error', error: { errorId: 'refused-1', kind: 'internal', message: 'The language server is restarting; answer again in a moment.' } });
+    assert.equal(await allow.getAttribute('disabled'), null, 'the buttons work again');
+    await allow.click();
+    assert.equal((await panel.postedOf('answerPrompt')).length, 2);
+    await panel.page.close();
+  });
+
+  test('a changeset is reviewed per file and as a whole, each verdict carrying the files\' bindings', PER_TEST, async () => {
     const panel = await sessionPanel({ height: 1400 });
     const log = new EventLog(S);
     const file = (n: number, path: string) => ({ binding: binding(n), path, operation: 'update' as const, state: 'ready' as const, added: 1, removed: 1, diff: `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-old\n+new` });
@@ -252,7 +275,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('Approve all and Reject all name exactly the open files', async () => {
+  test('Approve all and Reject all name exactly the open files', PER_TEST, async () => {
     const panel = await sessionPanel();
     const log = new EventLog(S);
     const file = (n: number, path: string) => ({ binding: binding(n), path, operation: 'create' as const, state: 'ready' as const, added: 1, removed: 0, diff: '+x' });
@@ -276,7 +299,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('agent-made markup is shown as text and never runs', async () => {
+  test('agent-made markup is shown as text and never runs', PER_TEST, async () => {
     const panel = await sessionPanel({ height: 1600 });
     const log = new EventLog(S);
     const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
@@ -321,7 +344,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('invisible and bidi characters in agent text are shown as escapes', async () => {
+  test('invisible and bidi characters in agent text are shown as escapes', PER_TEST, async () => {
     const panel = await sessionPanel({ height: 1400 });
     const log = new EventLog(S);
     const sneaky = 'access = "user\u202E \u2066// admin\u2069 \u2066"\u200B;';
@@ -347,7 +370,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await panel.page.close();
   });
 
-  test('keyboard alone: Tab, Enter, Ctrl+Enter and Esc do everything', async () => {
+  test('keyboard alone: Tab, Enter, Ctrl+Enter and Esc do everything', PER_TEST, async () => {
     const panel = await openPanel(browser, server);
     const { page } = panel;
     await panel.deliver(settingsMessage(), { type: 'state', sessions: [summary(S, { status: 'running' })], selectedSessionId: null });
@@ -396,7 +419,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('an error outside a session is shown once, with its one action', async () => {
+  test('an error outside a session is shown once, with its one action', PER_TEST, async () => {
     const panel = await openPanel(browser, server);
     const error = { errorId: 'signin-dev', kind: 'signInRequired' as const, message: 'Sign-in for profile dev expired — Sign in', action: { kind: 'signIn' as const, profile: 'dev' } };
     await panel.deliver(settingsMessage(), { type: 'error', error }, { type: 'error', error });
@@ -410,7 +433,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('the task form checks the budget before sending and switches endpoint and model through intents', async () => {
+  test('the task form checks the budget before sending and switches endpoint and model through intents', PER_TEST, async () => {
     const panel = await openPanel(browser, server);
     const { page } = panel;
     await panel.deliver(settingsMessage({ models: ['llama3.2', 'qwen2.5-coder'], folders: ['api', 'web'] }), { type: 'state', sessions: [], selectedSessionId: null });
@@ -434,7 +457,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('10,000 streamed events: all applied, only a window of rows in the DOM, the newest in view', async () => {
+  test('10,000 streamed events: all applied, only a window of rows in the DOM, the newest in view', PER_TEST, async () => {
     const panel = await sessionPanel();
     const events = longSession(S, 10_000);
     const { page } = panel;
@@ -457,7 +480,7 @@ describe('the panel in Chromium', { timeout: 120_000 }, () => {
   });
 
   for (const theme of ['light', 'dark', 'hc'] as const) {
-    test(`themed by VS Code's variables: ${theme}`, async () => {
+    test(`themed by VS Code's variables: ${theme}`, PER_TEST, async () => {
       const panel = await sessionPanel({ theme, height: 1400 });
       await panel.deliver({ type: 'events', sessionId: S, events: everyKindEvents(S), replace: true });
       const card = panel.page.locator('section.changeset').first();

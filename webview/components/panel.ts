@@ -49,7 +49,7 @@ export class DeputyPanel extends LitElement {
     super.connectedCallback();
     this.unsubscribe = this.ctx.store.subscribe(() => this.requestUpdate());
     this.clock = setInterval(() => {
-      this.ctx.store.selectedTranscript?.refreshOpenPrompts();
+      this.ctx.store.selectedTranscript?.refreshPending();
       this.requestUpdate();
     }, CLOCK_MS);
     window.addEventListener('keydown', this.onKey);

@@ -17,9 +17,6 @@ import { changesetCard } from './changeset-card.js';
 
 const STREAM_PARSE_MS = 80;
 
-/** Parsed Markdown of finished messages, by row; a row object lives as long as its transcript. */
-const finishedHtml = new WeakMap<AgentRow, { text: string; html: string }>();
-
 export class RowView extends LitElement {
   static override styles = [
     base,
@@ -111,8 +108,9 @@ export class RowView extends LitElement {
 
   private agentHtml(row: AgentRow): string {
     if (row.done) {
-      let cached = finishedHtml.get(row);
-      if (!cached || cached.text !== row.text) finishedHtml.set(row, (cached = { text: row.text, html: renderMarkdown(row.text) }));
+      const cache = this.ctx.store.finishedHtml;
+      let cached = cache.get(row);
+      if (!cached || cached.text !== row.text) cache.set(row, (cached = { text: row.text, html: renderMarkdown(row.text) }));
       return cached.html;
     }
     const now = performance.now();
