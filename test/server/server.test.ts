@@ -16,6 +16,7 @@ import {
   SessionEventLog,
   StartTask,
   StopSession,
+  VerifyAudit,
   isFailure,
 } from '../../src/protocol/lsp.js';
 import { recordSecret } from '../fixtures/leak-ledger.js';
@@ -207,6 +208,15 @@ test('multi-root: a task names its folder, and only that folder gets the trail a
   assert.equal(existsSync(join(one, '.deputy', 'audit', 'audit.jsonl')), false, 'folder one has no trail of it');
   const outside = await server.conn.sendRequest(StartTask.type, { prompt: 'x', folderUri: pathToFileURL(tmpdir()).href });
   assert.ok(isFailure(outside), 'a folder outside the workspace is refused');
+  // deputy.verifyAudit checks that folder's chain as `deputy audit verify` does; a tampered chain is named.
+  const verified = await server.conn.sendRequest(VerifyAudit.type, { folderUri: pathToFileURL(two).href });
+  assert.equal(verified.ok, true, verified.message);
+  assert.match(verified.message, /intact: \d+ records/);
+  const trail = join(two, '.deputy', 'audit', 'audit.jsonl');
+  writeFileSync(trail, readFileSync(trail, 'utf8').replace('Read the file of folder two', 'Read nothing at all'));
+  const tampered = await server.conn.sendRequest(VerifyAudit.type, { folderUri: pathToFileURL(two).href });
+  assert.equal(tampered.ok, false);
+  assert.match(tampered.message, /record 1/);
 });
 
 test('untrusted workspace: its policy file is ignored and even a plain read asks', async (t) => {
