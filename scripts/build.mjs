@@ -1,7 +1,7 @@
 // One esbuild configuration for every bundle. Each entry is a self-contained CommonJS file for Node.
 // The runtime ships inside the CLI (`deputy serve`); the extension and webview join here when they exist.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
 
 const entries = {
   cli: 'src/cli/main.ts',
@@ -14,7 +14,7 @@ await Promise.all(
       outfile: `dist/${name}.js`,
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node22',
       format: 'cjs',
       sourcemap: true,
       logLevel: 'warning',
@@ -25,6 +25,48 @@ await Promise.all(
   ),
 );
 await chmod('dist/cli.js', 0o755);
+
+// The VS Code extension (a thin language client; `vscode` is the host's) and the language server that hosts the
+// engine. The server bundles the WASM build of SQLite and gets its .wasm beside it in dist/, so the packaged
+// extension needs no node_modules at all.
+await Promise.all([
+  build({
+    entryPoints: ['src/extension/main.ts'],
+    outfile: 'dist/extension.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    external: ['vscode'],
+  }),
+  // Loaded by the extension the first time it needs the server (see src/extension/language-client.ts).
+  build({
+    entryPoints: ['src/extension/language-client.ts'],
+    outfile: 'dist/language-client.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    external: ['vscode'],
+  }),
+  build({
+    entryPoints: ['src/server/main.ts'],
+    outfile: 'dist/server.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+]);
+await copyFile('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm');
 
 // The panel runs in the webview (a browser page): one self-contained script, loaded under a nonce.
 await build({

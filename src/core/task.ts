@@ -102,7 +102,7 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
 }
 
 /** A session carrying Deputy's client tools and the provenance metadata of who acts, for which task and workspace. */
-async function createSession(deps: TaskDeps, params: TaskParams, taskId: string): Promise<AgentSession> {
+export async function createSession(deps: TaskDeps, params: TaskParams, taskId: string): Promise<AgentSession> {
   const { client, audit, provenance, observer } = deps;
   const actor = provenance.actor;
   const metadata: Record<string, string> = {

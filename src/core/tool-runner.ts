@@ -39,6 +39,11 @@ export interface ToolObserver {
   toolStarted?(call: ToolCall, summary: string): void;
   toolFinished?(call: ToolCall, outcome: ToolOutcome): void;
   changeApplied?(result: ChangeResult): void;
+  /**
+   * A `propose_changes` call was prepared: every file, before any is reviewed, so a reviewer can see the whole
+   * changeset at once (the panel's card). Each ready file is then asked for with `fileReviewBinding`.
+   */
+  changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[]): void;
 }
 
 export interface ToolRunnerDeps {
@@ -190,6 +195,7 @@ export class ToolRunner {
     prepared: PreparedFile[],
     apply: (file: PreparedFile) => Promise<ChangeResult> = (file) => applyPreparedFile(this.deps.workspace, file),
   ): Promise<ChangeResult[]> {
+    this.deps.observer?.changesetPrepared?.(call, summary, prepared);
     const results: ChangeResult[] = [];
     const ready = prepared.filter((f) => f.status === 'ready');
     let index = 0;
@@ -216,13 +222,7 @@ export class ToolRunner {
   ): Promise<ChangeResult> {
     // The reviewer sees where the write really lands when the agent named it through a symlink.
     const realPath = file.realPath;
-    const binding = bindingFor(call.session, call.callId, {
-      path: file.path,
-      realPath: realPath ?? null,
-      operation: file.operation,
-      base: file.baseSha256,
-      after: file.after,
-    });
+    const binding = fileReviewBinding(call.session, call.callId, file);
     const answer = await this.deps.prompter.reviewFile({
       binding,
       session: call.session,
@@ -320,6 +320,17 @@ export class ToolRunner {
   private async record(type: AuditEventType, session: string, data: Record<string, unknown>): Promise<void> {
     await this.deps.audit.append({ type, session, task: this.deps.task, actor: this.deps.actor, data });
   }
+}
+
+/** The binding of one proposed file's review: this session, this call, this exact change to this exact base. */
+export function fileReviewBinding(session: string, callId: string, file: PreparedFile): string {
+  return bindingFor(session, callId, {
+    path: file.path,
+    realPath: file.realPath ?? null,
+    operation: file.operation,
+    base: file.baseSha256,
+    after: file.after,
+  });
 }
 
 export function summarize(name: string, args: unknown): string {

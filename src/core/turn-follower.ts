@@ -36,6 +36,8 @@ export interface TurnFollowerDeps {
   text?: (delta: string) => void;
   messageDone?: () => void;
   notice?: (message: string) => void;
+  /** Idempotency key of this turn's cancel; default `<taskId>:cancel` (one turn per task). A multi-turn host gives each turn its own. */
+  cancelKey?: string;
 }
 
 /** The official helper's waits for a tool result the service has not registered yet ("Unknown pending tool call"). */
@@ -91,7 +93,7 @@ export class TurnFollower {
     void this.deps.client.beta.agents.sessions.events
       .create(this.deps.session.id, {
         events: [{ type: 'agent.session.input.cancel' }],
-        'Idempotency-Key': `${this.deps.taskId}:cancel`,
+        'Idempotency-Key': this.deps.cancelKey ?? `${this.deps.taskId}:cancel`,
       })
       .catch((err: unknown) => {
         // The turn goes on, so its tool results must go on too, or it would wait for them forever.

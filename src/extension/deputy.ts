@@ -1,0 +1,145 @@
+/**
+ * The extension's one context object (rust-analyzer's `ctx.ts` in spirit): the server, the client-side session state,
+ * and the two lifetimes of disposables — the extension's (`context.subscriptions`) and the server's (cleared when a
+ * new client is made). Everything else receives it explicitly; there is no module-level state.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { EngineEvent } from '../protocol/events.js';
+import { Configure, ListSessions, SessionEvents, SessionsChanged, ServerStatus, isFailure, type RequestFailure } from '../protocol/lsp.js';
+import { ClientState } from './client-state.js';
+import { ProposedContent } from './proposed-diff.js';
+import { DeputyServer, type Health } from './server.js';
+import { readSettings } from './settings.js';
+
+/** Remembered per workspace: a session was running when the window closed, so activate at startup to reattach. */
+export const SESSIONS_LEFT_RUNNING = 'deputy.sessionsLeftRunning';
+
+export interface DeputyListeners {
+  events(sessionId: string, events: EngineEvent[]): void;
+  /** The server (re)started and the session list is fresh: views replay what they show. */
+  refreshed(): void;
+  health(h: Health & { running: number }): void;
+}
+
+export class Deputy implements vscode.Disposable {
+  readonly state = new ClientState();
+  /** The read-only documents "Open diff" shows. */
+  readonly proposed = new ProposedContent();
+  readonly server: DeputyServer;
+  private readonly listeners: DeputyListeners[] = [];
+  private health: Health = { state: 'stopped', message: 'not started' };
+
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.server = new DeputyServer(context, log, {
+      install: (client) => this.install(client),
+      started: (client) => void this.reattach(client),
+      health: (h) => this.setHealth(h),
+    });
+  }
+
+  listen(l: DeputyListeners): vscode.Disposable {
+    this.listeners.push(l);
+    return new vscode.Disposable(() => this.listeners.splice(this.listeners.indexOf(l), 1));
+  }
+
+  client(): Promise<LanguageClient> {
+    return this.server.ensure();
+  }
+
+  // The message types of src/protocol/lsp.ts are sent by their method name: the language client is bundled apart
+  // (see language-client.ts) with its own copy of vscode-jsonrpc, whose checks would not recognise this bundle's
+  // type objects. The types still check every call here.
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return (await this.client()).sendRequest<R>(type.method, params);
+  }
+
+  async request0<R>(type: RequestType0<R, void>): Promise<R> {
+    return (await this.client()).sendRequest<R>(type.method);
+  }
+
+  async notify<P>(type: NotificationType<P>, params: P): Promise<void> {
+    await (await this.client()).sendNotification(type.method, params);
+  }
+
+  /** Sends the current settings; a no-op while the server is not running (it reads them when it starts). */
+  configure(): void {
+    if (this.server.running) void this.notify(Configure.type, readSettings());
+  }
+
+  /** A refusal from the server, shown once with its action. */
+  async showFailure(f: RequestFailure): Promise<void> {
+    const action = f.failure.action;
+    const label = action?.kind === 'signIn' ? 'Sign In' : action?.kind === 'openSetting' ? 'Open Setting' : action?.kind === 'retry' ? 'Retry' : undefined;
+    const pick = await (label ? vscode.window.showErrorMessage(f.failure.message, label) : vscode.window.showErrorMessage(f.failure.message));
+    if (pick && action) await runAction(action);
+  }
+
+  get currentHealth(): Health {
+    return this.health;
+  }
+
+  dispose(): void {
+    this.state.dispose();
+    void this.server.dispose();
+  }
+
+  private install(client: LanguageClient): void {
+    on(client, SessionEvents.type, (p) => {
+      this.state.applyEvents(p.sessionId, p.events);
+      for (const l of this.listeners) l.events(p.sessionId, p.events);
+    });
+    on(client, SessionsChanged.type, (p) => {
+      this.state.setSessions(p.sessions);
+      void this.context.workspaceState.update(SESSIONS_LEFT_RUNNING, this.state.running() > 0);
+      this.setHealth(this.health);
+    });
+    on(client, ServerStatus.type, (p) => {
+      if (p.health === 'error') this.log.warn(p.message);
+      this.setHealth({ state: p.health === 'error' ? 'running' : this.health.state, message: p.message });
+    });
+  }
+
+  private async reattach(client: LanguageClient): Promise<void> {
+    this.state.reset();
+    try {
+      const r = await client.sendRequest<ListSessions.Result>(ListSessions.method, { attach: true });
+      this.state.setSessions(r.sessions);
+    } catch (err) {
+      this.log.error(`Listing sessions failed: ${String(err)}`);
+    }
+    for (const l of this.listeners) l.refreshed();
+  }
+
+  private setHealth(h: Health): void {
+    this.health = h;
+    for (const l of this.listeners) l.health({ ...h, running: this.state.running() });
+  }
+}
+
+export async function runAction(action: NonNullable<RequestFailure['failure']['action']>): Promise<void> {
+  switch (action.kind) {
+    case 'signIn':
+      await vscode.commands.executeCommand('deputy.signIn', action.profile);
+      return;
+    case 'openSetting':
+      await vscode.commands.executeCommand('workbench.action.openSettings', action.setting);
+      return;
+    case 'raiseBudget':
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'deputy.budget.perTaskUsd');
+      return;
+    case 'retry':
+      await vscode.commands.executeCommand('deputy.restartServer');
+      return;
+  }
+}
+
+export { isFailure };
+
+function on<P>(client: LanguageClient, type: NotificationType<P>, handler: (params: P) => void): void {
+  client.onNotification(type.method, handler);
+}

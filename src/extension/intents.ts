@@ -1,0 +1,102 @@
+/**
+ * What the panel's intents do, once checked by `parseFromWebview`: each becomes a request to the server. Answers and
+ * verdicts carry the binding the engine issued; the server decides whether they count.
+ */
+import * as vscode from 'vscode';
+import { AnswerPrompt, Configure, FollowUp, ListSessions, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
+import type { FromWebview } from '../protocol/webview.js';
+import { runAction, type Deputy } from './deputy.js';
+import { openProposedDiff } from './proposed-diff.js';
+import { readAttachment } from './attachment.js';
+import type { PanelProvider } from './panel.js';
+import { readSettings, update } from './settings.js';
+
+export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: FromWebview): Promise<void> {
+  switch (m.type) {
+    case 'ready': {
+      panel.postSettings();
+      panel.postState();
+      const list = await deputy.request(ListSessions.type, { attach: true });
+      deputy.state.setSessions(list.sessions);
+      await panel.replay();
+      return;
+    }
+    case 'newTask': {
+      const folder = m.folder ? vscode.workspace.workspaceFolders?.find((f) => f.name === m.folder) : undefined;
+      const context = readAttachment(m.attachSelection, m.attachFile);
+      if (m.endpoint && m.endpoint !== readSettings().endpoint) {
+        await update('endpoint', m.endpoint);
+        // Ordered on the pipe before the task, so the task goes where the person chose.
+        await deputy.notify(Configure.type, readSettings());
+      }
+      const r = await deputy.request(StartTask.type, {
+        prompt: m.prompt,
+        ...(folder ? { folderUri: folder.uri.toString() } : {}),
+        ...(m.model ? { model: m.model } : {}),
+        ...(m.budgetUsd !== undefined ? { budgetUsd: m.budgetUsd } : {}),
+        ...(context ? { context } : {}),
+      });
+      if (isFailure(r)) {
+        panel.showError(r.failure.kind, r.failure.message, r.failure.action);
+        return;
+      }
+      deputy.state.select(r.sessionId);
+      await panel.replay();
+      return;
+    }
+    case 'followUp': {
+      const r = await deputy.request(FollowUp.type, { sessionId: m.sessionId, text: m.text });
+      if (isFailure(r)) panel.showError(r.failure.kind, r.failure.message, r.failure.action);
+      return;
+    }
+    case 'stop': {
+      const r = await deputy.request(StopSession.type, { sessionId: m.sessionId });
+      if (!r.stopped) panel.showError('internal', 'That session has no turn running.');
+      return;
+    }
+    case 'answerPrompt': {
+      const r = await deputy.request(AnswerPrompt.type, {
+        sessionId: m.sessionId,
+        binding: m.binding,
+        decision: m.decision,
+        ...(m.comment ? { comment: m.comment } : {}),
+      });
+      if (!r.accepted) panel.showError('internal', 'That question is no longer open (it was answered, timed out, or its session stopped).');
+      return;
+    }
+    case 'reviewFile':
+    case 'reviewAll': {
+      const bindings = m.type === 'reviewFile' ? [m.binding] : m.bindings;
+      const r = await deputy.request(ReviewFiles.type, {
+        sessionId: m.sessionId,
+        changesetId: m.changesetId,
+        bindings,
+        verdict: m.verdict,
+        ...(m.comment ? { comment: m.comment } : {}),
+      });
+      if (r.accepted.length < bindings.length) panel.showError('internal', 'Some of those files are no longer open for review.');
+      return;
+    }
+    case 'selectSession':
+      deputy.state.select(m.sessionId);
+      await panel.replay();
+      return;
+    case 'openDiff':
+      await openProposedDiff(deputy, m.sessionId, m.changesetId, m.binding);
+      return;
+    case 'switchEndpoint':
+      if (m.endpoint) await update('endpoint', m.endpoint);
+      else await vscode.commands.executeCommand('deputy.selectEndpoint');
+      panel.postSettings();
+      return;
+    case 'switchModel': {
+      const model = m.model ?? (await vscode.window.showInputBox({ prompt: 'The model the agent uses (deputy.model)', value: readSettings().model }));
+      if (model) await update('model', model);
+      panel.postSettings();
+      return;
+    }
+    case 'runAction':
+      await runAction(m.action);
+      return;
+  }
+}

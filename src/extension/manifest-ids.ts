@@ -1,0 +1,38 @@
+/**
+ * The names the manifest (package.json `contributes`) and the code share, in one vscode-free module so a unit test
+ * can hold package.json to them: the commands of the command table, the settings of settings.ts, the panel view
+ * and the chat participant. DESIGN.md §9 pins most of them; scripts outside this repository rely on them.
+ */
+export const COMMAND_IDS = [
+  'deputy.openPanel',
+  'deputy.newTask',
+  'deputy.stop',
+  'deputy.stopAll',
+  'deputy.showSessions',
+  'deputy.selectEndpoint',
+  'deputy.signIn',
+  'deputy.setApiKey',
+  'deputy.showLog',
+  'deputy.verifyAudit',
+  'deputy.exportAudit',
+  'deputy.reviewChanges',
+  'deputy.restartServer',
+] as const;
+export type CommandId = (typeof COMMAND_IDS)[number];
+
+export const SETTING_IDS = [
+  'deputy.endpoint',
+  'deputy.model',
+  'deputy.bedrock.region',
+  'deputy.bedrock.profile',
+  'deputy.embedded.modelBaseUrl',
+  'deputy.embedded.modelApi',
+  'deputy.embedded.modelApiKeyEnv',
+  'deputy.runtime.tokenFile',
+  'deputy.prompts.timeoutMinutes',
+  'deputy.budget.perTaskUsd',
+] as const;
+
+export const PANEL_VIEW_ID = 'deputy.panel';
+export const VIEW_CONTAINER_ID = 'deputy';
+export const CHAT_PARTICIPANT_ID = 'deputy.agent';

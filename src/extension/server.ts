@@ -1,0 +1,142 @@
+/**
+ * The language server's lifetime, seen from the extension: started on first need (never at activation by itself),
+ * restarted when it crashes (a few times, then it stops and says so), with the API keys handed over at each spawn.
+ * After every (re)start the session list is asked for with `attach`, so running sessions reattach and their open
+ * prompts come back. The extension host never waits on a stream: events arrive as notifications.
+ */
+import { spawn } from 'node:child_process';
+import * as vscode from 'vscode';
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import { SECRET_FILE_ENV, type ServerInitOptions } from '../protocol/lsp.js';
+import { readSecrets, removeSecretFile, writeSecretFile } from './secrets.js';
+import { readSettings } from './settings.js';
+
+/** Crash restarts allowed within RESTART_WINDOW_MS before the server is left stopped. */
+const MAX_RESTARTS = 4;
+const RESTART_WINDOW_MS = 3 * 60_000;
+
+type ClientModule = typeof import('./language-client.js');
+
+export type Health = { state: 'stopped' | 'starting' | 'running' | 'failed'; message: string };
+
+export interface ServerHooks {
+  /** Installs notification handlers on a new client (they survive the client's own restarts). */
+  install(client: LanguageClient): void;
+  /** The server is up (first start or a restart): reattach sessions. */
+  started(client: LanguageClient): void;
+  health(h: Health): void;
+}
+
+export class DeputyServer implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private readonly crashes: number[] = [];
+  private lastFailure = '';
+  private lc: ClientModule | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly hooks: ServerHooks,
+  ) {}
+
+  get running(): boolean {
+    return !!this.lc && this.client?.state === this.lc.State.Running;
+  }
+
+  /** Why requests cannot be served now, or undefined when they can (after `ensure`). */
+  get notReadyReason(): string | undefined {
+    if (!vscode.workspace.workspaceFolders?.length) return 'Deputy works in a workspace folder: open a folder first.';
+    if (this.lastFailure && !this.running) return `Deputy's server is not running: ${this.lastFailure}`;
+    return undefined;
+  }
+
+  /** The running client, starting the server if needed. */
+  ensure(): Promise<LanguageClient> {
+    if (this.client && this.running) return Promise.resolve(this.client);
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    this.crashes.length = 0;
+    this.lastFailure = '';
+    const old = this.client;
+    this.client = undefined;
+    if (old) await old.stop().catch(() => undefined);
+    old?.dispose().catch(() => undefined);
+    await this.ensure();
+  }
+
+  async dispose(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.stop().catch(() => undefined);
+  }
+
+  private async start(): Promise<LanguageClient> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first need, see language-client.ts
+    const lc: ClientModule = (this.lc ??= require(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'language-client.js').fsPath) as ClientModule);
+    const serverModule = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'server.js').fsPath;
+    const secrets = this.context.secrets;
+    const log = this.log;
+    // Called for every spawn, restarts included: a fresh key file each time.
+    const serverOptions: ServerOptions = async () => {
+      const file = await writeSecretFile(await readSecrets(secrets));
+      const child = spawn(process.execPath, [serverModule, '--stdio'], {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(file ? { [SECRET_FILE_ENV]: file } : {}) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child.stderr?.on('data', (d: Buffer) => log.warn(`server: ${d.toString().trimEnd()}`));
+      child.on('exit', () => void removeSecretFile(file));
+      return child;
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: log,
+      initializationOptions: (): ServerInitOptions => ({
+        settings: readSettings(),
+        clientVersion: String((this.context.extension.packageJSON as { version?: string }).version ?? ''),
+      }),
+      errorHandler: {
+        error: () => ({ action: lc.ErrorAction.Continue }),
+        closed: () => this.onClosed(lc),
+      },
+    };
+    const client = new lc.LanguageClient('deputy', 'Deputy', serverOptions, clientOptions);
+    this.client = client;
+    this.hooks.install(client);
+    client.onDidChangeState((e) => {
+      if (e.newState === lc.State.Running) {
+        this.hooks.health({ state: 'running', message: 'ready' });
+        this.hooks.started(client);
+      } else if (e.newState === lc.State.Starting) {
+        this.hooks.health({ state: 'starting', message: 'starting' });
+      }
+    });
+    this.hooks.health({ state: 'starting', message: 'starting' });
+    try {
+      await client.start();
+    } catch (err) {
+      this.lastFailure = err instanceof Error ? err.message : String(err);
+      this.hooks.health({ state: 'failed', message: this.lastFailure });
+      this.client = undefined;
+      throw err;
+    }
+    return client;
+  }
+
+  private onClosed(lc: ClientModule): { action: import('vscode-languageclient/node').CloseAction; message?: string; handled?: boolean } {
+    const now = Date.now();
+    this.crashes.push(now);
+    while (this.crashes.length && now - this.crashes[0]! > RESTART_WINDOW_MS) this.crashes.shift();
+    if (this.crashes.length > MAX_RESTARTS) {
+      this.lastFailure = `it stopped ${this.crashes.length} times in 3 minutes. See the log (Deputy: Show Log), then run Deputy: Restart Server.`;
+      this.hooks.health({ state: 'failed', message: this.lastFailure });
+      return { action: lc.CloseAction.DoNotRestart, message: `Deputy's server ${this.lastFailure}`, handled: false };
+    }
+    this.log.warn(`The Deputy server stopped; restarting it (running sessions reattach).`);
+    this.hooks.health({ state: 'starting', message: 'restarting after a crash' });
+    return { action: lc.CloseAction.Restart, handled: true };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Deputy's settings (DESIGN.md §9), read and normalised in one place. `package.json` `contributes.configuration` is
+ * the schema users see; this module turns it into the typed value the server gets. No setting holds a secret: API
+ * keys live in SecretStorage (see secrets.ts).
+ */
+import * as vscode from 'vscode';
+import type { ServerSettings } from '../protocol/lsp.js';
+
+export const SECTION = 'deputy';
+const DEFAULT_MODEL_BASE_URL = 'http://127.0.0.1:11434/v1';
+const DEFAULT_MODEL = 'llama3.2';
+
+/** Endpoints a person picks from (a runtime URL is typed in). */
+export const ENDPOINT_CHOICES = ['embedded', 'bedrock', 'openai'] as const;
+
+export function readSettings(): ServerSettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const str = (key: string): string | undefined => {
+    const v = c.get<unknown>(key);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  const num = (key: string): number | undefined => {
+    const v = c.get<unknown>(key);
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const api = str('embedded.modelApi');
+  const region = str('bedrock.region');
+  const profile = str('bedrock.profile');
+  const keyEnv = str('embedded.modelApiKeyEnv');
+  const tokenFile = str('runtime.tokenFile');
+  const budget = num('budget.perTaskUsd');
+  return {
+    endpoint: normaliseEndpoint(str('endpoint')),
+    ...(region ? { bedrockRegion: region } : {}),
+    ...(profile ? { bedrockProfile: profile } : {}),
+    model: str('model') ?? DEFAULT_MODEL,
+    embeddedModelBaseUrl: str('embedded.modelBaseUrl') ?? DEFAULT_MODEL_BASE_URL,
+    embeddedModelApi: api === 'chat' ? 'chat' : 'responses',
+    ...(keyEnv ? { embeddedModelApiKeyEnv: keyEnv } : {}),
+    ...(tokenFile ? { runtimeTokenFile: tokenFile } : {}),
+    promptTimeoutMinutes: num('prompts.timeoutMinutes') ?? 15,
+    ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
+    workspaceTrusted: vscode.workspace.isTrusted,
+  };
+}
+
+/** `embedded`, `openai`, `bedrock`, or an http(s) URL; anything else falls back to the embedded runtime. */
+export function normaliseEndpoint(value: string | undefined): string {
+  if (!value) return 'embedded';
+  if ((ENDPOINT_CHOICES as readonly string[]).includes(value)) return value;
+  if (/^https?:\/\/[^\s]+$/.test(value)) return value.replace(/\/+$/, '');
+  return 'embedded';
+}
+
+export function affectsDeputy(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(SECTION);
+}
+
+export async function update(key: 'endpoint' | 'model', value: string): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration(SECTION).update(key, value, target);
+}

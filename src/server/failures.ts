@@ -1,0 +1,89 @@
+/**
+ * What went wrong, classified and worded for the editor: the engine and `connect` speak in facts and CLI terms;
+ * the panel needs an error kind, a sentence naming the setting or command that helps, and that one action.
+ * Raw SDK text never reaches a person unredacted, and no credential is ever part of a message.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, PermissionDeniedError } from 'openai';
+import { redactText, type KnownSecrets } from '../core/redact.js';
+import { SignInRequiredError } from '../identity/index.js';
+import type { ErrorAction, ErrorKind } from '../protocol/events.js';
+import type { ServerSettings } from '../protocol/lsp.js';
+
+export interface Failure {
+  kind: ErrorKind;
+  message: string;
+  action?: ErrorAction;
+}
+
+export function classify(err: unknown, settings: ServerSettings, known?: KnownSecrets): Failure {
+  const raw = redactText(err instanceof Error ? err.message : String(err), known);
+  if (err instanceof SignInRequiredError) {
+    return {
+      kind: 'signInRequired',
+      message: `The AWS sign-in for profile "${err.profile}" is missing or expired. Sign in, then send the task again.`,
+      action: { kind: 'signIn', profile: err.profile },
+    };
+  }
+  if (raw.startsWith('No model answered at')) {
+    return {
+      kind: 'modelUnavailable',
+      message:
+        `No model answers at ${settings.embeddedModelBaseUrl}. Start one there (e.g. \`ollama serve\` and \`ollama pull ${settings.model}\`), ` +
+        'or point deputy.embedded.modelBaseUrl and deputy.model at your model server.',
+      action: { kind: 'openSetting', setting: 'deputy.embedded.modelBaseUrl' },
+    };
+  }
+  if (/needs an API key/.test(raw)) {
+    return {
+      kind: 'signInRequired',
+      message: 'OpenAI needs an API key: run "Deputy: Set API Key" (kept in VS Code\'s secret storage), or set OPENAI_API_KEY.',
+      action: { kind: 'signIn' },
+    };
+  }
+  if (/--model-api-key-env names/.test(raw)) {
+    return {
+      kind: 'signInRequired',
+      message: `deputy.embedded.modelApiKeyEnv names ${settings.embeddedModelApiKeyEnv ?? 'a variable'}, which is not set. Set it, or run "Deputy: Set API Key".`,
+      action: { kind: 'signIn' },
+    };
+  }
+  if (/needs a region/.test(raw)) {
+    return { kind: 'invalidSetting', message: 'Bedrock needs a region: set deputy.bedrock.region (e.g. us-west-2).', action: { kind: 'openSetting', setting: 'deputy.bedrock.region' } };
+  }
+  if (/bearer token|token file/.test(raw)) {
+    return {
+      kind: 'invalidSetting',
+      message: `The runtime at ${settings.endpoint} needs its bearer token: set deputy.runtime.tokenFile to the file \`deputy serve\` printed.`,
+      action: { kind: 'openSetting', setting: 'deputy.runtime.tokenFile' },
+    };
+  }
+  if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError || /ECONNREFUSED|fetch failed/.test(raw)) {
+    return {
+      kind: 'endpointUnreachable',
+      message: `The endpoint (${describeEndpoint(settings.endpoint)}) cannot be reached. Check that it is running and deputy.endpoint is right, then retry.`,
+      action: { kind: 'retry' },
+    };
+  }
+  if (err instanceof AuthenticationError) {
+    return { kind: 'signInRequired', message: `The endpoint refused Deputy's credentials (401). Sign in again or check the key.`, action: { kind: 'signIn' } };
+  }
+  if (err instanceof PermissionDeniedError) {
+    return { kind: 'accessDenied', message: `The endpoint refused this identity (403): ${raw}` };
+  }
+  if (/spend limit|budget/i.test(raw)) {
+    return { kind: 'budgetReached', message: `${raw}`, action: { kind: 'raiseBudget' } };
+  }
+  if (err instanceof APIError) return { kind: 'internal', message: `The endpoint answered with an error: ${raw}` };
+  return { kind: 'internal', message: raw };
+}
+
+/** An endpoint as a person reads it: a URL without any userinfo or query. */
+export function describeEndpoint(endpoint: string): string {
+  if (!/^https?:\/\//.test(endpoint)) return endpoint;
+  try {
+    const u = new URL(endpoint);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return 'a runtime URL';
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Deputy's language server: the process that hosts the engine for VS Code (DESIGN.md §4). It speaks LSP over stdio
+ * or node IPC (whichever the client asked for on the command line), declares its custom messages in
+ * src/protocol/lsp.ts, resolves credentials itself, and starts the embedded runtime on demand. No engine error may
+ * end this process: a failure ends one session's turn with a message, and anything that still escapes is logged.
+ */
+import { createConnection, ProposedFeatures, type Connection as LspConnection } from 'vscode-languageserver/node';
+import { DEPUTY_VERSION } from '../cli/version.js';
+import { redactText } from '../core/redact.js';
+import {
+  AnswerPrompt,
+  Configure,
+  ExportAudit,
+  FollowUp,
+  ListSessions,
+  ProposedFile,
+  ReviewFiles,
+  ServerStatus,
+  SessionEventLog,
+  SessionEvents,
+  SessionsChanged,
+  StartTask,
+  StopAll,
+  StopSession,
+  VerifyAudit,
+  type ServerInitOptions,
+} from '../protocol/lsp.js';
+import { exportAuditRequest, verifyAuditRequest } from './audit-requests.js';
+import { SessionRegistry } from './registry.js';
+import { takeSecrets } from './secrets.js';
+
+/** One server per process: its connection, keys and registry live in this scope, not in module state. */
+function serve(): void {
+  // Keys first, before anything else can read the environment or the file.
+  const { secrets, problem } = takeSecrets(process.env);
+  const connection = createConnection(ProposedFeatures.all);
+  let registry: SessionRegistry | undefined;
+
+  function log(line: string): void {
+    connection.console.log(redactText(line, registry?.known));
+  }
+
+  process.on('unhandledRejection', (reason) => log(`internal error (kept running): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));
+  process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err.message}`));
+
+  connection.onInitialize((params) => {
+    const init = params.initializationOptions as ServerInitOptions;
+    registry = new SessionRegistry({
+      settings: init.settings,
+      secrets,
+      env: process.env,
+      clientName: `deputy-vscode/${init.clientVersion || DEPUTY_VERSION}`,
+      sendEvents: (sessionId, events) => void connection.sendNotification(SessionEvents.type, { sessionId, events }),
+      sessionsChanged: (sessions) => {
+        void connection.sendNotification(SessionsChanged.type, { sessions });
+        status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
+      },
+      health: (health, message) => status(health, message),
+      log,
+    });
+    registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
+    wire(connection, registry);
+    if (problem) log(`secrets: ${problem}`);
+    return {
+      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
+      serverInfo: { name: 'deputy', version: DEPUTY_VERSION },
+    };
+  });
+
+  connection.onInitialized(() => {
+    connection.workspace.onDidChangeWorkspaceFolders(() => {
+      void connection.workspace.getWorkspaceFolders().then((folders) => registry?.setFolders((folders ?? []).map((f) => f.uri)));
+    });
+  });
+
+  connection.onShutdown(async () => {
+    await registry?.close();
+  });
+
+  function status(health: ServerStatus.Params['health'], message: string): void {
+    void connection.sendNotification(ServerStatus.type, { health, message, runningSessions: registry?.running() ?? 0 });
+  }
+
+  connection.listen();
+}
+
+serve();
+
+function wire(c: LspConnection, r: SessionRegistry): void {
+  c.onRequest(StartTask.type, (p) => r.startTask(p));
+  c.onRequest(FollowUp.type, (p) => r.followUp(p));
+  c.onRequest(StopSession.type, (p) => ({ stopped: r.stop(p.sessionId) }));
+  c.onRequest(StopAll.type, () => ({ stopped: r.stopAll() }));
+  c.onRequest(ListSessions.type, (p) => r.list(p));
+  c.onRequest(SessionEventLog.type, (p) => {
+    const events = r.eventsAfter(p.sessionId, p.afterSeq);
+    return Array.isArray(events) ? { events } : events;
+  });
+  c.onRequest(AnswerPrompt.type, (p) => ({ accepted: r.broker.answer(p.sessionId, p.binding, p.decision, p.comment) }));
+  c.onRequest(ReviewFiles.type, (p) => {
+    const verdict = p.verdict === 'approve' ? 'approve' : 'reject';
+    return { accepted: r.broker.review(p.sessionId, p.changesetId, p.bindings, verdict, p.comment) };
+  });
+  c.onRequest(ProposedFile.type, (p) => {
+    const f = r.broker.file(p.sessionId, p.changesetId, p.binding);
+    return f ?? { failure: { kind: 'internal', message: 'This proposed file is no longer open for review.' } };
+  });
+  c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
+  c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
+  c.onNotification(Configure.type, (s) => r.configure(s));
+}

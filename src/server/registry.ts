@@ -1,0 +1,213 @@
+/**
+ * Every session this server hosts, across the window's folders: start, follow up, stop, list, and attach to the
+ * sessions an endpoint still holds for a folder (found by Deputy's metadata: `deputy.workspace` is the folder's hash).
+ * Settings and keys live here, handed in by `main.ts`; nothing here talks to the LSP connection directly.
+ */
+import { fileURLToPath } from 'node:url';
+import type { EngineEvent } from '../protocol/events.js';
+import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
+import type { SessionSummary } from '../protocol/webview.js';
+import { KnownSecrets } from '../core/redact.js';
+import { EventLog, type EventInput } from './event-log.js';
+import { classify } from './failures.js';
+import { Folder } from './folder.js';
+import { PromptBroker } from './prompt-broker.js';
+import { HostedSession, type HostDeps } from './session-host.js';
+import { readTranscript } from './transcript.js';
+
+export interface RegistryDeps {
+  settings: ServerSettings;
+  secrets: ServerSecrets;
+  env: NodeJS.ProcessEnv;
+  /** Deputy's client name and version for session provenance (`deputy.client`). */
+  clientName: string;
+  sendEvents(sessionId: string, events: EngineEvent[]): void;
+  sessionsChanged(sessions: SessionSummary[]): void;
+  health(health: 'ok' | 'starting' | 'error', message: string): void;
+  log(line: string): void;
+}
+
+export class SessionRegistry {
+  private readonly folders = new Map<string, Promise<Folder>>();
+  private folderRoots: string[] = [];
+  private readonly sessions = new Map<string, HostedSession>();
+  private readonly events: EventLog;
+  readonly broker: PromptBroker;
+  private changeScheduled = false;
+  /** The keys handed over at spawn: scrubbed from every message this server words. */
+  readonly known: KnownSecrets;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.known = new KnownSecrets([deps.secrets.modelApiKey, deps.secrets.openaiApiKey]);
+    this.events = new EventLog((id, events) => deps.sendEvents(id, events));
+    this.broker = new PromptBroker({
+      emit: (id, e) => this.emit(id, e),
+      timeoutMs: () => Math.max(0.001, this.deps.settings.promptTimeoutMinutes) * 60_000,
+      changed: () => this.changed(),
+    });
+  }
+
+  setFolders(uris: string[]): void {
+    this.folderRoots = uris.map(toPath);
+  }
+
+  configure(settings: ServerSettings): void {
+    this.deps.settings = settings;
+  }
+
+  get settings(): ServerSettings {
+    return this.deps.settings;
+  }
+
+  async startTask(p: StartTask.Params): Promise<StartTask.Result> {
+    const settings = this.deps.settings;
+    try {
+      const folder = await this.folder(p.folderUri);
+      this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
+      const connection = await folder.connection(settings, this.deps.secrets, this.deps.env);
+      const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
+      const budget = p.budgetUsd ?? settings.budgetPerTaskUsd;
+      const host = await HostedSession.start(this.hostDeps(folder, connection), {
+        prompt: p.prompt,
+        message,
+        model: p.model ?? settings.model,
+        ...(budget !== undefined ? { budgetUsd: budget } : {}),
+        policy: await folder.policy(settings.workspaceTrusted),
+        client: this.deps.clientName,
+      });
+      this.sessions.set(host.id, host);
+      this.deps.health('ok', this.healthLine());
+      this.changed();
+      return { sessionId: host.id };
+    } catch (err) {
+      const failure = classify(err, settings, this.known);
+      this.deps.log(`start task: ${failure.message}`);
+      this.deps.health('error', failure.message);
+      return { failure };
+    }
+  }
+
+  followUp(p: FollowUp.Params): FollowUp.Result {
+    const host = this.sessions.get(p.sessionId);
+    if (!host) return unknownSession();
+    return host.followUp(p.text) ?? { accepted: true };
+  }
+
+  stop(sessionId: string): boolean {
+    return this.sessions.get(sessionId)?.stop() ?? false;
+  }
+
+  stopAll(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.stop()) n++;
+    return n;
+  }
+
+  /** With `attach`, every folder's endpoint is asked for its Deputy sessions; those not hosted yet are attached. */
+  async list(p: ListSessions.Params): Promise<ListSessions.Result> {
+    if (p.attach) {
+      for (const root of this.folderRoots) {
+        await this.attachFolder(root).catch((err: unknown) => {
+          const failure = classify(err, this.deps.settings, this.known);
+          this.deps.log(`attach ${root}: ${failure.message}`);
+          this.deps.health('error', failure.message);
+        });
+      }
+    }
+    return { sessions: this.summaries() };
+  }
+
+  eventsAfter(sessionId: string, afterSeq: number): EngineEvent[] | RequestFailure {
+    return this.events.after(sessionId, afterSeq) ?? unknownSession();
+  }
+
+  running(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.running) n++;
+    return n;
+  }
+
+  /** Server shutdown: stop following (sessions go on at the endpoint), close the trails and runtimes. */
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) await s.detach().catch(() => undefined);
+    for (const f of this.folders.values()) await (await f.catch(() => undefined))?.close();
+  }
+
+  private async attachFolder(root: string): Promise<void> {
+    const folder = await this.folder(root);
+    const settings = this.deps.settings;
+    const connection = await folder.connection(settings, this.deps.secrets, this.deps.env);
+    const client = connection.client;
+    const found = [];
+    for await (const s of client.beta.agents.sessions.list({ metadata: { 'deputy.workspace': folder.hash }, limit: 100 })) {
+      // The filter is the endpoint's; check it here too, so another workspace's session is never attached.
+      if (s.metadata?.['deputy.workspace'] === folder.hash && s.metadata?.['deputy.task']) found.push(s);
+      if (found.length >= 200) break;
+    }
+    for (const s of found) {
+      if (this.sessions.has(s.id)) continue;
+      const { task, events } = await readTranscript(client, s.id);
+      const host = HostedSession.attach(this.hostDeps(folder, connection), s, task, events, await folder.policy(settings.workspaceTrusted));
+      this.sessions.set(host.id, host);
+    }
+    this.deps.health('ok', this.healthLine());
+    this.changed();
+  }
+
+  private hostDeps(folder: Folder, connection: HostDeps['connection']): HostDeps {
+    return {
+      folder,
+      connection,
+      broker: this.broker,
+      emit: (id, e) => this.emit(id, e),
+      settings: () => this.deps.settings,
+      known: this.known,
+      changed: () => this.changed(),
+      log: (l) => this.deps.log(l),
+    };
+  }
+
+  private folder(uri: string | undefined): Promise<Folder> {
+    const root = uri ? toPath(uri) : this.folderRoots[0];
+    if (!root) return Promise.reject(new Error('Open a folder first: Deputy works in a workspace folder.'));
+    if (!this.folderRoots.includes(root)) return Promise.reject(new Error(`${root} is not a folder of this workspace.`));
+    let f = this.folders.get(root);
+    if (!f) {
+      f = Folder.open(root);
+      this.folders.set(root, f);
+      f.catch(() => this.folders.delete(root));
+    }
+    return f;
+  }
+
+  private emit(sessionId: string, e: EventInput): void {
+    this.events.emit(sessionId, e);
+  }
+
+  private summaries(): SessionSummary[] {
+    return [...this.sessions.values()].map((s) => s.summary()).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  private healthLine(): string {
+    const n = this.running();
+    return n === 0 ? 'Deputy: ready' : `Deputy: ${n} session${n === 1 ? '' : 's'} running`;
+  }
+
+  /** One sessions-changed notification per tick, however many things changed in it. */
+  private changed(): void {
+    if (this.changeScheduled) return;
+    this.changeScheduled = true;
+    setImmediate(() => {
+      this.changeScheduled = false;
+      this.deps.sessionsChanged(this.summaries());
+    });
+  }
+}
+
+function unknownSession(): RequestFailure {
+  return { failure: { kind: 'internal', message: 'This session is not hosted by Deputy in this window any more; reopen the panel to refresh the list.' } };
+}
+
+function toPath(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}

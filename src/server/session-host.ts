@@ -1,0 +1,302 @@
+/**
+ * One session the server hosts, for as long as the window lives: its first turn, follow-ups (multi-turn, one at a
+ * time), Stop, and — for a session found at the endpoint after a restart or reload — attaching to the turn under way.
+ * One ToolRunner serves every turn, so what the agent read stays the base its later changes must match. No engine
+ * error leaves this class: a failed turn ends with an `error` event and the session stays usable.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AgentSession } from 'openai/resources/beta/agents/agents';
+import type { AuditLog } from '../core/audit.js';
+import type { KnownSecrets } from '../core/redact.js';
+import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
+import { createSession, DEFAULT_INSTRUCTIONS, type TaskObserver } from '../core/task.js';
+import { ToolRunner } from '../core/tool-runner.js';
+import type { Policy } from '../core/policy.js';
+import type { SessionStatus } from '../protocol/events.js';
+import type { RequestFailure, ServerSettings } from '../protocol/lsp.js';
+import type { SessionSummary } from '../protocol/webview.js';
+import type { Connection } from './endpoint.js';
+import type { EventInput } from './event-log.js';
+import { classify, describeEndpoint } from './failures.js';
+import type { Folder } from './folder.js';
+import type { PromptBroker } from './prompt-broker.js';
+import { sessionObserver } from './session-observer.js';
+
+export interface HostDeps {
+  folder: Folder;
+  connection: Connection;
+  broker: PromptBroker;
+  emit(sessionId: string, event: EventInput): void;
+  settings(): ServerSettings;
+  known: KnownSecrets;
+  /** The session list changed (status, pending prompts). */
+  changed(): void;
+  log(line: string): void;
+}
+
+export interface StartParams {
+  prompt: string;
+  /** The text sent to the agent: the prompt and any attached context. */
+  message: string;
+  model: string;
+  budgetUsd?: number;
+  policy: Policy;
+  client: string;
+}
+
+interface RunningTurn {
+  cancel: AbortController;
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+export class HostedSession {
+  status: SessionStatus = 'starting';
+  private costUsd: number | undefined;
+  private turn: RunningTurn | null = null;
+  private turnCount = 0;
+  private readonly runner: ToolRunner;
+  private readonly observer: TaskObserver;
+
+  private constructor(
+    private readonly deps: HostDeps,
+    private session: AgentSession,
+    readonly taskId: string,
+    private task: string,
+    readonly startedAt: string,
+    readonly budgetUsd: number | undefined,
+    policy: Policy,
+  ) {
+    this.observer = sessionObserver(session.id, (e) => this.emit(e), deps.broker);
+    this.runner = new ToolRunner({
+      workspace: deps.folder.workspace,
+      policy,
+      audit: deps.folder.audit,
+      prompter: deps.broker.prompter,
+      actor: deps.connection.actor,
+      task: taskId,
+      observer: this.observer,
+    });
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
+
+  get audit(): AuditLog {
+    return this.deps.folder.audit;
+  }
+
+  /** Creates the session at the endpoint and starts its first turn (which goes on after this returns). */
+  static async start(deps: HostDeps, params: StartParams): Promise<HostedSession> {
+    const taskId = `task_${randomUUID()}`;
+    const { folder, connection } = deps;
+    const actor = connection.actor;
+    await folder.audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.prompt, client: params.client } });
+    const session = await createSession(
+      {
+        client: connection.client,
+        workspace: folder.workspace,
+        policy: params.policy,
+        audit: folder.audit,
+        prompter: deps.broker.prompter,
+        actor,
+        provenance: { actor, client: params.client, workspaceHash: folder.hash, provider: connection.provider },
+      },
+      {
+        task: params.prompt,
+        taskId,
+        model: params.model,
+        instructions: DEFAULT_INSTRUCTIONS,
+        ...(params.budgetUsd !== undefined ? { spendLimitCents: Math.max(1, Math.round(params.budgetUsd * 100)) } : {}),
+      },
+      taskId,
+    );
+    const host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budgetUsd, params.policy);
+    host.emitStarted(false, params.model);
+    host.runTurn(params.message, 'task');
+    return host;
+  }
+
+  /** A session found at the endpoint: shown with its transcript; followed when a turn is under way. */
+  static attach(deps: HostDeps, session: AgentSession, task: string, history: EventInput[], policy: Policy): HostedSession {
+    const taskId = session.metadata?.['deputy.task'] ?? `task_${session.id}`;
+    const started = new Date((session.created_at ?? Date.now() / 1000) * 1000).toISOString();
+    const limit = session.spend_control?.limit;
+    const host = new HostedSession(deps, session, taskId, task, started, typeof limit === 'number' ? limit / 100 : undefined, policy);
+    host.emitStarted(true, session.agent?.model ?? undefined);
+    for (const e of history) host.emit(e);
+    host.noteUsage(session);
+    if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
+    else host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
+    return host;
+  }
+
+  followUp(text: string): RequestFailure | null {
+    if (this.turn) return { failure: { kind: 'invalidSetting', message: 'The agent is still working on this session: wait for the turn to end, or Stop it first.' } };
+    this.runTurn(text, 'followUp');
+    return null;
+  }
+
+  /** Cancels the running turn at the endpoint and withdraws every open question of the session (each a deny). */
+  stop(): boolean {
+    const running = this.turn;
+    this.deps.broker.withdrawSession(this.id, 'sessionStopped');
+    if (!running) return false;
+    this.emit({ type: 'notice', message: 'Stopping: the endpoint was asked to cancel the turn.' });
+    running.cancel.abort();
+    return true;
+  }
+
+  get running(): boolean {
+    return this.turn !== null;
+  }
+
+  /** Stops following without cancelling (the server is shutting down; the session goes on at the endpoint). */
+  async detach(): Promise<void> {
+    this.turn?.stop.abort();
+    await this.turn?.done;
+  }
+
+  summary(): SessionSummary {
+    const pending = this.deps.broker.pending(this.id);
+    return {
+      sessionId: this.id,
+      task: this.task,
+      endpoint: describeEndpoint(this.deps.settings().endpoint),
+      ...(this.session.agent?.model ? { model: this.session.agent.model } : {}),
+      folder: this.deps.folder.name,
+      status: pending > 0 && this.status === 'running' ? 'waiting' : this.status,
+      startedAt: this.startedAt,
+      ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
+      pendingPrompts: pending,
+    };
+  }
+
+  private emitStarted(attached: boolean, model: string | undefined): void {
+    this.emit({
+      type: 'session.started',
+      taskId: this.taskId,
+      task: this.task,
+      endpoint: describeEndpoint(this.deps.settings().endpoint),
+      ...(model ? { model } : {}),
+      folder: this.deps.folder.name,
+      ...(this.budgetUsd !== undefined ? { budgetUsd: this.budgetUsd } : {}),
+      attached,
+    });
+  }
+
+  private runTurn(message: string, cause: 'task' | 'followUp'): void {
+    const turnKey = `${this.taskId}:turn${++this.turnCount}:${randomUUID().slice(0, 8)}`;
+    this.emit({ type: 'message.user', messageId: `msg_${randomUUID()}`, text: message });
+    this.track(turnKey, cause, (control) => sendTurn(this.turnDeps(), message, control));
+  }
+
+  private followAttached(): void {
+    const turnKey = `${this.taskId}:attach:${randomUUID().slice(0, 8)}`;
+    this.emit({ type: 'notice', message: 'Reattached to this session: its turn is still under way.' });
+    this.track(turnKey, 'task', (control) => attachTurn(this.turnDeps(), control), false);
+  }
+
+  private track(
+    turnKey: string,
+    cause: 'task' | 'followUp',
+    follow: (control: { turnKey: string; cancel: AbortSignal; signal: AbortSignal }) => Promise<TurnOutcome>,
+    announce = true,
+  ): void {
+    const cancel = new AbortController();
+    const stop = new AbortController();
+    if (announce) this.emit({ type: 'turn.started', turnId: turnKey, cause });
+    this.setStatus('running');
+    const done = follow({ turnKey, cancel: cancel.signal, signal: stop.signal })
+      .then(
+        (outcome) => this.ended(turnKey, outcome),
+        (err: unknown) => this.broke(turnKey, err, stop.signal.aborted),
+      )
+      .catch((err: unknown) => this.deps.log(`session ${this.id}: ${String(err)}`))
+      .finally(() => {
+        if (this.turn?.done === done) this.turn = null;
+        this.deps.changed();
+      });
+    this.turn = { cancel, stop, done };
+  }
+
+  private async ended(turnKey: string, outcome: TurnOutcome): Promise<void> {
+    this.turn = null;
+    // Whatever was still open belongs to a turn that is over.
+    this.deps.broker.withdrawSession(this.id, 'sessionStopped');
+    this.session = outcome.lastSession;
+    const refreshed = await this.deps.connection.client.beta.agents.sessions.retrieve(this.id).catch(() => outcome.lastSession);
+    this.session = refreshed;
+    this.noteUsage(refreshed);
+    const failure = outcome.error ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
+    if (failure) this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
+    this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
+    this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
+    const usage = refreshed.usage;
+    await this.audit.append({
+      type: 'usage',
+      session: this.id,
+      task: this.taskId,
+      actor: this.deps.connection.actor,
+      data: { input_tokens: usage?.input_tokens ?? 0, output_tokens: usage?.output_tokens ?? 0, total_tokens: usage?.total_tokens ?? 0 },
+    });
+    await this.audit.append({
+      type: 'task.finished',
+      session: this.id,
+      task: this.taskId,
+      actor: this.deps.connection.actor,
+      data: { status: outcome.status, files_changed: outcome.filesChanged, turn: turnKey },
+    });
+  }
+
+  private async broke(turnKey: string, err: unknown, detached: boolean): Promise<void> {
+    this.turn = null;
+    this.deps.broker.withdrawSession(this.id, 'sessionStopped');
+    if (detached) return;
+    const failure = classify(err, this.deps.settings(), this.deps.known);
+    this.deps.log(`session ${this.id}: turn broke off: ${failure.message}`);
+    this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
+    this.emit({ type: 'turn.ended', turnId: turnKey, outcome: 'failed', error: failure.message });
+    this.setStatus('failed');
+    await this.audit.append({ type: 'error', session: this.id, task: this.taskId, actor: this.deps.connection.actor, data: { message: failure.message } });
+  }
+
+  private noteUsage(s: AgentSession): void {
+    const u = s.usage;
+    const consumed = s.spend_control?.consumed;
+    if (typeof consumed === 'number') this.costUsd = consumed / 100;
+    if (!u && this.costUsd === undefined) return;
+    this.emit({
+      type: 'usage',
+      inputTokens: u?.input_tokens ?? 0,
+      outputTokens: u?.output_tokens ?? 0,
+      totalTokens: u?.total_tokens ?? 0,
+      ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
+      ...(this.budgetUsd !== undefined ? { budgetUsd: this.budgetUsd } : {}),
+    });
+  }
+
+  private setStatus(status: SessionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit({ type: 'session.status', status });
+    this.deps.changed();
+  }
+
+  private turnDeps(): SessionTurnDeps {
+    return {
+      client: this.deps.connection.client,
+      session: this.session,
+      taskId: this.taskId,
+      runner: this.runner,
+      audit: this.audit,
+      actor: this.deps.connection.actor,
+      observer: this.observer,
+    };
+  }
+
+  private emit(e: EventInput): void {
+    this.deps.emit(this.id, e);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * package.json's `contributes` is what users and scripts see; the code has its own list of the same names. This holds
+ * them together: every command the table handles is contributed and described, every setting the settings module
+ * reads is in the schema with a description, DESIGN.md §9's names are all there, and activation stays lazy.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, SETTING_IDS, VIEW_CONTAINER_ID } from '../../src/extension/manifest-ids.js';
+
+const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+const contributes = pkg.contributes;
+
+const DESIGN_COMMANDS = ['deputy.openPanel', 'deputy.newTask', 'deputy.stop', 'deputy.stopAll', 'deputy.showSessions', 'deputy.selectEndpoint', 'deputy.signIn', 'deputy.showLog', 'deputy.verifyAudit', 'deputy.exportAudit', 'deputy.reviewChanges'];
+const DESIGN_SETTINGS = ['deputy.endpoint', 'deputy.bedrock.region', 'deputy.bedrock.profile', 'deputy.model', 'deputy.embedded.modelBaseUrl', 'deputy.embedded.modelApi', 'deputy.embedded.modelApiKeyEnv', 'deputy.prompts.timeoutMinutes', 'deputy.budget.perTaskUsd'];
+
+test('the commands contributed are exactly the command table, each titled, and include DESIGN.md §9', () => {
+  const contributed = contributes.commands.map((c: { command: string }) => c.command);
+  assert.deepEqual([...contributed].sort(), [...COMMAND_IDS].sort());
+  for (const c of contributes.commands) assert.ok(c.title && c.category === 'Deputy', `${c.command} has a title`);
+  for (const id of DESIGN_COMMANDS) assert.ok(contributed.includes(id), `${id} (DESIGN.md §9)`);
+});
+
+test('the settings schema is exactly what settings.ts reads, each described, and includes DESIGN.md §9', () => {
+  const props = contributes.configuration.properties as Record<string, { markdownDescription?: string; description?: string }>;
+  assert.deepEqual(Object.keys(props).sort(), [...SETTING_IDS].sort());
+  for (const [k, v] of Object.entries(props)) assert.ok((v.markdownDescription ?? v.description ?? '').length > 20, `${k} is described`);
+  for (const id of DESIGN_SETTINGS) assert.ok(id in props, `${id} (DESIGN.md §9)`);
+  // No setting holds a secret: keys go to SecretStorage.
+  for (const k of Object.keys(props)) assert.doesNotMatch(k, /apiKey$|token$|secret/i, `${k} must not hold a secret`);
+});
+
+test('the panel is a webview view in its own container, the chat participant is declared, activation is lazy', () => {
+  assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), [VIEW_CONTAINER_ID]);
+  assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v: { id: string; type: string }) => [v.id, v.type]), [[PANEL_VIEW_ID, 'webview']]);
+  assert.deepEqual(contributes.chatParticipants.map((p: { id: string; name: string }) => [p.id, p.name]), [[CHAT_PARTICIPANT_ID, 'deputy']]);
+  assert.ok(!pkg.activationEvents.includes('*'), 'never activates on everything');
+  assert.equal(pkg.main, './dist/extension.js');
+  assert.ok(contributes.walkthroughs[0].steps.length >= 3);
+  assert.equal(pkg.engines.vscode, '^1.138.0');
+  assert.match(pkg.engines.node, /^>=22/);
+});
