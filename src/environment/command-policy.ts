@@ -250,7 +250,7 @@ function matchWord(token: CommandToken, word: ShellWord, asArg: boolean): Match 
     return best;
   }
   if (typeof token === 'object') {
-    const re = new RegExp(`^(?:${(token as { regex: string }).regex})$`, 's');
+    const re = compiled((token as { regex: string }).regex);
     if (re.test(word.text)) return 'yes';
     return word.dynamic || word.pattern ? 'maybe' : 'no';
   }
@@ -270,6 +270,17 @@ function matchWord(token: CommandToken, word: ShellWord, asArg: boolean): Match 
 function clusterCouldHold(pattern: RegExp, text: string): boolean {
   if (!/^-[A-Za-z]$/.test(text)) return false;
   return pattern.test(`${text}x`) || pattern.test(`-x${text[1]}`) || pattern.test(`-${text[1]}${text[1]}`);
+}
+
+/** Compiled regex tokens, by source: every command is matched against every rule. */
+const REGEX_CACHE = new Map<string, RegExp>();
+function compiled(regex: string): RegExp {
+  let re = REGEX_CACHE.get(regex);
+  if (!re) {
+    re = new RegExp(`^(?:${regex})$`, 's');
+    if (REGEX_CACHE.size < 1000) REGEX_CACHE.set(regex, re);
+  }
+  return re;
 }
 
 function dedupe(list: string[]): string[] {

@@ -13,7 +13,7 @@
  * person chose): the time limit, output cap and process-group kill still apply then, the isolation does not.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isSecretKey, redactText } from '../core/redact.js';
@@ -163,16 +163,17 @@ function isolationArgs(network: boolean): string[] {
 }
 
 function mountArgs(spec: SandboxSpec): string[] {
-  const writable = spec.writableRoots.map((p) => path.resolve(p));
-  const hidden = [...new Set([os.homedir(), ...spec.hiddenPaths].map((p) => path.resolve(p)))];
+  const writable = [...new Set(spec.writableRoots.map((p) => realOrResolved(p)))];
+  // A hidden path is hidden under its own name and under the name it resolves to, so a symlink in front of the
+  // real workspace (or the workspace reached through one) hides nothing less.
+  const hidden = [...new Set([os.homedir(), ...spec.hiddenPaths].flatMap((p) => [path.resolve(p), realOrResolved(p)]))];
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   const hide = (p: string): void => {
-    if (!existsSync(p)) return;
-    let isDir = true;
+    let isDir: boolean;
     try {
-      isDir = spawnSync('test', ['-d', p]).status === 0;
+      isDir = statSync(p).isDirectory();
     } catch {
-      /* treat as a folder */
+      return; // absent: nothing to hide
     }
     if (isDir) args.push('--tmpfs', p);
     else args.push('--ro-bind', '/dev/null', p);
@@ -197,12 +198,21 @@ function findOnPath(name: string): string | null {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     try {
-      if (existsSync(candidate) && spawnSync('test', ['-x', candidate]).status === 0) return candidate;
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       /* not this one */
     }
   }
   return null;
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }
 
 class Running implements SandboxedProcess {

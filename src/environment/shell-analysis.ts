@@ -98,6 +98,18 @@ function literal(text: string): ShellWord {
 }
 
 const MAX_DEPTH = 8;
+/** Longer scripts are not parsed (a person could not review them anyway): they ask. */
+const MAX_SCRIPT_CHARS = 32 * 1024;
+
+/**
+ * One parser, made on first use: making one costs several times a parse, and a parser is reusable (also after a
+ * syntax error). It holds no state between `Parse` calls that a verdict depends on.
+ */
+let parser: import('mvdan-sh').Parser | undefined;
+function bashParser(): import('mvdan-sh').Parser {
+  parser ??= syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash));
+  return parser;
+}
 
 class Scan {
   readonly segments: ShellWord[][] = [];
@@ -125,9 +137,13 @@ class Scan {
     if (/[\n\r]/.test(text)) this.construct('a line break (several commands on separate lines)');
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(text)) this.construct('control or bidi characters');
+    if (text.length > MAX_SCRIPT_CHARS) {
+      this.construct(`a script longer than ${MAX_SCRIPT_CHARS} characters (too long to show and judge)`);
+      return;
+    }
     let file: AnyNode;
     try {
-      file = syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash)).Parse(text, '') as AnyNode;
+      file = bashParser().Parse(text, '') as AnyNode;
     } catch (err) {
       const message = typeof (err as { Error?: unknown }).Error === 'function' ? (err as { Error(): string }).Error() : String(err);
       this.construct(`a line the shell parser cannot read (${message})`);
@@ -183,7 +199,10 @@ class Scan {
       fn();
       return this.names;
     } finally {
-      this.names = [...outer, ...this.names];
+      // Appended, not copied: a script of thousands of commands must stay linear.
+      const inner = this.names;
+      this.names = outer;
+      for (const name of inner) outer.push(name);
     }
   }
 }

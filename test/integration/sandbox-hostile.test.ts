@@ -120,6 +120,15 @@ describe('sandbox: hostile commands are contained', () => {
     assert.match(open.out, /not-for-agents/);
   });
 
+  it('a hidden path given through a symlink is hidden under its real name too', async (t) => {
+    if (bwrapMissing()) return t.skip(bwrapMissing() as string);
+    const link = path.join(root, 'workspace-link');
+    await fs.symlink(real, link);
+    t.after(() => fs.rm(link, { force: true }));
+    const r = await run(spec(['/bin/bash', '-c', `cat ${real}/main.ts; cat ${link}/main.ts`], { hiddenPaths: [link, home] }));
+    assert.doesNotMatch(r.out, /real/);
+  });
+
   it('cannot reach the network unless granted', async (t) => {
     if (bwrapMissing()) return t.skip(bwrapMissing() as string);
     let hits = 0;
