@@ -230,6 +230,8 @@ const OPTION_VALUES: Record<string, ReadonlySet<string>> = {
   doas: new Set(['-u', '-C']),
   watch: new Set(['-n', '-d', '--interval', '--differences']),
   flock: new Set(['-w', '-E', '--timeout', '--conflict-exit-code']),
+  chroot: new Set(['--userspec', '--groups']),
+  pkexec: new Set(['--user', '-u']),
 };
 
 function skipOptions(name: string, words: ShellWord[], from: number): number {
@@ -297,8 +299,24 @@ function unwrap(name: string, words: ShellWord[]): Unwrapped | null {
     case 'xargs':
     case 'sudo':
     case 'doas':
+    case 'pkexec':
+      return runner(words.slice(skipOptions(name, words, 1)));
+    case 'busybox':
+      // `busybox rm …` is rm; `busybox sh -c …` is a shell.
+      return wrapper(words.slice(1));
     case 'flock':
-      return runner(words.slice(skipOptions(name, words, name === 'flock' ? 2 : 1)));
+    case 'chroot': {
+      // Both take one operand (the lock file, the new root) before the command, or `-c SCRIPT` (flock).
+      const i = skipOptions(name, words, 1);
+      const dashC = words.findIndex((w, j) => j > i && (w.text === '-c' || w.text === '--command'));
+      if (name === 'flock' && dashC !== -1) return { kind: 'runner', argv: [], script: words[dashC + 1]?.text ?? '', constructs: [] };
+      return runner(words.slice(i + 1));
+    }
+    case 'script': {
+      // util-linux `script -c COMMAND` runs COMMAND through a shell.
+      const dashC = words.findIndex((w) => w.text === '-c' || w.text === '--command');
+      return dashC > 0 && words[dashC + 1] ? { kind: 'runner', argv: [], script: words[dashC + 1]!.text, constructs: [] } : null;
+    }
     case 'watch':
     case 'su': {
       // Both run their argument through a shell.
