@@ -73,6 +73,22 @@ export class SandboxUnavailableError extends Error {
 }
 
 const DEFAULT_MAX_PROCESSES = 256;
+/**
+ * Hidden whatever the caller says. A read-only bind does not stop `connect()` on a Unix socket, so the sockets
+ * that hand out more power than the command has — the container engines, the session bus and per-user runtime
+ * folders (SSH and GPG agents, keyrings) — are covered like the home folder. (`/tmp`, with X11 and agent
+ * sockets, is replaced by the sandbox's own.)
+ */
+export const ALWAYS_HIDDEN: readonly string[] = [
+  '/run/user',
+  '/run/docker.sock',
+  '/var/run/docker.sock',
+  '/run/containerd',
+  '/run/podman',
+  '/run/dbus',
+  '/var/run/dbus',
+  '/run/systemd/private',
+];
 
 /** Finds bwrap and proves it can build a sandbox here by running one. */
 export async function detectSandbox(opts: { bwrapPath?: string } = {}): Promise<SandboxSupport> {
@@ -164,9 +180,9 @@ function isolationArgs(network: boolean): string[] {
 
 function mountArgs(spec: SandboxSpec): string[] {
   const writable = [...new Set(spec.writableRoots.map((p) => realOrResolved(p)))];
-  // A hidden path is hidden under its own name and under the name it resolves to, so a symlink in front of the
-  // real workspace (or the workspace reached through one) hides nothing less.
-  const hidden = [...new Set([os.homedir(), ...spec.hiddenPaths].flatMap((p) => [path.resolve(p), realOrResolved(p)]))];
+  // By real path: a mount follows symlinks anyway, and one target reached under two names (`/var/run` is often a
+  // link to `/run`) must be covered once — bwrap cannot mount twice through the link.
+  const hidden = [...new Set([os.homedir(), ...ALWAYS_HIDDEN, ...spec.hiddenPaths].map((p) => realOrResolved(p)))];
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   const hide = (p: string): void => {
     let isDir: boolean;
@@ -176,6 +192,7 @@ function mountArgs(spec: SandboxSpec): string[] {
       return; // absent: nothing to hide
     }
     if (isDir) args.push('--tmpfs', p);
+    // A file or a socket: covered by an empty file (a bind onto a socket would not stop connect()).
     else args.push('--ro-bind', '/dev/null', p);
   };
   // Hidden paths first, writable roots over them (a shadow under the home folder stays reachable), then hidden
