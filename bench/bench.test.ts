@@ -74,7 +74,7 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'command-gate', 'sandbox-spawn']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'command-gate', 'sandbox-spawn']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);

@@ -78,7 +78,7 @@ export const commandGate: Benchmark = {
   id: 'command-gate',
   title: 'Allowed command: judge + sandboxed run vs sandboxed run',
   async run(config: BenchConfig, log): Promise<BenchmarkResult> {
-    const count = config.commands;
+    const count = config.commands ?? 100;
     const ws = await workspace();
     try {
       // `ls` lists the same folder inside and outside: the sandbox binds it at the same path.
@@ -117,7 +117,7 @@ export const sandboxSpawn: Benchmark = {
   id: 'sandbox-spawn',
   title: 'Command in the bubblewrap sandbox vs plain spawn',
   async run(config: BenchConfig, log): Promise<BenchmarkResult> {
-    const count = config.commands;
+    const count = config.commands ?? 100;
     const ws = await workspace();
     try {
       const expected = await expectations(ws);
