@@ -9,6 +9,7 @@ import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply } from './changeset.js';
+import { commandGate, sandboxSpawn } from './command-gate.js';
 import { eventStream } from './events.js';
 import { compare, envInt, median, type Side } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
@@ -73,14 +74,14 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);
 });
 
-const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40 };
+const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40, commands: 4 };
 
 async function tiny(b: { run(c: BenchConfig, log: (l: string) => void): Promise<BenchmarkResult> }): Promise<BenchmarkResult> {
   return b.run(TINY, () => undefined);
@@ -107,6 +108,14 @@ test('audit: appends and verifies whole chains', async () => {
   const verify = await tiny(auditVerify);
   assert.equal(verify.comparison.ours.units, 40);
   assert.equal(verify.comparison.reference.units, 40);
+});
+
+test('command gate and sandbox: both sides run every command with the same output', async () => {
+  for (const b of [commandGate, sandboxSpawn]) {
+    const r = await tiny(b);
+    assert.equal(r.comparison.ours.units, 4);
+    assert.equal(r.comparison.reference.units, 4);
+  }
 });
 
 test('the report states the command, machine, ratio and how to read it', () => {

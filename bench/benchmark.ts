@@ -14,6 +14,8 @@ export interface BenchConfig {
   auditAppends: number;
   /** Records in the chain that verify reads. */
   auditRecords: number;
+  /** Commands run one after another by the command gate and sandbox benchmarks (100 when absent). */
+  commands?: number;
 }
 
 /** One benchmark's figures and the words needed to read them. */

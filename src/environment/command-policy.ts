@@ -51,7 +51,8 @@ const GIT_READ = [
 ];
 /** A path at or right under the root or a home directory, as `rm -rf` or `chmod -R` would take it. */
 const ROOTISH = {
-  regex: '(/+\\.?|/+\\*|~[^/]*/*\\*?|\\$\\{?HOME\\}?/*\\*?|/+(bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|run|sbin|srv|sys|usr|var)/*\\*?)',
+  // `/`, `//`, `/.`, `/..`, `/*`; `~`, `~user`, `~/`, `~/.`, `~/*`; `$HOME` in any spelling; a top-level system folder.
+  regex: '(/[/.]*\\*?|~[^/]*(/[/.]*)?\\*?|\\$\\{?HOME\\}?(/[/.]*)?\\*?|/+(bin|boot|dev|etc|home|lib|lib32|lib64|opt|proc|root|run|sbin|srv|sys|usr|var)/*\\*?)',
 };
 
 const builtIn = (rule: Omit<CommandRule, 'label'>, what: string): CommandRule => ({ ...rule, label: `built-in rule (${what})` });
@@ -178,7 +179,7 @@ function describePrefix(prefix: readonly CommandToken[]): string {
 /**
  * The words rules compare: for git, the global options that do not change what the subcommand does (`-C dir`,
  * `--no-pager`) are dropped, so `git -C sub status` is `git status`; any other global option (`-c`, `--git-dir`,
- * `--exec-path`) stays in front of the subcommand, so no `git <subcommand>` allow rule matches it.
+ * `--exec-path`, `-p`, which starts a pager program) stays in front of the subcommand, so no allow rule matches.
  */
 function view(words: ShellWord[]): ShellWord[] {
   const first = words[0];
@@ -189,7 +190,7 @@ function view(words: ShellWord[]): ShellWord[] {
     const w = words[i]!;
     if (w.dynamic || w.pattern) break;
     if (w.text === '-C') i += 2;
-    else if (['--no-pager', '-P', '--no-optional-locks', '--literal-pathspecs', '--no-replace-objects', '--paginate', '-p'].includes(w.text)) i += 1;
+    else if (['--no-pager', '-P', '--no-optional-locks', '--literal-pathspecs', '--no-replace-objects'].includes(w.text)) i += 1;
     else break;
   }
   return [...out, ...words.slice(i)];
@@ -250,7 +251,7 @@ function matchWord(token: CommandToken, word: ShellWord, asArg: boolean): Match 
     return best;
   }
   if (typeof token === 'object') {
-    const re = new RegExp(`^(?:${(token as { regex: string }).regex})$`, 's');
+    const re = compiled((token as { regex: string }).regex);
     if (re.test(word.text)) return 'yes';
     return word.dynamic || word.pattern ? 'maybe' : 'no';
   }
@@ -270,6 +271,17 @@ function matchWord(token: CommandToken, word: ShellWord, asArg: boolean): Match 
 function clusterCouldHold(pattern: RegExp, text: string): boolean {
   if (!/^-[A-Za-z]$/.test(text)) return false;
   return pattern.test(`${text}x`) || pattern.test(`-x${text[1]}`) || pattern.test(`-${text[1]}${text[1]}`);
+}
+
+/** Compiled regex tokens, by source: every command is matched against every rule. */
+const REGEX_CACHE = new Map<string, RegExp>();
+function compiled(regex: string): RegExp {
+  let re = REGEX_CACHE.get(regex);
+  if (!re) {
+    re = new RegExp(`^(?:${regex})$`, 's');
+    if (REGEX_CACHE.size < 1000) REGEX_CACHE.set(regex, re);
+  }
+  return re;
 }
 
 function dedupe(list: string[]): string[] {

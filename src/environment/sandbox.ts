@@ -13,7 +13,7 @@
  * person chose): the time limit, output cap and process-group kill still apply then, the isolation does not.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isSecretKey, redactText } from '../core/redact.js';
@@ -73,6 +73,22 @@ export class SandboxUnavailableError extends Error {
 }
 
 const DEFAULT_MAX_PROCESSES = 256;
+/**
+ * Hidden whatever the caller says. A read-only bind does not stop `connect()` on a Unix socket, so the sockets
+ * that hand out more power than the command has — the container engines, the session bus and per-user runtime
+ * folders (SSH and GPG agents, keyrings) — are covered like the home folder. (`/tmp`, with X11 and agent
+ * sockets, is replaced by the sandbox's own.)
+ */
+export const ALWAYS_HIDDEN: readonly string[] = [
+  '/run/user',
+  '/run/docker.sock',
+  '/var/run/docker.sock',
+  '/run/containerd',
+  '/run/podman',
+  '/run/dbus',
+  '/var/run/dbus',
+  '/run/systemd/private',
+];
 
 /** Finds bwrap and proves it can build a sandbox here by running one. */
 export async function detectSandbox(opts: { bwrapPath?: string } = {}): Promise<SandboxSupport> {
@@ -163,18 +179,20 @@ function isolationArgs(network: boolean): string[] {
 }
 
 function mountArgs(spec: SandboxSpec): string[] {
-  const writable = spec.writableRoots.map((p) => path.resolve(p));
-  const hidden = [...new Set([os.homedir(), ...spec.hiddenPaths].map((p) => path.resolve(p)))];
+  const writable = [...new Set(spec.writableRoots.map((p) => realOrResolved(p)))];
+  // By real path: a mount follows symlinks anyway, and one target reached under two names (`/var/run` is often a
+  // link to `/run`) must be covered once — bwrap cannot mount twice through the link.
+  const hidden = [...new Set([os.homedir(), ...ALWAYS_HIDDEN, ...spec.hiddenPaths].map((p) => realOrResolved(p)))];
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
   const hide = (p: string): void => {
-    if (!existsSync(p)) return;
-    let isDir = true;
+    let isDir: boolean;
     try {
-      isDir = spawnSync('test', ['-d', p]).status === 0;
+      isDir = statSync(p).isDirectory();
     } catch {
-      /* treat as a folder */
+      return; // absent: nothing to hide
     }
     if (isDir) args.push('--tmpfs', p);
+    // A file or a socket: covered by an empty file (a bind onto a socket would not stop connect()).
     else args.push('--ro-bind', '/dev/null', p);
   };
   // Hidden paths first, writable roots over them (a shadow under the home folder stays reachable), then hidden
@@ -197,12 +215,21 @@ function findOnPath(name: string): string | null {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     try {
-      if (existsSync(candidate) && spawnSync('test', ['-x', candidate]).status === 0) return candidate;
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       /* not this one */
     }
   }
   return null;
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
 }
 
 class Running implements SandboxedProcess {

@@ -98,6 +98,18 @@ function literal(text: string): ShellWord {
 }
 
 const MAX_DEPTH = 8;
+/** Longer scripts are not parsed (a person could not review them anyway): they ask. */
+const MAX_SCRIPT_CHARS = 32 * 1024;
+
+/**
+ * One parser, made on first use: making one costs several times a parse, and a parser is reusable (also after a
+ * syntax error). It holds no state between `Parse` calls that a verdict depends on.
+ */
+let parser: import('mvdan-sh').Parser | undefined;
+function bashParser(): import('mvdan-sh').Parser {
+  parser ??= syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash));
+  return parser;
+}
 
 class Scan {
   readonly segments: ShellWord[][] = [];
@@ -125,9 +137,13 @@ class Scan {
     if (/[\n\r]/.test(text)) this.construct('a line break (several commands on separate lines)');
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(text)) this.construct('control or bidi characters');
+    if (text.length > MAX_SCRIPT_CHARS) {
+      this.construct(`a script longer than ${MAX_SCRIPT_CHARS} characters (too long to show and judge)`);
+      return;
+    }
     let file: AnyNode;
     try {
-      file = syntax.NewParser(syntax.KeepComments(false), syntax.Variant(syntax.LangBash)).Parse(text, '') as AnyNode;
+      file = bashParser().Parse(text, '') as AnyNode;
     } catch (err) {
       const message = typeof (err as { Error?: unknown }).Error === 'function' ? (err as { Error(): string }).Error() : String(err);
       this.construct(`a line the shell parser cannot read (${message})`);
@@ -183,7 +199,10 @@ class Scan {
       fn();
       return this.names;
     } finally {
-      this.names = [...outer, ...this.names];
+      // Appended, not copied: a script of thousands of commands must stay linear.
+      const inner = this.names;
+      this.names = outer;
+      for (const name of inner) outer.push(name);
     }
   }
 }
@@ -211,6 +230,8 @@ const OPTION_VALUES: Record<string, ReadonlySet<string>> = {
   doas: new Set(['-u', '-C']),
   watch: new Set(['-n', '-d', '--interval', '--differences']),
   flock: new Set(['-w', '-E', '--timeout', '--conflict-exit-code']),
+  chroot: new Set(['--userspec', '--groups']),
+  pkexec: new Set(['--user', '-u']),
 };
 
 function skipOptions(name: string, words: ShellWord[], from: number): number {
@@ -278,8 +299,24 @@ function unwrap(name: string, words: ShellWord[]): Unwrapped | null {
     case 'xargs':
     case 'sudo':
     case 'doas':
+    case 'pkexec':
+      return runner(words.slice(skipOptions(name, words, 1)));
+    case 'busybox':
+      // `busybox rm …` is rm; `busybox sh -c …` is a shell.
+      return wrapper(words.slice(1));
     case 'flock':
-      return runner(words.slice(skipOptions(name, words, name === 'flock' ? 2 : 1)));
+    case 'chroot': {
+      // Both take one operand (the lock file, the new root) before the command, or `-c SCRIPT` (flock).
+      const i = skipOptions(name, words, 1);
+      const dashC = words.findIndex((w, j) => j > i && (w.text === '-c' || w.text === '--command'));
+      if (name === 'flock' && dashC !== -1) return { kind: 'runner', argv: [], script: words[dashC + 1]?.text ?? '', constructs: [] };
+      return runner(words.slice(i + 1));
+    }
+    case 'script': {
+      // util-linux `script -c COMMAND` runs COMMAND through a shell.
+      const dashC = words.findIndex((w) => w.text === '-c' || w.text === '--command');
+      return dashC > 0 && words[dashC + 1] ? { kind: 'runner', argv: [], script: words[dashC + 1]!.text, constructs: [] } : null;
+    }
     case 'watch':
     case 'su': {
       // Both run their argument through a shell.

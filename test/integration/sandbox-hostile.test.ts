@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
+  ALWAYS_HIDDEN,
   detectSandbox,
   scrubEnvironment,
   spawnSandboxed,
@@ -118,6 +119,38 @@ describe('sandbox: hostile commands are contained', () => {
     // Control: not hidden, the same command reads the file.
     const open = await run(spec(['/bin/bash', '-c', `cat ${home}/credentials`], { hiddenPaths: [real] }));
     assert.match(open.out, /not-for-agents/);
+  });
+
+  it('a hidden path given through a symlink is hidden under its real name too', async (t) => {
+    if (bwrapMissing()) return t.skip(bwrapMissing() as string);
+    const link = path.join(root, 'workspace-link');
+    await fs.symlink(real, link);
+    t.after(() => fs.rm(link, { force: true }));
+    const r = await run(spec(['/bin/bash', '-c', `cat ${real}/main.ts; cat ${link}/main.ts`], { hiddenPaths: [link, home] }));
+    assert.doesNotMatch(r.out, /real/);
+  });
+
+  it('cannot connect to a Unix socket it must not see (a container engine, an agent), though / is visible', async (t) => {
+    if (bwrapMissing()) return t.skip(bwrapMissing() as string);
+    const net = await import('node:net');
+    const sockPath = path.join(root, 'engine.sock');
+    let connections = 0;
+    const server = net.createServer((c) => {
+      connections++;
+      c.end('engine\n');
+    });
+    await new Promise<void>((resolve) => server.listen(sockPath, resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const probe = ['/usr/bin/python3', '-c', `import socket; s = socket.socket(socket.AF_UNIX); s.connect(${JSON.stringify(sockPath)}); print(s.recv(64).decode())`];
+    // Control: visible (read-only, as everything outside the shadow), the socket still answers: read-only is no
+    // protection for a socket, hiding is.
+    const open = await run(spec(probe));
+    assert.match(open.out, /engine/);
+    assert.equal(connections, 1);
+    const hidden = await run(spec(probe, { hiddenPaths: [real, home, sockPath] }));
+    assert.notEqual(hidden.exit.exitCode, 0);
+    assert.equal(connections, 1);
+    assert.ok(ALWAYS_HIDDEN.includes('/var/run/docker.sock') && ALWAYS_HIDDEN.includes('/run/user'));
   });
 
   it('cannot reach the network unless granted', async (t) => {
