@@ -4,6 +4,7 @@
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
 import { auditCommand } from './audit.js';
+import { environmentCommand } from './environment.js';
 import { loginCommand } from './login.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   login: { run: loginCommand, summary: 'sign in to AWS IAM Identity Center for a profile' },
   whoami: { run: whoamiCommand, summary: 'show the AWS identity Deputy acts as' },
   audit: { run: auditCommand, summary: 'verify or export the audit trail (verify, export)' },
+  environment: { run: environmentCommand, summary: 'serve this workspace as a Codex harness\'s execution environment (serve)' },
 };
 
 const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity, with you in charge.
@@ -25,7 +27,7 @@ const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity,
 Usage: deputy <command> [options]
 
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`)
   .join('\n')}
 
 Run \`deputy <command> --help\` for a command's options.`;

@@ -152,7 +152,7 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
  * Who acts: the AWS principal when the user named a profile (so the trail shows the governed identity), else
  * the local account. Resolving an identity that needs sign-in fails here, before any work starts.
  */
-async function actorFor(options: RunOptions, env: NodeJS.ProcessEnv): Promise<AuditActor> {
+export async function actorFor(options: Pick<RunOptions, 'profile' | 'region'>, env: NodeJS.ProcessEnv): Promise<AuditActor> {
   if (options.profile) {
     const identity = await resolveIdentity({ profile: options.profile, ...(options.region ? { region: options.region } : {}), env });
     return { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT };

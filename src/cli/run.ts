@@ -88,14 +88,14 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   }
 }
 
-async function openWorkspace(root: string): Promise<Workspace> {
+export async function openWorkspace(root: string): Promise<Workspace> {
   const s = await stat(root).catch(() => null);
   if (!s?.isDirectory()) throw new UserError(`The workspace ${root} is not a folder.`);
   return Workspace.open(root);
 }
 
 /** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
-async function loadPolicies(options: RunOptions, root: string): Promise<Policy> {
+export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, root: string): Promise<Policy> {
   const layers = [Policy.defaults()];
   for (const file of options.policyFiles) layers.push(await Policy.load(file));
   const workspacePolicy = join(root, '.deputy', 'policy.json');
