@@ -6,6 +6,7 @@ import type { AgentSessionMessageContent } from 'openai/resources/beta/agents/ag
 import { invalid, isRecord } from './http-util.js';
 import type { PageQuery } from './store.js';
 import type { FunctionTool } from './wire.js';
+import { ENVIRONMENT_TOOL_NAMES } from './codex-tools.js';
 
 export type UserContent = AgentSessionMessageContent.MessageContentResourceInputText | AgentSessionMessageContent.MessageContentResourceInputImage;
 
@@ -57,10 +58,15 @@ export function parseCreateSession(body: unknown): CreateSessionInput {
   const environment = parseEnvironment(body.environment);
   const agent = body.agent ?? {};
   if (!isRecord(agent)) throw invalid('`agent` must be an object.', 'agent');
+  const tools = agent.tools == null ? [] : parseTools(agent.tools, 'agent.tools');
+  const clash = environment ? tools.findIndex((t) => ENVIRONMENT_TOOL_NAMES.includes(t.name)) : -1;
+  if (clash >= 0) {
+    throw invalid(`A self-hosted environment session already offers the tool "${tools[clash]!.name}"; name yours differently.`, `agent.tools[${clash}].name`);
+  }
   return {
     model: optionalString(agent.model, 'agent.model'),
     instructions: optionalString(agent.instructions, 'agent.instructions'),
-    tools: agent.tools == null ? [] : parseTools(agent.tools, 'agent.tools'),
+    tools,
     metadata: body.metadata == null ? {} : parseMetadata(body.metadata),
     spendLimit: body.spend_control == null ? null : parseSpend(body.spend_control),
     input: body.input == null ? null : parseInputMessages(typeof body.input === 'string' ? body.input : body.input, 'input'),

@@ -96,6 +96,16 @@ function toolOutput(req: RecordedRequest, callId: string): string | undefined {
   return item?.output;
 }
 
+/** The first command item once it has settled. */
+async function waitForItem(client: Harness['client'], sessionId: string): Promise<unknown> {
+  for (;;) {
+    const items = (await client.beta.agents.sessions.items.list(sessionId)).data;
+    const item = items.find((i) => i.type === 'command_execution');
+    if (item && (item as { status: string }).status !== 'in_progress') return item;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function mkCodexHome(ws: string): Promise<void> {
   await fs.mkdir(path.join(ws, '..', `${path.basename(ws)}-codex-home`), { recursive: true });
 }
@@ -179,8 +189,48 @@ describe('runtime self-hosted environment (token mode) with the real codex exec-
     assert.equal(final.status, 'idle');
   });
 
+  it('a cancelled turn terminates the command running in the environment', async () => {
+    const cancelHarness = await startHarness([{ toolCalls: [{ name: 'exec_command', callId: 'call_sleep', arguments: { cmd: 'echo started; sleep 60; echo never' } }] }]);
+    const { client } = cancelHarness;
+    let sleeper: ExecServer | undefined;
+    try {
+      const session = await client.beta.agents.sessions.create({ environment: { type: 'self_hosted', workspace_directory: ws } });
+      const env = session.environment as SelfHosted;
+      sleeper = startRemoteExecServer(env.remote_url, env.id, ws, { accessKeyId: 'AKIATESTEXAMPLE00002', secretAccessKey: 'not-checked-in-token-mode' });
+      const collector = await collectEvents(client, session.id, (e) => e.type === 'agent.session.turn.cancelled' || e.type === 'agent.session.turn.completed');
+      await client.beta.agents.sessions.events.create(session.id, { events: [{ type: 'agent.session.input.message', input: 'Wait.' }] } as never);
+      // Cancel once the command is visibly running (its first output arrived).
+      for (;;) {
+        const items = (await client.beta.agents.sessions.items.list(session.id)).data;
+        const running = items.find((i) => i.type === 'command_execution');
+        if (running && collector.events.some((e) => e.type === 'agent.output.command_execution_output.delta')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await client.beta.agents.sessions.events.create(session.id, { events: [{ type: 'agent.session.input.cancel' }] } as never);
+      const events = await collector.done;
+      assert.equal(events.at(-1)!.type, 'agent.session.turn.cancelled');
+      const item = (await waitForItem(client, session.id)) as { status: string; output: string | null };
+      assert.equal(item.status, 'incomplete');
+      assert.match(item.output ?? '', /started/);
+      assert.doesNotMatch(item.output ?? '', /never/);
+      const { execFileSync } = await import('node:child_process');
+      const running = () => /sleep 60; echo never/.test(execFileSync('ps', ['-eo', 'args']).toString());
+      for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(running(), false, 'the command was terminated in the environment');
+      assert.equal(cancelHarness.model.requests.length, 1, 'nothing more is asked of the model');
+    } finally {
+      await sleeper?.stop();
+      await cancelHarness.close();
+    }
+  });
+
   it('refuses the register endpoint and websocket without the session capability or with a stale registration', async () => {
     const { client } = harness;
+    await assert.rejects(client.beta.agents.sessions.create({ environment: { type: 'self_hosted' } as never }), { status: 400, param: 'environment.workspace_directory' });
+    await assert.rejects(
+      client.beta.agents.sessions.create({ environment: { type: 'self_hosted', workspace_directory: ws }, agent: { tools: [{ type: 'function', name: 'exec_command', parameters: {} }] } } as never),
+      { status: 400, param: 'agent.tools[0].name' },
+    );
     const session = await client.beta.agents.sessions.create({ environment: { type: 'self_hosted', workspace_directory: ws } });
     const env = session.environment as SelfHosted;
     const register = (url: string, headers: Record<string, string> = {}) =>
