@@ -178,7 +178,11 @@ describe('runtime self-hosted environment (token mode) with the real codex exec-
     const tools = reqs[0]!.body.tools as { type: string; name: string; format?: { type: string } }[];
     assert.deepEqual(tools.map((t) => [t.type, t.name]), [['function', 'exec_command'], ['custom', 'apply_patch']]);
     assert.equal(tools[1]!.format?.type, 'grammar');
-    assert.match(toolOutput(reqs[1]!, 'call_cmd') ?? '', /^Exit code: 0\n[\s\S]*hello from[\s\S]*oops/);
+    // stdout and stderr both reach the model (their relative order is the pipes', not fixed).
+    const echoed = toolOutput(reqs[1]!, 'call_cmd') ?? '';
+    assert.match(echoed, /^Exit code: 0\nWall time: [\d.]+ seconds\nOutput:\n/);
+    assert.match(echoed, /hello from /);
+    assert.match(echoed, /(^|\n)oops\n/);
     assert.match(toolOutput(reqs[2]!, 'call_patch') ?? '', /^Success[\s\S]*A notes\/new\.txt\nM app\.txt\nD old\.txt/);
     assert.match(toolOutput(reqs[3]!, 'call_fail') ?? '', /^Exit code: 3\n[\s\S]*created by the agent/);
     const patchCall = (reqs[2]!.body.input as { type: string; call_id?: string; input?: string }[]).find((i) => i.type === 'custom_tool_call');
