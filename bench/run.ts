@@ -11,13 +11,14 @@ import { changesetApply } from './changeset.js';
 import { eventStream } from './events.js';
 import { BenchUsageError, envInt } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
+import { webviewStream } from './webview.js';
 
-const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify];
+const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify, webviewStream];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
-Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS.`;
+Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS, BENCH_WEBVIEW_EVENTS.`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
