@@ -28,6 +28,8 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --server-id ID          the id callers sign into their proof (required with --auth iam)
   --sts-endpoint URL      the only STS endpoint proofs may name, e.g. a VPC endpoint (default: the
                           public sts[.region].amazonaws.com hosts)
+  --public-url URL        the URL self-hosted environments dial, the base of a session's remote_url
+                          (default: http://HOST:PORT as listened on)
   --model M               upstream model (DEPUTY_MODEL, default ${DEFAULT_MODEL})
   --model-base-url URL    upstream OpenAI-compatible base URL (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL})
   --model-api-key-env VAR variable holding the upstream API key (DEPUTY_MODEL_API_KEY_ENV)
@@ -52,6 +54,7 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
       auth: { type: 'string' },
       'server-id': { type: 'string' },
       'sts-endpoint': { type: 'string' },
+      'public-url': { type: 'string' },
       ...MODEL_FLAGS,
     },
     SERVE_USAGE,
@@ -74,6 +77,10 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
     log: (line) => io.stderr.write(`${line}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
+  if (v['public-url']) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(v['public-url'])) throw new UserError(`--public-url takes http(s)://HOST[:PORT]; got "${v['public-url']}".`, 2);
+    options.publicUrl = v['public-url'];
+  }
   if (auth === 'iam') {
     options.authenticate = createIamAuthenticator({
       serverId: v['server-id']!,

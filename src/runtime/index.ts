@@ -24,10 +24,13 @@ import { SessionService } from './sessions.js';
 import { RuntimeStore } from './store.js';
 import { TurnRunner } from './turn-runner.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
+import { EnvironmentBridge } from './environment-bridge.js';
+import { EnvironmentRoutes, type SigV4Verifier } from './environment-routes.js';
 import { KnownSecrets, redactText } from '../core/redact.js';
 
 export type { UpstreamConfig } from './upstream.js';
 export type { AuthContext, Authenticator } from './auth.js';
+export type { SigV4Verifier, SignedRequest } from './environment-routes.js';
 
 export interface RuntimeOptions {
   /** Holds `runtime.db` (and the token file by default); created 0700 when missing. */
@@ -45,6 +48,16 @@ export interface RuntimeOptions {
   maxBodyBytes?: number;
   /** One line per request (method, path, status) and per failure; credentials are redacted before it is called. */
   log?: (line: string) => void;
+  /**
+   * The URL environments dial (the base of a self-hosted session's `remote_url`): the runtime's own URL by default;
+   * set it when the runtime is reached through another name (a load balancer, `--host 0.0.0.0`).
+   */
+  publicUrl?: string;
+  /**
+   * Checks a SigV4-signed environment request (what `codex exec-server --aws-sigv4` sends) and names its signer. With
+   * `authenticate` (IAM mode) and no verifier, signed environment requests are refused: only IAM proofs get in.
+   */
+  verifySigV4?: SigV4Verifier;
 }
 
 export interface RuntimeHandle {
@@ -68,8 +81,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
 
   const store = RuntimeStore.open(path.join(options.dataDir, 'runtime.db'), { known });
   const hub = new EventHub(store);
-  const runner = new TurnRunner({ store, hub, upstream: options.upstream, client: createUpstreamClient(options.upstream), log });
-  const service = new SessionService(store, hub, runner, options.upstream.model);
+  let publicUrl = '';
+  const bridge: EnvironmentBridge = new EnvironmentBridge({
+    store,
+    hub,
+    emit: (sessionId, body) => runner.emit(sessionId, body),
+    onConnected: (sessionId) => runner.environmentConnected(sessionId),
+    log,
+  });
+  const runner = new TurnRunner({ store, hub, upstream: options.upstream, client: createUpstreamClient(options.upstream), log, environments: bridge });
+  const service = new SessionService(store, hub, runner, options.upstream.model, () => publicUrl);
+  const authenticate = options.authenticate ?? bearerAuthenticator(token);
+  const environments = new EnvironmentRoutes({
+    store,
+    bridge,
+    authenticate,
+    verifySigV4: options.verifySigV4 ?? null,
+    capabilityAdmitsSigned: !options.authenticate,
+    log,
+  });
   const interrupted = service.recover();
   if (interrupted > 0) log(`runtime: ${interrupted} turn(s) interrupted by the last shutdown were marked failed`);
 
@@ -78,12 +108,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
       service,
       hub,
       store,
-      authenticate: options.authenticate ?? bearerAuthenticator(token),
+      authenticate,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
       log,
       tokenFile: options.authenticate ? null : tokenFile,
+      environments,
     }),
   );
+  server.on('upgrade', (req, socket, head) => environments.upgrade(req, socket, head));
   const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -104,6 +136,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   log(`runtime: listening on http://${urlHost}:${port}, data in ${options.dataDir}`);
+  publicUrl = (options.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/$/, '');
 
   let closing: Promise<void> | null = null;
   return {
@@ -113,6 +146,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
     close() {
       closing ??= (async () => {
         hub.end();
+        bridge.stop();
+        environments.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         // Model calls in flight are aborted; their turns are failed on the next start (see SessionService.recover).

@@ -10,7 +10,8 @@ import { ApiError, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { SessionService } from './sessions.js';
 import type { Page, RuntimeStore } from './store.js';
 import { parseCreateSession, parseInputEvents, parseMetadataFilter, parsePageQuery, parseUpdateSession } from './validate.js';
-import { sessionObject } from './wire.js';
+import { publicItem, sessionObject } from './wire.js';
+import { isEnvironmentRoute, type EnvironmentRoutes } from './environment-routes.js';
 
 export interface RouteDeps {
   service: SessionService;
@@ -21,6 +22,8 @@ export interface RouteDeps {
   log: (line: string) => void;
   /** Where a caller finds the token, for the 401 message; null when a custom authenticator is in use. */
   tokenFile: string | null;
+  /** The self-hosted environments' direct transport (its own authentication: see environment-routes.ts). */
+  environments?: EnvironmentRoutes;
 }
 
 const PREFIXES = ['/openai/v1', '/v1'];
@@ -44,6 +47,7 @@ export function createRequestHandler(deps: RouteDeps): (req: http.IncomingMessag
 
 async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://runtime.invalid');
+  if (deps.environments && isEnvironmentRoute(url.pathname)) return deps.environments.handle(req, res);
   const auth = await deps.authenticate({ headers: req.headers });
   if (!auth) {
     req.resume();
@@ -110,7 +114,7 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
 
   if (sub === 'items') {
     if (method !== 'GET') return notAllowed(req, method, url.pathname);
-    sendJson(res, 200, listBody(service.items(principal, id, parsePageQuery(url.searchParams)), (i) => i, (i) => i.id ?? ''));
+    sendJson(res, 200, listBody(service.items(principal, id, parsePageQuery(url.searchParams)), publicItem, (i) => i.id ?? ''));
     return;
   }
 

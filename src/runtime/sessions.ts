@@ -3,13 +3,14 @@
  * (messages, tool results, cancel) with idempotency. A batch of input events is checked whole before any of it
  * applies, and applies in one transaction, so a rejected request changes nothing.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { EventHub } from './event-hub.js';
 import { ApiError, invalid } from './http-util.js';
 import { newId, type Page, type PageQuery, type RuntimeStore } from './store.js';
 import type { TurnRunner } from './turn-runner.js';
-import type { CreateSessionInput, InputEvent, UpdateSessionInput } from './validate.js';
-import { nowSeconds, sessionObject, type RuntimeItem, type StoredSession } from './wire.js';
+import type { CreateSessionInput, InputEvent, SelfHostedEnvironmentInput, UpdateSessionInput } from './validate.js';
+import { environmentState, nowSeconds, pendingCalls, sessionObject, type RuntimeItem, type StoredEnvironment, type StoredSession } from './wire.js';
+import { environmentRemoteUrl } from './environment-routes.js';
 
 export const INTERRUPTED_MESSAGE =
   'The Deputy runtime stopped while this turn was running, so the turn did not finish. Send the message again to retry.';
@@ -20,6 +21,8 @@ export class SessionService {
     private readonly hub: EventHub,
     private readonly runner: TurnRunner,
     private readonly defaultModel: string,
+    /** Where environments reach this runtime (`remote_url` is built on it); known once the server listens. */
+    private readonly environmentBase: () => string = () => '',
   ) {}
 
   /** After a restart: a turn that was mid model call cannot resume, so it fails; waiting turns stay waiting. */
@@ -33,8 +36,9 @@ export class SessionService {
 
   create(principal: string, input: CreateSessionInput): StoredSession {
     const now = nowSeconds();
+    const id = newId('sess');
     const session: StoredSession = {
-      id: newId('sess'),
+      id,
       principal,
       createdAt: now,
       lastActiveAt: now,
@@ -49,10 +53,19 @@ export class SessionService {
       usage: null,
       requiredActions: [],
       activeTurnId: null,
+      environment: input.environment ? newEnvironment(input.environment, this.environmentBase(), id) : null,
     };
     this.hub.atomically(() => {
       this.store.insertSession(session);
       this.runner.emit(session.id, { type: 'agent.session.created', session: sessionObject(session) });
+      if (session.environment) {
+        this.runner.emit(session.id, {
+          type: 'agent.session.environment.pending',
+          session_id: session.id,
+          turn_id: null,
+          environment: environmentState(session.environment),
+        });
+      }
       if (input.input) this.runner.start(session, input.input);
     });
     return session;
@@ -130,10 +143,22 @@ export class SessionService {
   }
 }
 
+function newEnvironment(input: SelfHostedEnvironmentInput, base: string, sessionId: string): StoredEnvironment {
+  const secret = randomBytes(32).toString('base64url');
+  return {
+    id: newId('env'),
+    workspaceDirectory: input.workspaceDirectory,
+    capabilityDirectories: input.capabilityDirectories,
+    secret,
+    remoteUrl: environmentRemoteUrl(base, sessionId, secret),
+    status: 'pending',
+  };
+}
+
 /** Walks the batch against a copy of the session's state, so every event is checked before any applies. */
 function check(session: StoredSession, events: InputEvent[]): void {
   let busy = session.activeTurnId !== null;
-  let pending = new Map(session.requiredActions.map((a) => [a.call_id, a.turn_id]));
+  let pending = new Map(pendingCalls(session.requiredActions).map((a) => [a.call_id, a.turn_id]));
   events.forEach((event, i) => {
     switch (event.type) {
       case 'agent.session.input.message':

@@ -9,14 +9,20 @@ import type OpenAI from 'openai';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
 import type { EventHub } from './event-hub.js';
 import { newId, type RuntimeStore } from './store.js';
-import { callModel, UpstreamError, type ModelStep, type UpstreamConfig } from './upstream.js';
+import { callModel, UpstreamError, type ModelStep, type ModelToolCall, type UpstreamConfig } from './upstream.js';
+import { APPLY_PATCH, ENVIRONMENT_TOOL_NAMES, runApplyPatch, runExecCommand, type ToolOutcome } from './codex-tools.js';
+import type { EnvironmentBridge } from './environment-bridge.js';
 import type { UserContent } from './validate.js';
 import {
   addUsage,
   nowSeconds,
+  pendingCalls,
+  publicItem,
   sessionObject,
   turnObject,
   type RuntimeItem,
+  type StoredCommandExecution,
+  type StoredEnvironment,
   type StoredSession,
   type StoredTurn,
   type TurnErrorCode,
@@ -42,6 +48,8 @@ export interface TurnRunnerDeps {
   upstream: UpstreamConfig;
   client: OpenAI;
   log: (line: string) => void;
+  /** The connected self-hosted environments, where `exec_command` and `apply_patch` run. */
+  environments?: Pick<EnvironmentBridge, 'client'>;
 }
 
 export class TurnRunner {
@@ -98,7 +106,7 @@ export class TurnRunner {
     result: { callId: string; success: boolean; output: string | UserContent[] | null; error: string | null },
   ): void {
     const { store } = this.deps;
-    const action = session.requiredActions.find((a) => a.call_id === result.callId)!;
+    const action = pendingCalls(session.requiredActions).find((a) => a.call_id === result.callId)!;
     const turnId = action.turn_id;
     const item = {
       id: newId('fco'),
@@ -112,7 +120,7 @@ export class TurnRunner {
     store.appendItem(session.id, item);
     this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item, output_index: null });
     this.settleCallItems(session.id, [result.callId], item.status);
-    session.requiredActions = session.requiredActions.filter((a) => a.call_id !== result.callId);
+    session.requiredActions = session.requiredActions.filter((a) => a.type !== 'function_call' || a.call_id !== result.callId);
     session.lastActiveAt = nowSeconds();
     if (session.requiredActions.length > 0) {
       store.saveSession(session);
@@ -164,6 +172,11 @@ export class TurnRunner {
           hub.atomically(() => this.fail(session, 'session_budget_exceeded', budgetMessage(session)));
           return;
         }
+        if (session.environment && !this.deps.environments?.client(session.environment.id)) {
+          // As BMA does: the turn waits, with an environment_connection action, until the environment connects.
+          hub.atomically(() => this.requireEnvironment(session, turnId));
+          return;
+        }
         const history = store.allItems(sessionId);
         let outputIndex = history.filter((i) => i.turn_id === turnId && i.type !== 'function_call_output' && !(i.type === 'message' && i.role === 'user')).length;
         let step: ModelStep;
@@ -171,7 +184,7 @@ export class TurnRunner {
           step = await callModel(
             client,
             upstream,
-            { model: session.model, instructions: session.instructions, tools: session.tools, history },
+            { model: session.model, instructions: session.instructions, tools: session.tools, history, environment: !!session.environment },
             call.controller.signal,
             (delta) => this.textDelta(sessionId, call, outputIndex, delta),
           );
@@ -185,6 +198,9 @@ export class TurnRunner {
           return;
         }
         if (call.controller.signal.aborted) return;
+        const environment = session.environment ?? null;
+        const envCalls = environment ? step.toolCalls.filter((c) => ENVIRONMENT_TOOL_NAMES.includes(c.name)) : [];
+        const clientCalls = step.toolCalls.filter((c) => !envCalls.includes(c));
         const done = hub.atomically(() => {
           const current = store.getSession(sessionId);
           if (!current || current.activeTurnId !== turnId) return true;
@@ -201,14 +217,123 @@ export class TurnRunner {
             this.fail(current, 'session_budget_exceeded', budgetMessage(current));
             return true;
           }
+          if (envCalls.length > 0) return false;
           this.requireActions(current, turnId, step, outputIndex);
           return true;
         });
         if (done) return;
+        for (const envCall of envCalls) {
+          if (!(await this.runEnvironmentCall(sessionId, call, environment!, envCall, outputIndex++))) return;
+        }
+        if (clientCalls.length > 0) {
+          hub.atomically(() => {
+            const current = store.getSession(sessionId);
+            if (current && current.activeTurnId === turnId) this.requireActions(current, turnId, { ...step, toolCalls: clientCalls }, outputIndex);
+          });
+          return;
+        }
       }
     } finally {
       if (this.active.get(sessionId) === call) this.active.delete(sessionId);
     }
+  }
+
+  /** The session's environment connected: a turn waiting for it goes on. */
+  environmentConnected(sessionId: string): void {
+    this.deps.hub.atomically(() => {
+      const session = this.deps.store.getSession(sessionId);
+      if (!session?.activeTurnId || !session.requiredActions.some((a) => a.type === 'environment_connection')) return;
+      const turnId = session.activeTurnId;
+      session.requiredActions = session.requiredActions.filter((a) => a.type !== 'environment_connection');
+      session.status = 'in_progress';
+      session.lastActiveAt = nowSeconds();
+      this.deps.store.saveSession(session);
+      const turn = this.deps.store.getTurn(turnId)!;
+      turn.status = 'in_progress';
+      this.deps.store.saveTurn(turn);
+      this.emit(session.id, { type: 'agent.session.in_progress', session: sessionObject(session) });
+      this.emit(session.id, { type: 'agent.session.turn.in_progress', session_id: session.id, turn_id: turnId, turn: turnObject(turn) });
+      this.launch(session.id, turnId);
+    });
+  }
+
+  private requireEnvironment(session: StoredSession, turnId: string): void {
+    const { store } = this.deps;
+    session.requiredActions = [{ type: 'environment_connection', environment_id: session.environment!.id }];
+    session.status = 'requires_action';
+    session.lastActiveAt = nowSeconds();
+    store.saveSession(session);
+    const turn = store.getTurn(turnId)!;
+    turn.status = 'waiting';
+    store.saveTurn(turn);
+    this.emit(session.id, { type: 'agent.session.requires_action', session: sessionObject(session) });
+  }
+
+  /**
+   * Runs one `exec_command` or `apply_patch` in the session's environment, reported as a `command_execution` item
+   * (with output deltas for a command). False when the turn ended meanwhile (cancelled, failed).
+   */
+  private async runEnvironmentCall(sessionId: string, active: ActiveCall, environment: StoredEnvironment, call: ModelToolCall, outputIndex: number): Promise<boolean> {
+    const { store, hub } = this.deps;
+    const turnId = active.turnId;
+    const patch = call.name === APPLY_PATCH;
+    const input = patch && call.kind !== 'custom' ? patchFromArguments(call.arguments) : call.arguments;
+    const item: StoredCommandExecution & { id: string } = {
+      id: newId('cmd'),
+      type: 'command_execution',
+      command: patch ? APPLY_PATCH : commandText(call.arguments),
+      cwd: environment.workspaceDirectory,
+      duration_ms: null,
+      exit_code: null,
+      output: null,
+      status: 'in_progress',
+      turn_id: turnId,
+      model_call: { call_id: call.callId, name: call.name, kind: call.kind ?? 'function', input, output: null },
+    };
+    const base = { session_id: sessionId, turn_id: turnId, output_index: outputIndex };
+    const live = hub.atomically(() => {
+      const current = store.getSession(sessionId);
+      if (!current || current.activeTurnId !== turnId) return false;
+      store.appendItem(sessionId, item);
+      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item: publicItem(item) });
+      return true;
+    });
+    if (!live) return false;
+    const started = Date.now();
+    const rpc = this.deps.environments?.client(environment.id) ?? null;
+    let outcome: ToolOutcome;
+    try {
+      if (!rpc) throw new Error('the environment is not connected');
+      outcome = patch
+        ? await runApplyPatch(rpc, environment.workspaceDirectory, input)
+        : await runExecCommand(
+            rpc,
+            environment.workspaceDirectory,
+            call.arguments,
+            { output: (delta) => this.emit(sessionId, { type: 'agent.output.command_execution_output.delta', ...base, item_id: item.id, delta }) },
+            active.controller.signal,
+          );
+    } catch (err) {
+      const message = `The environment could not run ${call.name}: ${err instanceof Error ? err.message : String(err)}`;
+      outcome = { modelOutput: message, command: item.command, cwd: item.cwd ?? environment.workspaceDirectory, exitCode: null, output: message, success: false };
+    }
+    return hub.atomically(() => {
+      const current = store.getSession(sessionId);
+      const stillActive = !!current && current.activeTurnId === turnId;
+      const finished: StoredCommandExecution & { id: string } = {
+        ...item,
+        command: outcome.command || item.command,
+        cwd: outcome.cwd,
+        duration_ms: Date.now() - started,
+        exit_code: outcome.exitCode,
+        output: outcome.output,
+        status: !stillActive ? 'incomplete' : outcome.success ? 'completed' : 'failed',
+        model_call: { ...item.model_call!, output: stillActive ? outcome.modelOutput : null },
+      };
+      store.saveItem(finished);
+      this.emit(sessionId, { type: 'agent.session.turn.item.done', ...base, item: publicItem(finished) });
+      return stillActive;
+    });
   }
 
   private textDelta(sessionId: string, call: ActiveCall, outputIndex: number, delta: string): void {
@@ -321,7 +446,7 @@ export class TurnRunner {
     }
     this.settleCallItems(
       session.id,
-      session.requiredActions.map((a) => a.call_id),
+      pendingCalls(session.requiredActions).map((a) => a.call_id),
       'incomplete',
     );
     const now = nowSeconds();
@@ -355,4 +480,26 @@ function budgetMessage(s: StoredSession): string {
     `This session reached its spend limit: ${Math.floor(s.spendCents)} of ${s.spendLimit} US cents used, so the runtime stopped the turn. ` +
     'Raise spend_control.limit with sessions.update, or start a new session.'
   );
+}
+
+/** The command an `exec_command` call runs, for the item list (its raw arguments when they are not the expected JSON). */
+function commandText(rawArguments: string): string {
+  try {
+    const args = JSON.parse(rawArguments) as { cmd?: unknown };
+    if (typeof args.cmd === 'string') return args.cmd;
+  } catch {
+    // shown as sent
+  }
+  return rawArguments;
+}
+
+/** `apply_patch` called as a function (Chat Completions): the patch is its `input`. */
+function patchFromArguments(rawArguments: string): string {
+  try {
+    const args = JSON.parse(rawArguments) as { input?: unknown };
+    if (typeof args.input === 'string') return args.input;
+  } catch {
+    // not JSON: take it as the patch itself
+  }
+  return rawArguments;
 }

@@ -12,6 +12,7 @@ import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { FunctionTool, RuntimeItem, TurnErrorCode } from './wire.js';
+import { CHAT_ENVIRONMENT_TOOLS, ENVIRONMENT_TOOLS } from './codex-tools.js';
 
 /** Where the runtime's agents get their model: any OpenAI-compatible base URL. */
 export interface UpstreamConfig {
@@ -37,8 +38,10 @@ export interface UpstreamConfig {
 export interface ModelToolCall {
   callId: string;
   name: string;
-  /** The JSON text exactly as the model produced it. */
+  /** The JSON text exactly as the model produced it (a custom tool's free-form input, for `kind: "custom"`). */
   arguments: string;
+  /** `custom`: a Responses API custom tool call (`apply_patch` of an environment session). */
+  kind?: 'function' | 'custom';
 }
 
 export interface ModelStep {
@@ -52,6 +55,8 @@ export interface ModelRequest {
   instructions: string | null;
   tools: FunctionTool[];
   history: RuntimeItem[];
+  /** A self-hosted environment session: the model is also offered Codex's `exec_command` and `apply_patch`. */
+  environment?: boolean;
 }
 
 export class UpstreamError extends Error {
@@ -106,8 +111,13 @@ async function callResponses(
       model: request.model,
       input: toResponsesInput(request.history),
       ...(request.instructions ? { instructions: request.instructions } : {}),
-      ...(request.tools.length
-        ? { tools: request.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })) }
+      ...(request.tools.length || request.environment
+        ? {
+            tools: [
+              ...(request.environment ? ENVIRONMENT_TOOLS : []),
+              ...request.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })),
+            ],
+          }
         : {}),
       stream: true,
     },
@@ -125,6 +135,8 @@ async function callResponses(
       case 'response.output_item.done':
         if (event.item.type === 'function_call') {
           toolCalls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments });
+        } else if (event.item.type === 'custom_tool_call') {
+          toolCalls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.input, kind: 'custom' });
         }
         break;
       case 'response.completed':
@@ -156,8 +168,13 @@ async function callChat(
     {
       model: request.model,
       messages: toChatMessages(request.instructions, request.history),
-      ...(request.tools.length
-        ? { tools: request.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+      ...(request.tools.length || request.environment
+        ? {
+            tools: [
+              ...(request.environment ? CHAT_ENVIRONMENT_TOOLS : []),
+              ...request.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })),
+            ],
+          }
         : {}),
       stream: true,
       stream_options: { include_usage: true },
@@ -235,6 +252,16 @@ export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
       input.push({ type: 'function_call', call_id: item.call_id, name: item.name, arguments: String(item.arguments) });
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
       input.push({ type: 'function_call_output', call_id: item.call_id, output: functionResult(item) });
+    } else if (item.type === 'command_execution' && item.model_call && item.model_call.output !== null) {
+      // An environment tool the runtime ran itself: the call and its result, as the model made and expects them.
+      const call = item.model_call;
+      if (call.kind === 'custom') {
+        input.push({ type: 'custom_tool_call', call_id: call.call_id, name: call.name, input: call.input });
+        input.push({ type: 'custom_tool_call_output', call_id: call.call_id, output: call.output ?? '' });
+      } else {
+        input.push({ type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.input });
+        input.push({ type: 'function_call_output', call_id: call.call_id, output: call.output ?? '' });
+      }
     }
   }
   return dropUnanswered(
@@ -279,6 +306,14 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
       }
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
       messages.push({ role: 'tool', tool_call_id: item.call_id, content: functionResult(item) });
+    } else if (item.type === 'command_execution' && item.model_call && item.model_call.output !== null) {
+      const call = item.model_call;
+      const args = call.kind === 'custom' ? JSON.stringify({ input: call.input }) : call.input;
+      const toolCall: ChatCompletionMessageToolCall = { id: call.call_id, type: 'function', function: { name: call.name, arguments: args } };
+      const last = messages.at(-1);
+      if (last && last.role === 'assistant' && !last.tool_calls?.length) last.tool_calls = [toolCall];
+      else messages.push({ role: 'assistant', content: null, tool_calls: [toolCall] });
+      messages.push({ role: 'tool', tool_call_id: call.call_id, content: call.output ?? '' });
     }
   }
   return messages;

@@ -6,6 +6,7 @@ import type { AgentSessionMessageContent } from 'openai/resources/beta/agents/ag
 import { invalid, isRecord } from './http-util.js';
 import type { PageQuery } from './store.js';
 import type { FunctionTool } from './wire.js';
+import { ENVIRONMENT_TOOL_NAMES } from './codex-tools.js';
 
 export type UserContent = AgentSessionMessageContent.MessageContentResourceInputText | AgentSessionMessageContent.MessageContentResourceInputImage;
 
@@ -17,6 +18,13 @@ export interface CreateSessionInput {
   spendLimit: number | null;
   /** Initial user messages; a turn starts right away when present. */
   input: UserContent[][] | null;
+  /** `environment: {type: "self_hosted", …}`; null for `none`. */
+  environment: SelfHostedEnvironmentInput | null;
+}
+
+export interface SelfHostedEnvironmentInput {
+  workspaceDirectory: string;
+  capabilityDirectories: string[];
 }
 
 export interface UpdateSessionInput {
@@ -47,20 +55,38 @@ export function parseCreateSession(body: unknown): CreateSessionInput {
   if (body.agent_id !== undefined && body.agent_id !== null) {
     throw invalid('The Deputy runtime has no saved agents; configure the agent inline with `agent`.', 'agent_id');
   }
-  const env = body.environment;
-  if (env !== undefined && env !== null && !(isRecord(env) && env.type === 'none')) {
-    throw invalid('The Deputy runtime runs agents without an execution environment; pass environment: {type: "none"}.', 'environment');
-  }
+  const environment = parseEnvironment(body.environment);
   const agent = body.agent ?? {};
   if (!isRecord(agent)) throw invalid('`agent` must be an object.', 'agent');
+  const tools = agent.tools == null ? [] : parseTools(agent.tools, 'agent.tools');
+  const clash = environment ? tools.findIndex((t) => ENVIRONMENT_TOOL_NAMES.includes(t.name)) : -1;
+  if (clash >= 0) {
+    throw invalid(`A self-hosted environment session already offers the tool "${tools[clash]!.name}"; name yours differently.`, `agent.tools[${clash}].name`);
+  }
   return {
     model: optionalString(agent.model, 'agent.model'),
     instructions: optionalString(agent.instructions, 'agent.instructions'),
-    tools: agent.tools == null ? [] : parseTools(agent.tools, 'agent.tools'),
+    tools,
     metadata: body.metadata == null ? {} : parseMetadata(body.metadata),
     spendLimit: body.spend_control == null ? null : parseSpend(body.spend_control),
     input: body.input == null ? null : parseInputMessages(typeof body.input === 'string' ? body.input : body.input, 'input'),
+    environment,
   };
+}
+
+/** `none` (or absent), or a self-hosted environment that will connect to this runtime (environment-routes.ts). */
+function parseEnvironment(env: unknown): SelfHostedEnvironmentInput | null {
+  if (env === undefined || env === null || (isRecord(env) && env.type === 'none')) return null;
+  if (!isRecord(env) || env.type !== 'self_hosted') {
+    throw invalid('The Deputy runtime supports environment {type: "none"} and {type: "self_hosted", workspace_directory}.', 'environment.type');
+  }
+  const dir = requiredString(env.workspace_directory, 'environment.workspace_directory');
+  if (!dir.startsWith('/') || dir.includes('\0')) throw invalid('`environment.workspace_directory` is an absolute path.', 'environment.workspace_directory');
+  const caps = env.capability_directories ?? [];
+  if (!Array.isArray(caps) || caps.some((c) => typeof c !== 'string' || !c.startsWith('/'))) {
+    throw invalid('`environment.capability_directories` is a list of absolute paths.', 'environment.capability_directories');
+  }
+  return { workspaceDirectory: dir, capabilityDirectories: caps as string[] };
 }
 
 export function parseUpdateSession(body: unknown): UpdateSessionInput {

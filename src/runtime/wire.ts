@@ -3,9 +3,12 @@
  * `agent.session.turn`, token usage) in exactly the shapes the `openai` package's types declare.
  */
 import type {
+  AgentCommandExecutionItem,
   AgentSession,
+  AgentSessionEnvironmentState,
   AgentSessionItem,
   AgentTool,
+  Environment,
   TokenUsage,
 } from 'openai/resources/beta/agents/agents';
 import type { Turn } from 'openai/resources/beta/agents/sessions/turns/turns';
@@ -13,6 +16,8 @@ import type { Turn } from 'openai/resources/beta/agents/sessions/turns/turns';
 export type SessionStatus = AgentSession['status'];
 export type TurnStatus = Turn['status'];
 export type FunctionCallAction = AgentSession.SessionRequiredActionResourceFunctionCall;
+export type EnvironmentConnectionAction = AgentSession.SessionRequiredActionResourceEnvironmentConnection;
+export type RequiredAction = FunctionCallAction | EnvironmentConnectionAction;
 export type TurnErrorCode = NonNullable<Turn['error']>['code'];
 
 /** A function tool as the session stores it (the Agents API `function` tool). */
@@ -38,8 +43,28 @@ export interface StoredSession {
   spendLimit: number | null;
   spendCents: number;
   usage: TokenUsage | null;
-  requiredActions: FunctionCallAction[];
+  requiredActions: RequiredAction[];
   activeTurnId: string | null;
+  /** A self-hosted execution environment (`environment: {type: "self_hosted"}`); absent for `none`. */
+  environment?: StoredEnvironment | null;
+}
+
+/** The client tool calls among a session's required actions. */
+export function pendingCalls(actions: RequiredAction[]): FunctionCallAction[] {
+  return actions.filter((a): a is FunctionCallAction => a.type === 'function_call');
+}
+
+/**
+ * A session's self-hosted environment. `remoteUrl` embeds `secret`, a per-session capability: only the session's
+ * owner learns it, and the register endpoint and websocket are served under it (see environment-routes.ts).
+ */
+export interface StoredEnvironment {
+  id: string;
+  workspaceDirectory: string;
+  capabilityDirectories: string[];
+  secret: string;
+  remoteUrl: string;
+  status: 'pending' | 'connected' | 'disconnected';
 }
 
 export interface StoredTurn {
@@ -83,7 +108,7 @@ export function sessionObject(s: StoredSession): AgentSession {
       tools,
     },
     created_at: s.createdAt,
-    environment: { type: 'none' },
+    environment: environmentObject(s.environment ?? null),
     error: s.error,
     last_active_at: s.lastActiveAt,
     metadata: { ...s.metadata },
@@ -93,6 +118,22 @@ export function sessionObject(s: StoredSession): AgentSession {
     vault_ids: [],
     ...(s.spendLimit !== null ? { spend_control: { limit: s.spendLimit, consumed: Math.floor(s.spendCents) } } : {}),
   };
+}
+
+function environmentObject(env: StoredEnvironment | null): Environment {
+  if (!env) return { type: 'none' };
+  return {
+    type: 'self_hosted',
+    id: env.id,
+    capability_directories: [...env.capabilityDirectories],
+    remote_url: env.remoteUrl,
+    workspace_directory: env.workspaceDirectory,
+  };
+}
+
+/** The `environment` of `agent.session.environment.*` events. */
+export function environmentState(env: StoredEnvironment): AgentSessionEnvironmentState {
+  return { id: env.id, error: null, status: env.status, type: 'self_hosted' };
 }
 
 export function turnObject(t: StoredTurn): Turn {
@@ -136,8 +177,27 @@ export function addUsage(total: TokenUsage | null, add: TokenUsage): TokenUsage 
   };
 }
 
+/** The model's call behind a `command_execution` item, kept to replay the conversation to the model; never on the wire. */
+export interface ModelCallRecord {
+  call_id: string;
+  name: string;
+  /** `custom` for a Responses API custom tool call (`apply_patch`), whose input is free text. */
+  kind: 'function' | 'custom';
+  input: string;
+  /** What the model was told; null until the tool finished. */
+  output: string | null;
+}
+
+export type StoredCommandExecution = AgentCommandExecutionItem & { model_call?: ModelCallRecord };
+
 /** Item kinds the runtime produces; a subset of the Agents API's `AgentSessionItem`. */
-export type RuntimeItem = Extract<
-  AgentSessionItem,
-  { type: 'message' } | { type: 'function_call' } | { type: 'function_call_output' }
->;
+export type RuntimeItem =
+  | Extract<AgentSessionItem, { type: 'message' } | { type: 'function_call' } | { type: 'function_call_output' }>
+  | StoredCommandExecution;
+
+/** An item as clients see it: the stored model call of a command execution stays inside the runtime. */
+export function publicItem<T extends RuntimeItem>(item: T): T {
+  if (item.type !== 'command_execution' || !('model_call' in item)) return item;
+  const { model_call: _hidden, ...rest } = item as StoredCommandExecution;
+  return rest as T;
+}
