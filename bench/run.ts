@@ -10,14 +10,16 @@ import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } 
 import { changesetApply } from './changeset.js';
 import { eventStream } from './events.js';
 import { BenchUsageError, envInt } from './measure.js';
+import { runtimeLoad, runtimeLoadBase } from './runtime-load.js';
 import { consoleTable, markdownReport } from './report.js';
 
-const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify];
+const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify, runtimeLoad, runtimeLoadBase];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
-Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS.`;
+Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
+BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME_BASE (a commit or checkout).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
