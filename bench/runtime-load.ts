@@ -39,7 +39,7 @@ export function loadSizesFromEnv(env: NodeJS.ProcessEnv = process.env): LoadSize
   return {
     sessions: envInt('BENCH_LOAD_SESSIONS', 200, 1, env),
     turns: envInt('BENCH_LOAD_TURNS', 2, 1, env),
-    words: envInt('BENCH_LOAD_WORDS', 40, 1, env),
+    words: envInt('BENCH_LOAD_WORDS', 10, 1, env),
     warmup: envInt('BENCH_LOAD_WARMUP', 0, 0, env),
     rounds: envInt('BENCH_LOAD_ROUNDS', 3, 1, env),
   };
@@ -86,7 +86,7 @@ async function driveSession(client: OpenAI, sizes: LoadSizes, expected: string, 
   try {
     for (let t = 0; t < sizes.turns; t++) {
       const started = performance.now();
-      await sessions.events.create(session.id, { events: [message(`turn ${t}`)] });
+      await sessions.events.create(session.id, { events: [message(`turn ${t}`)], 'Idempotency-Key': `${session.id}-${t}` });
       createMs.push(performance.now() - started);
       let text: string | null = null;
       for (;;) {
@@ -95,7 +95,7 @@ async function driveSession(client: OpenAI, sizes: LoadSizes, expected: string, 
         const event = next.value;
         if (event.type === 'agent.session.turn.output_text.done') text = event.text;
         if (event.type === 'agent.session.turn.failed' || event.type === 'agent.session.turn.cancelled') {
-          throw new Error(`Turn ${t + 1} of ${session.id} ended ${event.type}: ${JSON.stringify(event).slice(0, 300)}`);
+          throw new Error(`Turn ${t + 1} of ${session.id} ended ${event.type}: ${JSON.stringify('turn' in event ? event.turn.error : event)}`);
         }
         if (event.type === 'agent.session.idle') break;
       }
@@ -110,7 +110,9 @@ async function driveSession(client: OpenAI, sizes: LoadSizes, expected: string, 
 
 /** The whole load against one runtime: every session at once. */
 export async function driveLoad(runtime: { url: string; token: string }, sizes: LoadSizes): Promise<LoadRun> {
-  const client = new OpenAI({ apiKey: runtime.token, baseURL: `${runtime.url}/v1`, maxRetries: 0, timeout: 300_000 });
+  // The client's default retries (with an Idempotency-Key on each input): a runtime that stalls long enough for
+  // connections to time out is retried as a real client would, and the wait shows in the latency.
+  const client = new OpenAI({ apiKey: runtime.token, baseURL: `${runtime.url}/v1`, maxRetries: 2, timeout: 300_000 });
   const expected = answerText(sizes.words);
   const createMs: number[] = [];
   const done = await Promise.all(Array.from({ length: sizes.sessions }, () => driveSession(client, sizes, expected, createMs)));
@@ -169,29 +171,38 @@ function inputText(sizes: LoadSizes): string {
 /** Drops the warm-up rounds' p99s: `compare` runs each side once per round, warm-ups first. */
 const timed = (values: number[], sizes: LoadSizes) => values.slice(sizes.warmup);
 
-export function makeRuntimeLoad(sizes: () => LoadSizes = () => loadSizesFromEnv()): Benchmark {
+export function makeRuntimeLoad(
+  sizes: () => LoadSizes = () => loadSizesFromEnv(),
+  source: () => string = () => process.env.BENCH_RUNTIME ?? '',
+): Benchmark {
   return {
     id: 'runtime-load',
     title: 'Runtime load: turns/s with the store on disk vs on tmpfs',
     async run(_config, log): Promise<BenchmarkResult> {
       const s = sizes();
-      const tree = await runtimeSource('');
+      const tree = await runtimeSource(source());
       const disk: number[] = [];
       const memory: number[] = [];
       const shm = tmpfsRoot();
-      log(`runtime-load: ${s.sessions} sessions × ${s.turns} turns, store in ${os.tmpdir()} vs ${shm}`);
-      const comparison = await compare(
-        loadSide('store on disk', () => tree, () => os.tmpdir(), s, disk),
-        loadSide('store on tmpfs', () => tree, () => shm, s, memory),
-        s,
-      );
+      log(`runtime-load: ${tree.label}, ${s.sessions} sessions × ${s.turns} turns, store in ${os.tmpdir()} vs ${shm}`);
+      let comparison;
+      try {
+        comparison = await compare(
+          loadSide('store on disk', () => tree, () => os.tmpdir(), s, disk),
+          loadSide('store on tmpfs', () => tree, () => shm, s, memory),
+          s,
+        );
+      } finally {
+        await tree.dispose();
+      }
       const [pDisk, pMemory] = [timed(disk, s), timed(memory, s)];
+      const who = tree.label === 'this tree' ? 'the runtime' : `the runtime of ${tree.label} (\`BENCH_RUNTIME\`)`;
       return {
         id: this.id,
         title: this.title,
         unit: 'turns',
         input: inputText(s),
-        ours: `the runtime with its store in ${os.tmpdir()} (disk); \`events.create\` p99 ${ms(pDisk)}`,
+        ours: `${who} with its store in ${os.tmpdir()} (disk); \`events.create\` p99 ${ms(pDisk)}`,
         reference: `the same runtime with its store in ${shm} (tmpfs: fsync costs nothing); \`events.create\` p99 ${ms(pMemory)}`,
         meaning:
           `turns completed per second, disk ÷ tmpfs: ${formatRatio(comparison.ratio)} means the runtime finishes ${shareInWords(comparison.ratio)} ` +
@@ -207,20 +218,21 @@ export function makeRuntimeLoad(sizes: () => LoadSizes = () => loadSizesFromEnv(
 export function makeRuntimeLoadBase(
   sizes: () => LoadSizes = () => loadSizesFromEnv(),
   base: () => string = () => process.env.BENCH_RUNTIME_BASE || DEFAULT_BASE,
+  source: () => string = () => process.env.BENCH_RUNTIME ?? '',
 ): Benchmark {
   return {
     id: 'runtime-vs-base',
     title: 'Runtime load: turns/s of this tree vs the base version, store on disk',
     async run(_config, log): Promise<BenchmarkResult> {
       const s = sizes();
-      const tree = await runtimeSource('');
+      const tree = await runtimeSource(source());
       const before = await runtimeSource(base());
       try {
         const ours: number[] = [];
         const theirs: number[] = [];
-        log(`runtime-vs-base: this tree vs ${before.label}, ${s.sessions} sessions × ${s.turns} turns, store in ${os.tmpdir()}`);
+        log(`runtime-vs-base: ${tree.label} vs ${before.label}, ${s.sessions} sessions × ${s.turns} turns, store in ${os.tmpdir()}`);
         const comparison = await compare(
-          loadSide('this tree', () => tree, () => os.tmpdir(), s, ours),
+          loadSide(tree.label, () => tree, () => os.tmpdir(), s, ours),
           loadSide(before.label, () => before, () => os.tmpdir(), s, theirs),
           s,
         );
@@ -230,7 +242,7 @@ export function makeRuntimeLoadBase(
           title: this.title,
           unit: 'turns',
           input: inputText(s),
-          ours: `the runtime of this tree, store in ${os.tmpdir()}; \`events.create\` p99 ${ms(pOurs)}`,
+          ours: `the runtime of ${tree.label}${tree.label === 'this tree' ? '' : ' (`BENCH_RUNTIME`)'}, store in ${os.tmpdir()}; \`events.create\` p99 ${ms(pOurs)}`,
           reference: `the runtime of ${before.label} (\`BENCH_RUNTIME_BASE\`), same load, same disk; \`events.create\` p99 ${ms(pTheirs)}`,
           meaning:
             `turns completed per second, this tree ÷ the base: ${formatRatio(comparison.ratio)} means this tree's runtime finishes ` +
@@ -240,6 +252,7 @@ export function makeRuntimeLoadBase(
         };
       } finally {
         await before.dispose();
+        await tree.dispose();
       }
     },
   };

@@ -71,7 +71,9 @@ export interface RuntimeProcess {
 }
 
 export async function startRuntimeProcess(config: ChildConfig): Promise<RuntimeProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', __filename, JSON.stringify(config)], {
+  // BENCH_RUNTIME_PROFILE=<dir>: a V8 CPU profile of each runtime process, to see where its time goes.
+  const profile = process.env.BENCH_RUNTIME_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RUNTIME_PROFILE}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', __filename, JSON.stringify(config)], {
     cwd: REPO,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
