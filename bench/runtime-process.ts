@@ -118,7 +118,8 @@ async function childMain(config: ChildConfig): Promise<void> {
   const runtimeModule = (await import(path.join(config.srcDir, 'runtime', 'index.ts'))) as typeof import('../src/runtime/index.js');
   const runtime = await runtimeModule.startRuntime({
     dataDir: config.dataDir,
-    upstream: { baseURL: config.modelBaseURL, model: 'scripted', api: 'responses', maxRetries: 0 },
+    // The upstream client's default retries, as in `deputy serve`: a stalled runtime meets dropped keep-alive sockets.
+    upstream: { baseURL: config.modelBaseURL, model: 'scripted', api: 'responses' },
     ...config.options,
   });
   process.stdout.write(`${JSON.stringify({ url: runtime.url, token: runtime.token })}\n`);
