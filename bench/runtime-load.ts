@@ -131,7 +131,8 @@ function loadSide(label: string, source: () => RuntimeSource, storeRoot: () => s
     label,
     async setup() {
       const text = answerText(sizes.words);
-      const model = await startScriptedModel(Array.from({ length: sizes.sessions * sizes.turns }, () => ({ text })));
+      // Twice the turns: a model call the runtime retries (a dropped connection) takes another answer.
+      const model = await startScriptedModel(Array.from({ length: 2 * sizes.sessions * sizes.turns }, () => ({ text })));
       const dataDir = await fs.mkdtemp(path.join(storeRoot(), 'deputy-bench-load-'));
       try {
         const runtime = await startRuntimeProcess({ srcDir: source().srcDir, dataDir, modelBaseURL: model.baseURL });
