@@ -73,7 +73,10 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'runtime-load', 'runtime-vs-base']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
+    'events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow', 'runtime-load', 'runtime-vs-base',
+  ]);
+  assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);

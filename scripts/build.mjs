@@ -25,3 +25,17 @@ await Promise.all(
   ),
 );
 await chmod('dist/cli.js', 0o755);
+
+// The panel runs in the webview (a browser page): one self-contained script, loaded under a nonce.
+await build({
+  entryPoints: ['webview/main.ts'],
+  outfile: 'dist/webview.js',
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  tsconfig: 'webview/tsconfig.json',
+});

@@ -23,6 +23,29 @@ export type EndpointSpec =
    */
   | { kind: 'bedrock'; region: string; credentialProvider: AwsCredentialsProvider; baseURL?: string };
 
+/** True for OpenAI's own API host, the only one the environment's `OPENAI_ORG_ID` / `OPENAI_PROJECT_ID` are meant for. */
+export function isOpenAIHost(baseURL: string | undefined): boolean {
+  if (baseURL === undefined) return true;
+  try {
+    return new URL(baseURL).hostname.toLowerCase() === 'api.openai.com';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `organization` / `project` options for a client of `baseURL`. The `openai` package reads `OPENAI_ORG_ID` and
+ * `OPENAI_PROJECT_ID` from the environment by default and sends them as headers to whatever host it talks to; an
+ * explicit null stops that for every host but OpenAI's own. Values configured on purpose are always sent.
+ */
+export function openaiScope(baseURL: string | undefined, configured: { organization?: string; project?: string } = {}): {
+  organization?: string | null;
+  project?: string | null;
+} {
+  const env = isOpenAIHost(baseURL) ? undefined : null;
+  return { organization: configured.organization ?? env, project: configured.project ?? env };
+}
+
 export interface ClientOptions {
   /** Retries of idempotent requests by the `openai` client; its own default when absent. */
   maxRetries?: number;
@@ -40,6 +63,8 @@ export function createAgentsClient(spec: EndpointSpec, options: ClientOptions = 
         ...common,
         apiKey: spec.token ?? 'none',
         baseURL: spec.baseURL,
+        organization: null,
+        project: null,
         ...(spec.headers ? { fetch: withHeaders(spec.headers) } : {}),
       });
     case 'openai':
@@ -47,12 +72,16 @@ export function createAgentsClient(spec: EndpointSpec, options: ClientOptions = 
         ...common,
         apiKey: spec.apiKey,
         ...(spec.baseURL ? { baseURL: spec.baseURL } : {}),
-        ...(spec.organization ? { organization: spec.organization } : {}),
-        ...(spec.project ? { project: spec.project } : {}),
+        ...openaiScope(spec.baseURL, {
+          ...(spec.organization ? { organization: spec.organization } : {}),
+          ...(spec.project ? { project: spec.project } : {}),
+        }),
       });
     case 'bedrock':
       return new OpenAI({
         ...common,
+        organization: null,
+        project: null,
         provider: bedrock({
           region: spec.region,
           endpoint: 'mantle',

@@ -4,13 +4,14 @@
  */
 import { APIConnectionError, APIError } from 'openai';
 import { SignInRequiredError, describeServiceError } from '../identity/index.js';
-import { redactText } from '../core/redact.js';
+import { redactCredentials, redactText, type KnownSecrets } from '../core/redact.js';
+import { UserError } from './io.js';
 import { PolicyError } from '../core/policy.js';
 import { AuditIntegrityError } from '../core/audit.js';
 import { AuditLogMissingError } from '../core/audit-verify.js';
 import { WorkspaceError } from '../core/workspace.js';
 
-export function describeError(err: unknown): string {
+export function describeError(err: unknown, known?: KnownSecrets): string {
   // These say what happened and what to do in their own words.
   if (
     err instanceof SignInRequiredError ||
@@ -19,29 +20,43 @@ export function describeError(err: unknown): string {
     err instanceof AuditLogMissingError ||
     err instanceof WorkspaceError
   ) {
-    return redactText(err.message);
+    return redactText(err.message, known);
   }
   const service = describeServiceError(err);
-  if (service) return redactText(service);
+  if (service) return redactText(service, known);
   if (err instanceof APIConnectionError) {
     const code = causeCode(err);
     const detail = `${err.message.replace(/\.$/, '')}${code ? ` (${code})` : ''}`;
-    return redactText(`Cannot reach the agent endpoint: ${detail}. Check --endpoint and that the service is running.`);
+    return redactText(`Cannot reach the agent endpoint: ${detail}. Check --endpoint and that the service is running.`, known);
   }
   if (err instanceof APIError && err.status === 401) {
     return redactText(
       `The agent endpoint did not accept Deputy's credentials (HTTP 401): ${err.message}. ` +
         'For a Deputy runtime, pass the token file `deputy serve` printed (--token-file), or with --auth iam the ' +
         'server id it was started with (--server-id) and a signed-in --profile.',
+      known,
     );
   }
   if (err instanceof APIError) {
     const status = err.status ? ` (HTTP ${err.status})` : '';
-    return redactText(`The agent endpoint refused the request${status}: ${err.message}`);
+    return redactText(`The agent endpoint refused the request${status}: ${err.message}`, known);
   }
   const message = err instanceof Error ? err.message : String(err);
   const debug = process.env.DEPUTY_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
-  return redactText(`Deputy stopped on an unexpected error: ${message}${debug}`);
+  return redactText(`Deputy stopped on an unexpected error: ${message}${debug}`, known);
+}
+
+/**
+ * Runs a command that learns secrets as it goes (`known`: API keys from its options, a runtime token once started):
+ * whatever error leaves it carries none of them, in any encoding, whether the command's own `UserError` or another.
+ */
+export async function withSecretsRedacted(known: KnownSecrets, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(redactCredentials(err.message, known), err.exitCode);
+    throw new UserError(describeError(err, known));
+  }
 }
 
 /** The first system error code (ECONNREFUSED, ENOTFOUND, …) down an error's cause chain. */

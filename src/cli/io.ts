@@ -3,7 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean };
-  stdout: Writable & { isTTY?: boolean };
+  /** `columns`: the terminal's width, when stdout is one (agent text is broken before the edge). */
+  stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;

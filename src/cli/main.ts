@@ -4,12 +4,14 @@
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
 import { auditCommand } from './audit.js';
+import { environmentCommand } from './environment.js';
 import { loginCommand } from './login.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { whoamiCommand } from './whoami.js';
 import { DEPUTY_VERSION } from './version.js';
 import { describeError } from './errors.js';
+import { redactCredentials } from '../core/redact.js';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   login: { run: loginCommand, summary: 'sign in to AWS IAM Identity Center for a profile' },
   whoami: { run: whoamiCommand, summary: 'show the AWS identity Deputy acts as' },
   audit: { run: auditCommand, summary: 'verify or export the audit trail (verify, export)' },
+  environment: { run: environmentCommand, summary: 'serve this workspace as a Codex harness\'s execution environment (serve)' },
 };
 
 const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity, with you in charge.
@@ -24,7 +27,7 @@ const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity,
 Usage: deputy <command> [options]
 
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`)
   .join('\n')}
 
 Run \`deputy <command> --help\` for a command's options.`;
@@ -48,7 +51,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UserError) {
-      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${err.message}\n`);
+      // A user's own input can be quoted back (a URL with `user:password@`): never a credential, even then.
+      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${redactCredentials(err.message)}\n`);
       return err.exitCode;
     }
     io.stderr.write(`${describeError(err)}\n`);

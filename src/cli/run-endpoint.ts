@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError } from 'openai';
-import { createAgentsClient } from '../agents/endpoints.js';
+import { createAgentsClient, openaiScope } from '../agents/endpoints.js';
+import { displayUrl } from '../core/redact.js';
 import type { AuditActor } from '../core/audit.js';
 import { startRuntime, StoreInUseError, type LockOwner, type RuntimeHandle, type UpstreamConfig } from '../runtime/index.js';
 import {
@@ -27,7 +28,18 @@ export interface Connection {
   describe: string;
   /** `gen_ai.provider.name` of the endpoint. */
   provider: 'deputy' | 'openai' | 'aws.bedrock';
+  /** Secrets this connection holds (the runtime's token): kept out of the audit trail and error text. */
+  secrets: string[];
   close(): Promise<void>;
+}
+
+/** The secrets the options point at in the environment: the model's and OpenAI's API keys, a runtime token. */
+export function configuredSecrets(options: RunOptions, env: NodeJS.ProcessEnv): (string | undefined)[] {
+  return [
+    options.modelApiKeyEnv ? env[options.modelApiKeyEnv] : undefined,
+    env[options.apiKeyEnv],
+    env.DEPUTY_TOKEN,
+  ];
 }
 
 export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
@@ -45,7 +57,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         );
       }
       const client = createAgentsClient({ kind: 'openai', apiKey, ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}) });
-      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', provider: 'openai', close: async () => undefined };
+      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', provider: 'openai', secrets: [apiKey], close: async () => undefined };
     }
     case 'bedrock': {
       if (!options.region) {
@@ -69,6 +81,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
         describe: `Amazon Bedrock Managed Agents (${options.region})`,
         provider: 'aws.bedrock',
+        secrets: [],
         close: async () => undefined,
       };
     }
@@ -84,8 +97,9 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
   return {
     client,
     actor: await actorFor(options, env),
-    describe: `embedded runtime${own} → ${options.model} at ${options.modelBaseUrl}`,
+    describe: `embedded runtime${own} → ${options.model} at ${displayUrl(options.modelBaseUrl)}`,
     provider: 'deputy',
+    secrets: [runtime.token, ...(upstream.apiKey ? [upstream.apiKey] : [])],
     close: () => runtime.close(),
   };
 }
@@ -134,8 +148,9 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     return {
       client,
       actor: { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT },
-      describe: `Deputy runtime at ${url} (IAM)`,
+      describe: `Deputy runtime at ${displayUrl(url)} (IAM)`,
       provider: 'deputy',
+      secrets: [],
       close: async () => undefined,
     };
   }
@@ -149,17 +164,24 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     if (!token) throw new UserError(`The runtime token file ${tokenFile} is empty. \`deputy serve\` prints where it wrote the token.`);
   }
   if (!token) {
-    throw new UserError(`A runtime at ${url} needs its bearer token: pass --token-file (printed by \`deputy serve\`) or set DEPUTY_TOKEN.`);
+    throw new UserError(`A runtime at ${displayUrl(url)} needs its bearer token: pass --token-file (printed by \`deputy serve\`) or set DEPUTY_TOKEN.`);
   }
   const client = createAgentsClient({ kind: 'runtime', baseURL, token });
-  return { client, actor: await actorFor(options, env), describe: `Deputy runtime at ${url}`, provider: 'deputy', close: async () => undefined };
+  return {
+    client,
+    actor: await actorFor(options, env),
+    describe: `Deputy runtime at ${displayUrl(url)}`,
+    provider: 'deputy',
+    secrets: [token],
+    close: async () => undefined,
+  };
 }
 
 /**
  * Who acts: the AWS principal when the user named a profile (so the trail shows the governed identity), else
  * the local account. Resolving an identity that needs sign-in fails here, before any work starts.
  */
-async function actorFor(options: RunOptions, env: NodeJS.ProcessEnv): Promise<AuditActor> {
+export async function actorFor(options: Pick<RunOptions, 'profile' | 'region'>, env: NodeJS.ProcessEnv): Promise<AuditActor> {
   if (options.profile) {
     const identity = await resolveIdentity({ profile: options.profile, ...(options.region ? { region: options.region } : {}), env });
     return { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT };
@@ -180,14 +202,20 @@ function safeUser(): string {
  * exactly what to configure rather than failing deep inside the first turn.
  */
 async function checkModelAnswers(options: RunOptions, apiKey: string | undefined): Promise<void> {
-  const probe = new OpenAI({ baseURL: options.modelBaseUrl, apiKey: apiKey ?? 'none', maxRetries: 0, timeout: 5000 });
+  const probe = new OpenAI({
+    baseURL: options.modelBaseUrl,
+    apiKey: apiKey ?? 'none',
+    maxRetries: 0,
+    timeout: 5000,
+    ...openaiScope(options.modelBaseUrl),
+  });
   try {
     await probe.models.list();
   } catch (err) {
     if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError) {
       throw new UserError(
         [
-          `No model answered at ${options.modelBaseUrl}.`,
+          `No model answered at ${displayUrl(options.modelBaseUrl)}.`,
           'Deputy\'s embedded runtime needs an OpenAI-compatible model server. Either:',
           `  • start Ollama there: \`ollama serve\`, then \`ollama pull ${options.model}\``,
           '  • or point Deputy at your model: --model-base-url URL --model NAME [--model-api-key-env VAR]',

@@ -4,33 +4,44 @@
  * they approve, and ends with a summary: files changed, tokens, cost.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLog } from '../core/audit.js';
+import { KnownSecrets } from '../core/redact.js';
 import { Policy } from '../core/policy.js';
+import { prepareStateDir } from '../core/state-dir.js';
 import { runTask, type TaskObserver, type TaskSummary } from '../core/task.js';
 import { Workspace } from '../core/workspace.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
+import { withSecretsRedacted } from './errors.js';
 import { LineReader } from './lines.js';
-import { connect } from './run-endpoint.js';
+import { configuredSecrets, connect } from './run-endpoint.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
-import { clean } from './terminal-text.js';
+import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
 
-export const runCommand: Command = async (argv, io) => {
+export const runCommand: Command = (argv, io) => {
+  // Secrets learnt on the way (the keys the options name, the runtime's token) stay out of the trail and every error.
+  const known = new KnownSecrets();
+  return withSecretsRedacted(known, () => runInWorkspace(argv, io, known));
+};
+
+async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): Promise<number> {
   const options = parseRunOptions(argv, io);
+  known.add(...configuredSecrets(options, io.env));
   const style = styleFor(io);
   const workspace = await openWorkspace(options.workspace);
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies(options, workspace.root);
-  const audit = await AuditLog.open(workspace.root);
-  const lines = new LineReader(io.stdin);
+  const audit = await AuditLog.open(workspace.root, { known });
+  const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     connection = await connect(options, io.env);
+    known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
     const client = connection.client;
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
@@ -75,23 +86,16 @@ export const runCommand: Command = async (argv, io) => {
     await audit.close();
     await connection?.close();
   }
-};
+}
 
-async function openWorkspace(root: string): Promise<Workspace> {
+export async function openWorkspace(root: string): Promise<Workspace> {
   const s = await stat(root).catch(() => null);
   if (!s?.isDirectory()) throw new UserError(`The workspace ${root} is not a folder.`);
   return Workspace.open(root);
 }
 
-/** `.deputy/` holds the audit trail (worth keeping) and the embedded runtime's store (not worth committing). */
-async function prepareStateDir(root: string): Promise<void> {
-  const dir = join(root, '.deputy');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, '.gitignore'), 'runtime/\n', { flag: 'wx' }).catch(() => undefined);
-}
-
 /** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
-async function loadPolicies(options: RunOptions, root: string): Promise<Policy> {
+export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, root: string): Promise<Policy> {
   const layers = [Policy.defaults()];
   for (const file of options.policyFiles) layers.push(await Policy.load(file));
   const workspacePolicy = join(root, '.deputy', 'policy.json');
@@ -104,10 +108,10 @@ export function workspaceHash(root: string): string {
 }
 
 function progress(io: CliIO, style: Style): TaskObserver {
-  let midLine = false;
+  // The agent's words stream behind a gutter (terminal-text.ts); Deputy's own lines never have one.
+  const agent = new AgentTextStream((s) => io.stdout.write(s), style, io.stdout.isTTY ? io.stdout.columns : undefined);
   const line = (s: string) => {
-    if (midLine) io.stdout.write('\n');
-    midLine = false;
+    agent.breakLine();
     io.stdout.write(`${s}\n`);
   };
   return {
@@ -115,21 +119,19 @@ function progress(io: CliIO, style: Style): TaskObserver {
       line(style.dim(`session ${session.id}`));
     },
     text(delta) {
-      io.stdout.write(clean(delta));
-      midLine = !delta.endsWith('\n');
+      agent.text(delta);
     },
     messageDone() {
-      if (midLine) io.stdout.write('\n');
-      midLine = false;
+      agent.end();
     },
     toolStarted(_call, summary) {
-      line(style.dim(`→ ${clean(summary)}`));
+      line(style.dim(`→ ${cleanLine(summary)}`));
     },
     toolFinished(call, outcome) {
-      if (!outcome.success) line(style.yellow(`  ✗ ${clean(call.name)}: ${clean(outcome.error ?? 'failed')}`));
+      if (!outcome.success) line(style.yellow(`  ✗ ${cleanLine(call.name)}: ${cleanLine(outcome.error ?? 'failed')}`));
     },
     changeApplied(result) {
-      line(style.green(`  ✔ applied ${clean(result.path)}`));
+      line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
     },
     notice(message) {
       line(style.yellow(clean(message)));
@@ -149,7 +151,7 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
   if (s.error) out(style.red(clean(s.error)));
   out(
     s.filesChanged.length
-      ? `Files changed (${s.filesChanged.length}): ${clean(s.filesChanged.join(', '))}`
+      ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.map(cleanLine).join(', ')}`
       : 'Files changed: none',
   );
   const cost = s.costUsd !== undefined ? ` · cost $${s.costUsd.toFixed(4)}` : '';

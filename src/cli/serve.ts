@@ -6,7 +6,9 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { startRuntime, StoreInUseError, type RuntimeOptions } from '../runtime/index.js';
 import { createIamAuthenticator } from '../identity/index.js';
-import type { Command } from './io.js';
+import type { CliIO, Command } from './io.js';
+import { KnownSecrets, displayUrl, redactText } from '../core/redact.js';
+import { withSecretsRedacted } from './errors.js';
 import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
 import { upstreamFrom, MODEL_FLAGS, modelOptions, DEFAULT_MODEL, DEFAULT_MODEL_BASE_URL } from './run-options.js';
@@ -33,7 +35,13 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --price-input USD       price per million input tokens charged against sessions' spend limits (2.50)
   --price-output USD      price per million output tokens (10.00)`;
 
-export const serveCommand: Command = async (argv, io) => {
+export const serveCommand: Command = (argv, io) => {
+  // The model's API key stays out of every error; the runtime keeps it and its token out of its log and store.
+  const known = new KnownSecrets();
+  return withSecretsRedacted(known, () => serve(argv, io, known));
+};
+
+async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<number> {
   const v = parseCommandArgs(
     argv,
     {
@@ -56,11 +64,13 @@ export const serveCommand: Command = async (argv, io) => {
   const model = modelOptions(v, io.env);
   const dataDir = resolve(io.cwd, v['data-dir'] ?? resolve(homedir(), '.deputy', 'runtime'));
 
+  const upstream = upstreamFrom(model, io.env);
+  known.add(upstream.apiKey);
   const options: RuntimeOptions = {
     dataDir,
     host: v.host ?? '127.0.0.1',
     port,
-    upstream: upstreamFrom(model, io.env),
+    upstream,
     log: (line) => io.stderr.write(`${line}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
@@ -68,7 +78,7 @@ export const serveCommand: Command = async (argv, io) => {
     options.authenticate = createIamAuthenticator({
       serverId: v['server-id']!,
       ...(v['sts-endpoint'] ? { stsEndpoint: v['sts-endpoint'] } : {}),
-      onReject: (reason) => io.stderr.write(`refused an IAM proof: ${reason}\n`),
+      onReject: (reason) => io.stderr.write(`refused an IAM proof: ${redactText(reason, known)}\n`),
     });
   }
 
@@ -82,7 +92,7 @@ export const serveCommand: Command = async (argv, io) => {
       ? `Auth: IAM proofs for server id "${v['server-id']}"\n`
       : `Bearer token written to ${runtime.tokenFile} (mode 0600)\n`,
   );
-  io.stdout.write(`Upstream model: ${model.model} at ${model.modelBaseUrl} (${model.modelApi} API)\n`);
+  io.stdout.write(`Upstream model: ${model.model} at ${displayUrl(model.modelBaseUrl)} (${model.modelApi} API)\n`);
   await new Promise<void>((done) => {
     if (io.signal?.aborted) return done();
     io.signal?.addEventListener('abort', () => done(), { once: true });
@@ -90,4 +100,4 @@ export const serveCommand: Command = async (argv, io) => {
   io.stdout.write('Stopping…\n');
   await runtime.close();
   return 0;
-};
+}

@@ -27,7 +27,7 @@ import {
   type AuditHead,
   type AuditRecord,
 } from './audit-record.js';
-import { redactRecord, redactText } from './redact.js';
+import { redactRecord, redactText, type KnownSecrets } from './redact.js';
 
 export type { AuditActor, AuditEventType, AuditHead, AuditRecord } from './audit-record.js';
 export { verifyAudit, readAudit } from './audit-verify.js';
@@ -65,6 +65,8 @@ export interface AuditLogOptions {
   /** The record time; the system clock when absent. */
   now?: () => Date;
   lock?: LockOptions;
+  /** The exact secrets this process was configured with: removed from records in every encoding (`redact.ts`). */
+  known?: KnownSecrets;
 }
 
 export class AuditLog {
@@ -75,13 +77,14 @@ export class AuditLog {
     readonly file: string,
     private readonly now: () => Date,
     private readonly lockOptions: LockOptions,
+    private readonly known?: KnownSecrets,
   ) {}
 
   /** Opens (creating the folder and file) the chain, and checks that its tail can be continued. */
   static async open(workspaceRoot: string, options: AuditLogOptions = {}): Promise<AuditLog> {
     const file = path.resolve(options.file ?? defaultAuditFile(workspaceRoot));
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const log = new AuditLog(file, options.now ?? (() => new Date()), options.lock ?? {});
+    const log = new AuditLog(file, options.now ?? (() => new Date()), options.lock ?? {}, options.known);
     await withFileLock(
       log.lockFile,
       async () => {
@@ -120,8 +123,8 @@ export class AuditLog {
       type: entry.type,
       session: entry.session ?? null,
       task: entry.task ?? null,
-      actor: cleanActor(entry.actor),
-      data: redactRecord(entry.data ?? {}),
+      actor: cleanActor(entry.actor, this.known),
+      data: redactRecord(entry.data ?? {}, this.known),
       prev: tail ? sha256Hex(tail.line) : GENESIS_PREV,
     };
     const record: AuditRecord = { ...body, hash: recordHash(body) };
@@ -137,11 +140,11 @@ export class AuditLog {
   }
 }
 
-function cleanActor(actor: AuditActor): AuditActor {
+function cleanActor(actor: AuditActor, known: KnownSecrets | undefined): AuditActor {
   return {
-    principal: redactText(actor.principal),
-    ...(actor.account !== undefined ? { account: redactText(actor.account) } : {}),
-    ...(actor.client !== undefined ? { client: redactText(actor.client) } : {}),
+    principal: redactText(actor.principal, known),
+    ...(actor.account !== undefined ? { account: redactText(actor.account, known) } : {}),
+    ...(actor.client !== undefined ? { client: redactText(actor.client, known) } : {}),
   };
 }
 

@@ -15,10 +15,16 @@
  * A rule matches when each criterion it names matches (a list matches when any entry does); a rule naming no
  * criterion matches every call. `paths` are globs (`glob.ts`) over workspace-relative paths; `commands` are exact
  * command lines (whitespace runs count as one space).
+ *
+ * `commandRules` (beside `rules`) judge the commands an agent runs in Deputy's environment: see
+ * `command-rules.ts` for their format. A `rules` entry that names `run_command` with `commands` also counts there,
+ * as an exact command rule, and one that matches every call (no tools, paths or commands, or tools `*`) as a
+ * rule for every command.
  */
 import { promises as fs } from 'node:fs';
 import * as posix from 'node:path/posix';
 import { TOOL_NAMES } from '../protocol/tools.js';
+import { parseCommandRules, type CommandRule } from './command-rules.js';
 import { globToRegExp, matchGlob } from './glob.js';
 
 /**
@@ -72,29 +78,55 @@ interface NamedRule extends PolicyRule {
 }
 
 /**
- * Files that hold credentials: reading one always needs a person's yes, whatever a policy allows. SSH keys are
- * named by their key types (`id_rsa*`, `id_ed25519*`, …) rather than `id_*`, which would catch `src/id_utils.ts`.
+ * Files that hold credentials in real repositories and home folders, at any depth: reading (or listing) one always
+ * needs a person's yes, whatever a policy allows. SSH keys are named by their key types (`id_rsa*`, `id_ed25519*`,
+ * …) rather than `id_*`, which would catch `src/id_utils.ts`. README.md lists these; a test keeps the two in step.
  */
+export const SECRET_FILE_GLOBS = [
+  // Environment files: `.env`, `.env.local`, `.env_local`, `.envrc`, …
+  '**/.env*',
+  // Package-registry and network logins.
+  '**/.npmrc',
+  '**/.yarnrc*',
+  '**/.pypirc',
+  '**/.netrc',
+  '**/_netrc',
+  '**/.git-credentials',
+  // Container and cluster logins.
+  '**/.docker/config.json',
+  '**/.kube/config',
+  // Keys, certificates with their keys, and key stores.
+  '**/*.pem',
+  '**/*.key',
+  '**/*.p12',
+  '**/*.pfx',
+  '**/*.jks',
+  '**/*.keystore',
+  '**/id_{rsa,dsa,ecdsa,ed25519}*',
+  // Cloud credentials and infrastructure state (Terraform state holds every secret it created).
+  '**/credentials.json',
+  '**/terraform.tfvars',
+  '**/*.tfstate',
+  '**/*.tfstate.backup',
+  '**/.aws',
+  '**/.aws/**',
+  '**/.ssh',
+  '**/.ssh/**',
+] as const;
+
 const SECRET_FILE_RULE: NamedRule = {
   label: 'built-in rule',
   tools: [...READ_TOOLS],
-  paths: [
-    '**/.env',
-    '**/.env.*',
-    '**/*.pem',
-    '**/*.key',
-    '**/id_{rsa,dsa,ecdsa,ed25519}*',
-    '**/.aws',
-    '**/.aws/**',
-    '**/.ssh',
-    '**/.ssh/**',
-  ],
+  paths: [...SECRET_FILE_GLOBS],
   decision: 'ask',
   reason: 'the file may hold credentials, so reading it needs your yes',
 };
 
 export class Policy {
-  private constructor(private readonly rules: readonly NamedRule[]) {}
+  private constructor(
+    private readonly rules: readonly NamedRule[],
+    private readonly commands: readonly CommandRule[] = [],
+  ) {}
 
   /** No rules of its own: only the built-in rules and the defaults. */
   static defaults(): Policy {
@@ -128,12 +160,13 @@ export class Policy {
     if (!isObject(json)) fail('the top level', 'must be an object with a "rules" array');
     const top = json as Record<string, unknown>;
     for (const key of Object.keys(top)) {
-      if (key !== 'rules' && key !== '$schema' && key !== 'version') fail(`"${key}"`, 'is not a policy field (expected "rules")');
+      if (!['rules', 'commandRules', '$schema', 'version'].includes(key)) fail(`"${key}"`, 'is not a policy field (expected "rules" or "commandRules")');
     }
     if (top.version !== undefined && top.version !== 1) fail('"version"', 'must be 1');
-    if (!Array.isArray(top.rules)) fail('"rules"', 'must be an array');
+    if (!Array.isArray(top.rules) && !(top.rules === undefined && top.commandRules !== undefined)) fail('"rules"', 'must be an array');
     const label = source.split(/[\\/]/).pop() || source;
-    const rules = (top.rules as unknown[]).map((raw, i): NamedRule => {
+    const commands = top.commandRules === undefined ? [] : parseCommandRules(top.commandRules, label, fail);
+    const rules = ((top.rules ?? []) as unknown[]).map((raw, i): NamedRule => {
       const at = `rules[${i}]`;
       if (!isObject(raw)) fail(at, 'must be an object');
       const r = raw as Record<string, unknown>;
@@ -171,12 +204,27 @@ export class Policy {
       }
       return rule;
     });
-    return new Policy(rules);
+    return new Policy(rules, commands);
   }
 
   /** Every layer's rules, the first layer's named first in verdicts (put the org policy first). */
   static combine(...layers: Policy[]): Policy {
-    return new Policy(layers.flatMap((layer) => layer.rules));
+    return new Policy(
+      layers.flatMap((layer) => layer.rules),
+      layers.flatMap((layer) => layer.commands),
+    );
+  }
+
+  /** The command rules of every layer: `commandRules`, plus the `rules` that speak about every command or `run_command`. */
+  commandRules(): CommandRule[] {
+    const fromRules = this.rules.flatMap((rule): CommandRule[] => {
+      const forCommands = !rule.tools || rule.tools.includes('*') || rule.tools.includes('run_command');
+      if (!forCommands || rule.paths) return [];
+      const reason = rule.reason ?? describe(rule);
+      if (rule.commands) return rule.commands.map((exact) => ({ exact, decision: rule.decision, reason, label: rule.label }));
+      return [{ prefix: [], decision: rule.decision, reason, label: rule.label }];
+    });
+    return [...this.commands, ...fromRules];
   }
 
   decide(req: PolicyRequest): PolicyVerdict {

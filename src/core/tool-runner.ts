@@ -172,8 +172,25 @@ export class ToolRunner {
       })),
     });
 
+    const results = await this.reviewPrepared(call, summary, prepared);
+    const applied = results.filter((r) => r.status === 'applied').map((r) => r.path);
+    const output: ProposeChangesResult = { results };
+    return { success: true, output: JSON.stringify(output), applied };
+  }
+
+  /**
+   * The per-file review every changeset goes through, whether the agent proposed it (`propose_changes`) or it was
+   * taken from the environment's shadow workspace: files that are not ready are reported as they are, each ready
+   * file is put to the person, and approved ones are written by `apply` (`applyPreparedFile` on this workspace
+   * unless the caller writes more than text, e.g. binary files and modes). Every step is audited.
+   */
+  async reviewPrepared(
+    call: Pick<ToolCall, 'session' | 'callId'>,
+    summary: string,
+    prepared: PreparedFile[],
+    apply: (file: PreparedFile) => Promise<ChangeResult> = (file) => applyPreparedFile(this.deps.workspace, file),
+  ): Promise<ChangeResult[]> {
     const results: ChangeResult[] = [];
-    const applied: string[] = [];
     const ready = prepared.filter((f) => f.status === 'ready');
     let index = 0;
     for (const file of prepared) {
@@ -184,20 +201,18 @@ export class ToolRunner {
         continue;
       }
       index++;
-      const result = await this.review(call, summary, file, index, ready.length);
-      if (result.status === 'applied') applied.push(result.path);
-      results.push(result);
+      results.push(await this.review(call, summary, file, index, ready.length, apply));
     }
-    const output: ProposeChangesResult = { results };
-    return { success: true, output: JSON.stringify(output), applied };
+    return results;
   }
 
   private async review(
-    call: ToolCall,
+    call: Pick<ToolCall, 'session' | 'callId'>,
     summary: string,
     file: PreparedFile,
     index: number,
     total: number,
+    apply: (file: PreparedFile) => Promise<ChangeResult>,
   ): Promise<ChangeResult> {
     // The reviewer sees where the write really lands when the agent named it through a symlink.
     const realPath = file.realPath;
@@ -237,7 +252,7 @@ export class ToolRunner {
     });
     // A filesystem failure on one file (disk full, name too long) is that file's result, not the whole call's:
     // files already written stay reported as applied.
-    const result = await applyPreparedFile(this.deps.workspace, file).catch(
+    const result = await apply(file).catch(
       (err: unknown): ChangeResult => ({
         path: file.path,
         status: 'invalid',

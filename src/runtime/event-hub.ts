@@ -51,8 +51,7 @@ export class EventHub {
   }
 
   append(sessionId: string, event: AgentSessionEvent): void {
-    const json = JSON.stringify(event);
-    const seq = this.store.appendEvent(sessionId, event, json);
+    const { seq, json } = this.store.appendEvent(sessionId, event);
     this.pending.push({ commit: this.store.commits.target, sessionId, stored: { seq, id: event.event_id, json } });
   }
 

@@ -28,6 +28,7 @@ import { RuntimeStore } from './store.js';
 import { acquireStoreLock } from './store-lock.js';
 import { TurnRunner } from './turn-runner.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
+import { KnownSecrets, redactText } from '../core/redact.js';
 
 export type { UpstreamConfig } from './upstream.js';
 export type { AuthContext, Authenticator } from './auth.js';
@@ -48,7 +49,7 @@ export interface RuntimeOptions {
   authenticate?: Authenticator;
   /** Largest accepted request body. Default 8 MiB. */
   maxBodyBytes?: number;
-  /** One line per request (method, path, status) and per failure; never a token or header. */
+  /** One line per request (method, path, status) and per failure; credentials are redacted before it is called. */
   log?: (line: string) => void;
   /** Retention: keep a deleted session's turns, items and events in the store (hidden). Default false: delete removes them. */
   keepDeletedSessions?: boolean;
@@ -67,10 +68,14 @@ export interface RuntimeHandle {
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHandle> {
-  const log = options.log ?? (() => undefined);
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   // The lock comes first: a start refused because another runtime owns the store must not touch its token file.
   const lock = await acquireStoreLock(options.dataDir);
+  const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');
+  const token = newToken();
+  // The runtime's own secrets never reach its log or its store, in any encoding (redact.ts).
+  const known = new KnownSecrets([token, options.upstream.apiKey]);
+  const log = (line: string) => options.log?.(redactText(line, known));
   if (lock.broke) {
     log(`runtime: took over ${options.dataDir} from process ${lock.broke.pid} (${lock.broke.command}, since ${lock.broke.since}), which is no longer running`);
   }
@@ -80,10 +85,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
     // SQLite's WASM file layer locks with a directory beside the database; a killed owner leaves it behind, and
     // holding the store lock means nobody else can be using it.
     await fs.rm(`${dbFile}.lock`, { recursive: true, force: true });
-    const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');
-    const token = newToken();
     await writeTokenFile(tokenFile, token);
-    store = RuntimeStore.open(dbFile);
+    store = RuntimeStore.open(dbFile, { known });
     return await serveStore(options, log, store, token, tokenFile, async () => {
       await store?.close();
       await lock.release();

@@ -13,6 +13,7 @@
 import { Database, type Statement, type SQLiteValue } from 'node-sqlite3-wasm';
 import { randomBytes } from 'node:crypto';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
+import { redactStrings, type KnownSecrets } from '../core/redact.js';
 import { GroupCommit } from './group-commit.js';
 import type { RuntimeItem, SessionStatus, StoredSession, StoredTurn } from './wire.js';
 
@@ -86,9 +87,15 @@ export class RuntimeStore {
     private readonly db: Database,
     /** The tick transaction and its durability; EventHub listens to it. */
     readonly commits: GroupCommit,
+    private readonly known: KnownSecrets | undefined,
   ) {}
 
-  static open(file: string): RuntimeStore {
+  /**
+   * `known`: the runtime's own secrets (its token, the model's API key). Every body written is first cleared of them
+   * and of recognisable credential formats (`redactStrings`): the store, and so the conversation the model is sent
+   * back, never holds a credential.
+   */
+  static open(file: string, options: { known?: KnownSecrets } = {}): RuntimeStore {
     const db = new Database(file);
     try {
       // Must come before the first read: in exclusive mode SQLite keeps the WAL index in memory (no -shm file).
@@ -101,7 +108,11 @@ export class RuntimeStore {
       db.close();
       throw err;
     }
-    return new RuntimeStore(db, new GroupCommit(db, `${file}-wal`));
+    return new RuntimeStore(db, new GroupCommit(db, `${file}-wal`), options.known);
+  }
+
+  private body(value: unknown): string {
+    return JSON.stringify(redactStrings(value, this.known));
   }
 
   /** Commits, waits for the disk, and closes (which checkpoints the log into the database file). */
@@ -124,11 +135,11 @@ export class RuntimeStore {
   }
 
   insertSession(s: StoredSession): void {
-    this.write('INSERT INTO sessions (id, principal, status, body) VALUES (?, ?, ?, ?)', [s.id, s.principal, s.status, JSON.stringify(s)]);
+    this.write('INSERT INTO sessions (id, principal, status, body) VALUES (?, ?, ?, ?)', [s.id, s.principal, s.status, this.body(s)]);
   }
 
   saveSession(s: StoredSession): void {
-    this.write('UPDATE sessions SET status = ?, body = ? WHERE id = ?', [s.status, JSON.stringify(s), s.id]);
+    this.write('UPDATE sessions SET status = ?, body = ? WHERE id = ?', [s.status, this.body(s), s.id]);
   }
 
   /** The session, unless it does not exist or was deleted. */
@@ -177,11 +188,11 @@ export class RuntimeStore {
   }
 
   insertTurn(t: StoredTurn): void {
-    this.write('INSERT INTO turns (id, session_id, body) VALUES (?, ?, ?)', [t.id, t.sessionId, JSON.stringify(t)]);
+    this.write('INSERT INTO turns (id, session_id, body) VALUES (?, ?, ?)', [t.id, t.sessionId, this.body(t)]);
   }
 
   saveTurn(t: StoredTurn): void {
-    this.write('UPDATE turns SET body = ? WHERE id = ?', [JSON.stringify(t), t.id]);
+    this.write('UPDATE turns SET body = ? WHERE id = ?', [this.body(t), t.id]);
   }
 
   getTurn(id: string): StoredTurn | null {
@@ -190,11 +201,11 @@ export class RuntimeStore {
   }
 
   appendItem(sessionId: string, item: RuntimeItem & { id: string }): void {
-    this.write('INSERT INTO items (id, session_id, body) VALUES (?, ?, ?)', [item.id, sessionId, JSON.stringify(item)]);
+    this.write('INSERT INTO items (id, session_id, body) VALUES (?, ?, ?)', [item.id, sessionId, this.body(item)]);
   }
 
   saveItem(item: RuntimeItem & { id: string }): void {
-    this.write('UPDATE items SET body = ? WHERE id = ?', [JSON.stringify(item), item.id]);
+    this.write('UPDATE items SET body = ? WHERE id = ?', [this.body(item), item.id]);
   }
 
   getItem(id: string): RuntimeItem | null {
@@ -214,9 +225,11 @@ export class RuntimeStore {
     return page(rows, query.limit, (r) => JSON.parse(r.body as string) as RuntimeItem);
   }
 
-  /** Stores an event; `json` is the event as serialized once for both the store and the wire. Returns its seq. */
-  appendEvent(sessionId: string, event: AgentSessionEvent, json: string): number {
-    return Number(this.write('INSERT INTO events (id, session_id, body) VALUES (?, ?, ?)', [event.event_id, sessionId, json]).lastInsertRowid);
+  /** Stores an event; returns its seq and its JSON as stored (redacted), serialized once for the store and the wire. */
+  appendEvent(sessionId: string, event: AgentSessionEvent): { seq: number; json: string } {
+    const json = this.body(event);
+    const seq = Number(this.write('INSERT INTO events (id, session_id, body) VALUES (?, ?, ?)', [event.event_id, sessionId, json]).lastInsertRowid);
+    return { seq, json };
   }
 
   /** Where an event sits in the session's log, or null when the session has no such event. */

@@ -5,8 +5,9 @@
  * and model that failed and the `deputy` option that configures each.
  */
 import { randomUUID } from 'node:crypto';
-import { REDACTED, redactText } from '../core/redact.js';
+import { KnownSecrets, displayUrl, redactText } from '../core/redact.js';
 import OpenAI from 'openai';
+import { openaiScope } from '../agents/endpoints.js';
 import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
@@ -20,6 +21,12 @@ export interface UpstreamConfig {
   model: string;
   /** Sent as the bearer to the upstream. Never logged, never stored, never echoed in errors. */
   apiKey?: string;
+  /**
+   * OpenAI organization / project headers. Unset: the environment's `OPENAI_ORG_ID` / `OPENAI_PROJECT_ID` go to
+   * api.openai.com only, never to another upstream (`openaiScope`).
+   */
+  organization?: string;
+  project?: string;
   api: 'responses' | 'chat';
   /** Retries of a failed model call by the `openai` client (429, 5xx, connection errors). Default 2. */
   maxRetries?: number;
@@ -63,6 +70,10 @@ export function createUpstreamClient(config: UpstreamConfig): OpenAI {
     // The package insists on a key; local servers (vLLM, Ollama) ignore the bearer, so a placeholder is harmless.
     apiKey: config.apiKey ?? 'no-key',
     maxRetries: config.maxRetries ?? 2,
+    ...openaiScope(config.baseURL, {
+      ...(config.organization ? { organization: config.organization } : {}),
+      ...(config.project ? { project: config.project } : {}),
+    }),
   });
 }
 
@@ -291,22 +302,8 @@ const HOW_TO_CONFIGURE =
  * credential-looking text the server echoed is redacted.
  */
 export function describeUpstreamError(err: unknown, config: UpstreamConfig, model: string): UpstreamError {
-  const described = describe(err, { ...config, baseURL: withoutCredentials(config.baseURL) }, model);
-  let message = redactText(described.message);
-  if (config.apiKey) message = message.split(config.apiKey).join(REDACTED);
-  return new UpstreamError(described.code, message);
-}
-
-function withoutCredentials(baseURL: string): string {
-  try {
-    const url = new URL(baseURL);
-    if (!url.username && !url.password) return baseURL;
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/$/, baseURL.endsWith('/') ? '/' : '');
-  } catch {
-    return baseURL;
-  }
+  const described = describe(err, { ...config, baseURL: displayUrl(config.baseURL) }, model);
+  return new UpstreamError(described.code, redactText(described.message, new KnownSecrets([config.apiKey])));
 }
 
 function describe(err: unknown, config: UpstreamConfig, model: string): UpstreamError {

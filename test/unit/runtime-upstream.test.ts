@@ -72,3 +72,46 @@ test('upstream failures drop credentials in the URL and redact what a server ech
   assert.doesNotMatch(echoed.message, /AKIAABCDEFGHIJKLMNOP/);
   assert.match(echoed.message, /https:\/\/llm\.example\/v1\/responses/);
 });
+
+test('organization / project headers reach a model server only when configured for it (control for the e2e check)', async () => {
+  const { startScriptedModel } = await import('../fixtures/model-server.js');
+  const { callModel, createUpstreamClient } = await import('../../src/runtime/upstream.js');
+  const model = await startScriptedModel([{ text: 'a' }, { text: 'b' }]);
+  try {
+    const request = { model: 'm', instructions: null, tools: [], history: [] };
+    for (const config of [
+      { baseURL: model.baseURL, model: 'm', api: 'responses' as const },
+      { baseURL: model.baseURL, model: 'm', api: 'responses' as const, organization: 'org-configured', project: 'proj-configured' },
+    ]) {
+      await callModel(createUpstreamClient(config), config, request, new AbortController().signal, () => undefined);
+    }
+    assert.equal(model.requests[0]!.headers['openai-organization'], undefined);
+    assert.equal(model.requests[1]!.headers['openai-organization'], 'org-configured');
+    assert.equal(model.requests[1]!.headers['openai-project'], 'proj-configured');
+  } finally {
+    await model.close();
+  }
+});
+
+test('the environment\'s organization / project ids go to api.openai.com only', async () => {
+  const { createAgentsClient, openaiScope } = await import('../../src/agents/endpoints.js');
+  const { createUpstreamClient } = await import('../../src/runtime/upstream.js');
+  const saved = { org: process.env.OPENAI_ORG_ID, project: process.env.OPENAI_PROJECT_ID };
+  process.env.OPENAI_ORG_ID = 'org-env';
+  process.env.OPENAI_PROJECT_ID = 'proj-env';
+  try {
+    assert.deepEqual(openaiScope('https://api.openai.com/v1'), { organization: undefined, project: undefined });
+    assert.deepEqual(openaiScope('https://api.openai.com.evil.example/v1'), { organization: null, project: null });
+    assert.equal(createUpstreamClient({ baseURL: 'https://api.openai.com/v1', model: 'm', api: 'responses' }).organization, 'org-env');
+    assert.equal(createUpstreamClient({ baseURL: 'http://127.0.0.1:1/v1', model: 'm', api: 'responses' }).organization, null);
+    assert.equal(createUpstreamClient({ baseURL: 'http://127.0.0.1:1/v1', model: 'm', api: 'responses' }).project, null);
+    assert.equal(createAgentsClient({ kind: 'runtime', baseURL: 'http://127.0.0.1:1/v1', token: 't' }).organization, null);
+    assert.equal(createAgentsClient({ kind: 'openai', apiKey: 'k' }).organization, 'org-env');
+    assert.equal(createAgentsClient({ kind: 'openai', apiKey: 'k', baseURL: 'http://proxy.internal/v1' }).project, null);
+  } finally {
+    if (saved.org === undefined) delete process.env.OPENAI_ORG_ID;
+    else process.env.OPENAI_ORG_ID = saved.org;
+    if (saved.project === undefined) delete process.env.OPENAI_PROJECT_ID;
+    else process.env.OPENAI_PROJECT_ID = saved.project;
+  }
+});

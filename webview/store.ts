@@ -1,0 +1,102 @@
+/**
+ * The panel's state: what the extension last said (sessions, settings, errors) and one transcript per session
+ * seen. Views subscribe; a batch of messages notifies them once per animation frame.
+ */
+import type { PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
+import { Transcript } from './transcript.js';
+
+export type View = 'newTask' | 'session';
+
+export class PanelStore {
+  sessions: SessionSummary[] = [];
+  selectedSessionId: string | null = null;
+  settings: PanelSettings | null = null;
+  /** Errors outside a session, newest last; each errorId once. */
+  errors: PanelError[] = [];
+  /** Text the extension asked to put in the task box (`deputy.newTask` with a prompt). */
+  taskPrefill: { prompt: string; nonce: number } | null = null;
+  /** Comments being typed on prompts and files, by binding, so a row scrolled out and back keeps them. */
+  readonly drafts = new Map<string, string>();
+  /** Bindings whose answer was sent and not yet confirmed by the engine: their buttons wait. */
+  readonly sent = new Set<string>();
+  /** Parsed Markdown of finished messages, by row object: parsed once, however often the row is drawn again. */
+  readonly finishedHtml = new WeakMap<object, { text: string; html: string }>();
+  private readonly dismissed = new Set<string>();
+  private readonly transcripts = new Map<string, Transcript>();
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+
+  constructor(private readonly schedule: (run: () => void) => void = (run) => requestAnimationFrame(run)) {}
+
+  transcript(sessionId: string): Transcript {
+    let t = this.transcripts.get(sessionId);
+    if (!t) this.transcripts.set(sessionId, (t = new Transcript(sessionId)));
+    return t;
+  }
+
+  get selectedTranscript(): Transcript | null {
+    return this.selectedSessionId ? this.transcript(this.selectedSessionId) : null;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  receive(message: ToWebview): void {
+    switch (message.type) {
+      case 'state':
+        this.sessions = message.sessions;
+        this.selectedSessionId = message.selectedSessionId;
+        break;
+      case 'settings': {
+        const { type: _type, ...settings } = message;
+        this.settings = settings;
+        break;
+      }
+      case 'events': {
+        if (message.replace) this.transcripts.delete(message.sessionId);
+        this.transcript(message.sessionId).apply(message.events);
+        break;
+      }
+      case 'error':
+        // A refused intent comes back as an error: answers sent and not confirmed may be given again.
+        if (this.sent.size > 0) {
+          this.sent.clear();
+          this.selectedTranscript?.refreshPending();
+        }
+        if (!this.dismissed.has(message.error.errorId) && !this.errors.some((e) => e.errorId === message.error.errorId)) {
+          this.errors = [...this.errors, message.error];
+        }
+        break;
+      case 'focusTask':
+        this.selectedSessionId = null;
+        this.taskPrefill = { prompt: message.prompt ?? '', nonce: (this.taskPrefill?.nonce ?? 0) + 1 };
+        break;
+    }
+    this.changed();
+  }
+
+  /** Local view change (no intent): the extension is told separately when it matters. */
+  select(sessionId: string | null): void {
+    this.selectedSessionId = sessionId;
+    this.changed();
+  }
+
+  dismissError(errorId: string): void {
+    this.dismissed.add(errorId);
+    this.errors = this.errors.filter((e) => e.errorId !== errorId);
+    this.changed();
+  }
+
+  /** Coalesces every change of a frame into one notification. */
+  private changed(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(() => {
+      this.scheduled = false;
+      for (const t of this.transcripts.values()) t.flush();
+      for (const listener of this.listeners) listener();
+    });
+  }
+}
