@@ -74,7 +74,10 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
+    'events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow',
+    'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base',
+  ]);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);

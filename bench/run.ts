@@ -12,19 +12,21 @@ import { environmentCommand, environmentRead, environmentShadow } from './enviro
 import { commandGate, sandboxSpawn } from './command-gate.js';
 import { eventStream } from './events.js';
 import { BenchUsageError, envInt } from './measure.js';
+import { runtimeLoad, runtimeLoadBase } from './runtime-load.js';
 import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
   eventStream, changesetApply, auditAppend, auditVerify, webviewStream,
-  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn,
+  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase,
 ];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
-BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS.`;
+BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
+BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {

@@ -5,11 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError } from 'openai';
 import { createAgentsClient, openaiScope } from '../agents/endpoints.js';
 import { displayUrl } from '../core/redact.js';
 import type { AuditActor } from '../core/audit.js';
-import { startRuntime } from '../runtime/index.js';
+import { startRuntime, StoreInUseError, type LockOwner, type RuntimeHandle, type UpstreamConfig } from '../runtime/index.js';
 import {
   IAM_PROOF_HEADER,
   createIamProofSource,
@@ -90,16 +91,44 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
 async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
   const upstream = upstreamFrom(options, env);
   await checkModelAnswers(options, upstream.apiKey);
-  const runtime = await startRuntime({ dataDir: options.dataDir, upstream });
+  const { runtime, dataDir, busy } = await startOwnRuntime(options.dataDir, upstream);
   const client = createAgentsClient({ kind: 'runtime', baseURL: `${runtime.url}/v1`, token: runtime.token });
+  const own = busy ? ` (store ${dataDir}: ${options.dataDir} is in use by process ${busy.pid}, ${busy.command})` : '';
   return {
     client,
     actor: await actorFor(options, env),
-    describe: `embedded runtime → ${options.model} at ${displayUrl(options.modelBaseUrl)}`,
+    describe: `embedded runtime${own} → ${options.model} at ${displayUrl(options.modelBaseUrl)}`,
     provider: 'deputy',
     secrets: [runtime.token, ...(upstream.apiKey ? [upstream.apiKey] : [])],
     close: () => runtime.close(),
   };
+}
+
+/** How many `deputy run`s can share a workspace at once, each with a store of its own. */
+const PARALLEL_STORES = 16;
+
+/**
+ * One runtime per data directory: when another live process owns `dataDir` (a second `deputy run` in the same
+ * workspace), this run keeps its sessions in a store of its own, the first free `<dataDir>/parallel/<n>`. A store
+ * whose owner died is taken over (and its interrupted turns marked failed), so the numbers are reused.
+ */
+async function startOwnRuntime(
+  dataDir: string,
+  upstream: UpstreamConfig,
+): Promise<{ runtime: RuntimeHandle; dataDir: string; busy: LockOwner | null }> {
+  let busy: LockOwner | null = null;
+  for (let n = 0; n <= PARALLEL_STORES; n++) {
+    const dir = n === 0 ? dataDir : join(dataDir, 'parallel', String(n));
+    try {
+      return { runtime: await startRuntime({ dataDir: dir, upstream }), dataDir: dir, busy };
+    } catch (err) {
+      if (!(err instanceof StoreInUseError)) throw err;
+      busy ??= err.owner;
+    }
+  }
+  throw new UserError(
+    `${dataDir} and its ${PARALLEL_STORES} parallel stores are all in use by other Deputy processes. Wait for one to finish, or pass --data-dir.`,
+  );
 }
 
 async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.ProcessEnv): Promise<Connection> {

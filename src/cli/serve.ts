@@ -4,7 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { startRuntime, type RuntimeOptions } from '../runtime/index.js';
+import { startRuntime, StoreInUseError, type RuntimeOptions } from '../runtime/index.js';
 import { createIamAuthenticator } from '../identity/index.js';
 import type { CliIO, Command } from './io.js';
 import { KnownSecrets, displayUrl, redactText } from '../core/redact.js';
@@ -89,7 +89,10 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
     });
   }
 
-  const runtime = await startRuntime(options);
+  const runtime = await startRuntime(options).catch((err: unknown) => {
+    if (err instanceof StoreInUseError) throw new UserError(err.message);
+    throw err;
+  });
   io.stdout.write(`Deputy runtime listening on ${runtime.url} (Agents API under /v1 and /openai/v1)\n`);
   io.stdout.write(
     auth === 'iam'

@@ -12,16 +12,20 @@
  *
  * A failed turn ends with `agent.session.turn.failed` and the session goes back to `idle`, its `error` saying why;
  * the next message starts a fresh turn.
+ *
+ * One runtime per data directory (store-lock.ts): a start on a directory another live process owns fails with a
+ * `StoreInUseError` naming it; a start after a crash breaks the dead owner's lock and recovers its store.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { bearerAuthenticator, newToken, writeTokenFile, type Authenticator } from './auth.js';
-import { EventHub } from './event-hub.js';
+import { DEFAULT_STREAM_LIMITS, EventHub, type StreamLimits } from './event-hub.js';
 import { createRequestHandler } from './routes.js';
 import { SessionService } from './sessions.js';
 import { RuntimeStore } from './store.js';
+import { acquireStoreLock } from './store-lock.js';
 import { TurnRunner } from './turn-runner.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
 import { EnvironmentBridge } from './environment-bridge.js';
@@ -31,6 +35,8 @@ import { KnownSecrets, redactText } from '../core/redact.js';
 export type { UpstreamConfig } from './upstream.js';
 export type { AuthContext, Authenticator } from './auth.js';
 export type { SigV4Verifier, SignedRequest } from './environment-routes.js';
+export type { StreamLimits } from './event-hub.js';
+export { StoreInUseError, type LockOwner } from './store-lock.js';
 
 export interface RuntimeOptions {
   /** Holds `runtime.db` (and the token file by default); created 0700 when missing. */
@@ -58,6 +64,10 @@ export interface RuntimeOptions {
    * `authenticate` (IAM mode) and no verifier, signed environment requests are refused: only IAM proofs get in.
    */
   verifySigV4?: SigV4Verifier;
+  /** Retention: keep a deleted session's turns, items and events in the store (hidden). Default false: delete removes them. */
+  keepDeletedSessions?: boolean;
+  /** Bounds on event streams; defaults: 512 KiB buffered per stream, 256 streams per principal, 256-event replay pages, 30 s for a closed slow client to read what it was sent. */
+  streams?: Partial<StreamLimits>;
 }
 
 export interface RuntimeHandle {
@@ -72,15 +82,44 @@ const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHandle> {
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  // The lock comes first: a start refused because another runtime owns the store must not touch its token file.
+  const lock = await acquireStoreLock(options.dataDir);
   const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');
   const token = newToken();
-  await writeTokenFile(tokenFile, token);
   // The runtime's own secrets never reach its log or its store, in any encoding (redact.ts).
   const known = new KnownSecrets([token, options.upstream.apiKey]);
   const log = (line: string) => options.log?.(redactText(line, known));
+  if (lock.broke) {
+    log(`runtime: took over ${options.dataDir} from process ${lock.broke.pid} (${lock.broke.command}, since ${lock.broke.since}), which is no longer running`);
+  }
+  const dbFile = path.join(options.dataDir, 'runtime.db');
+  let store: RuntimeStore | null = null;
+  try {
+    // SQLite's WASM file layer locks with a directory beside the database; a killed owner leaves it behind, and
+    // holding the store lock means nobody else can be using it.
+    await fs.rm(`${dbFile}.lock`, { recursive: true, force: true });
+    await writeTokenFile(tokenFile, token);
+    store = RuntimeStore.open(dbFile, { known });
+    return await serveStore(options, log, store, token, tokenFile, async () => {
+      await store?.close();
+      await lock.release();
+    });
+  } catch (err) {
+    await store?.close().catch(() => undefined);
+    await lock.release();
+    throw err;
+  }
+}
 
-  const store = RuntimeStore.open(path.join(options.dataDir, 'runtime.db'), { known });
-  const hub = new EventHub(store);
+async function serveStore(
+  options: RuntimeOptions,
+  log: (line: string) => void,
+  store: RuntimeStore,
+  token: string,
+  tokenFile: string,
+  closeStore: () => Promise<void>,
+): Promise<RuntimeHandle> {
+  const hub = new EventHub(store, { ...DEFAULT_STREAM_LIMITS, ...options.streams });
   let publicUrl = '';
   const bridge: EnvironmentBridge = new EnvironmentBridge({
     store,
@@ -90,7 +129,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
     log,
   });
   const runner = new TurnRunner({ store, hub, upstream: options.upstream, client: createUpstreamClient(options.upstream), log, environments: bridge });
-  const service = new SessionService(store, hub, runner, options.upstream.model, () => publicUrl);
+  const service = new SessionService(store, hub, runner, options.upstream.model, () => publicUrl, options.keepDeletedSessions ?? false);
   const authenticate = options.authenticate ?? bearerAuthenticator(token);
   const environments = new EnvironmentRoutes({
     store,
@@ -126,7 +165,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
       });
     });
   } catch (err) {
-    store.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
       `The Deputy runtime could not listen on ${host}:${options.port ?? 0}${code ? ` (${code})` : ''}. ` +
@@ -153,7 +191,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHand
         // Model calls in flight are aborted; their turns are failed on the next start (see SessionService.recover).
         await runner.stop();
         await closed;
-        store.close();
+        await closeStore();
       })();
       return closing;
     },

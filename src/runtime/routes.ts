@@ -84,7 +84,9 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
   if (id === undefined) {
     if (method === 'POST') {
       const input = parseCreateSession(await body());
-      sendJson(res, 200, sessionObject(service.create(principal, input)));
+      const session = service.create(principal, input);
+      await deps.store.durable();
+      sendJson(res, 200, sessionObject(session));
       return;
     }
     if (method === 'GET') {
@@ -101,11 +103,14 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
     }
     if (method === 'POST') {
       const input = parseUpdateSession(await body());
-      sendJson(res, 200, sessionObject(service.update(principal, id, input)));
+      const session = service.update(principal, id, input);
+      await deps.store.durable();
+      sendJson(res, 200, sessionObject(session));
       return;
     }
     if (method === 'DELETE') {
       service.delete(principal, id);
+      await deps.store.durable();
       sendJson(res, 200, { id, object: 'agent.session.deleted', deleted: true });
       return;
     }
@@ -124,6 +129,8 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
     const events = parseInputEvents(raw);
     const key = req.headers['idempotency-key'];
     service.submit(principal, id, events, typeof key === 'string' && key !== '' ? key : null);
+    // Accepted means stored: the 202 goes out once the input is on stable storage.
+    await deps.store.durable();
     sendJson(res, 202, { object: 'agent.session.events.accepted', accepted: events.length });
     return;
   }
@@ -143,7 +150,7 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
         );
       }
     }
-    deps.hub.stream(id, afterSeq, res);
+    deps.hub.stream(principal, id, afterSeq, res);
     return;
   }
   return notAllowed(req, method, url.pathname);

@@ -23,9 +23,14 @@ export class SessionService {
     private readonly defaultModel: string,
     /** Where environments reach this runtime (`remote_url` is built on it); known once the server listens. */
     private readonly environmentBase: () => string = () => '',
+    /** Retention: a deleted session's rows stay in the store, hidden. Off by default: delete removes them. */
+    private readonly keepDeleted = false,
   ) {}
 
-  /** After a restart: a turn that was mid model call cannot resume, so it fails; waiting turns stay waiting. */
+  /**
+   * After a restart: a turn that was mid model call cannot resume, so it fails; waiting turns stay waiting.
+   * Only the store's owner calls this (store-lock.ts), so every turn still in progress belongs to no live process.
+   */
   recover(): number {
     const interrupted = this.store.sessionsWithStatus('in_progress');
     for (const session of interrupted) {
@@ -106,7 +111,7 @@ export class SessionService {
     this.hub.atomically(() => {
       const session = this.get(principal, id);
       this.runner.cancel(session);
-      this.store.markDeleted(id);
+      this.store.deleteSession(id, this.keepDeleted);
     });
     this.hub.end(id);
   }

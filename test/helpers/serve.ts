@@ -5,6 +5,8 @@ import { recordOutput } from '../fixtures/leak-ledger.js';
 
 export interface Served {
   url: string;
+  /** The `deputy serve` process, e.g. to kill it outright. */
+  pid: number;
   tokenFile?: string;
   output(): string;
   stop(): Promise<number | null>;
@@ -29,6 +31,7 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
       const tokenFile = /token written to (\S+)/.exec(out)?.[1];
       resolve({
         url,
+        pid: child.pid!,
         ...(tokenFile ? { tokenFile } : {}),
         output: () => `${out}${err}`,
         stop: () =>
