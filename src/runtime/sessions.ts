@@ -9,7 +9,7 @@ import { ApiError, invalid } from './http-util.js';
 import { newId, type Page, type PageQuery, type RuntimeStore } from './store.js';
 import type { TurnRunner } from './turn-runner.js';
 import type { CreateSessionInput, InputEvent, UpdateSessionInput } from './validate.js';
-import { nowSeconds, sessionObject, type RuntimeItem, type StoredSession } from './wire.js';
+import { nowSeconds, sessionObject, wireItem, type RuntimeItem, type StoredSession } from './wire.js';
 
 export const INTERRUPTED_MESSAGE =
   'The Deputy runtime stopped while this turn was running, so the turn did not finish. Send the message again to retry.';
@@ -73,7 +73,8 @@ export class SessionService {
 
   items(principal: string, id: string, query: PageQuery): Page<RuntimeItem> {
     this.get(principal, id);
-    return this.store.listItems(id, query);
+    const page = this.store.listItems(id, query);
+    return { ...page, data: page.data.map(wireItem) };
   }
 
   update(principal: string, id: string, input: UpdateSessionInput): StoredSession {

@@ -11,7 +11,7 @@ import { openaiScope } from '../agents/endpoints.js';
 import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
-import type { FunctionTool, RuntimeItem, TurnErrorCode } from './wire.js';
+import { upstreamCallId, type FunctionTool, type RuntimeItem, type TurnErrorCode } from './wire.js';
 
 /** Where the runtime's agents get their model: any OpenAI-compatible base URL. */
 export interface UpstreamConfig {
@@ -218,6 +218,7 @@ function functionResult(item: Extract<RuntimeItem, { type: 'function_call_output
 }
 
 export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
+  const answered = answeredCalls(history);
   const input: ResponseInputItem[] = [];
   for (const item of history) {
     if (item.type === 'message' && item.role === 'user') {
@@ -231,24 +232,28 @@ export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
       });
     } else if (item.type === 'message') {
       input.push({ role: 'assistant', content: item.content.map((c) => ('text' in c ? c.text : '')).join('') });
-    } else if (item.type === 'function_call') {
-      input.push({ type: 'function_call', call_id: item.call_id, name: item.name, arguments: String(item.arguments) });
+    } else if (item.type === 'function_call' && answered.has(item.call_id)) {
+      input.push({ type: 'function_call', call_id: upstreamCallId(item)!, name: item.name, arguments: String(item.arguments) });
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
-      input.push({ type: 'function_call_output', call_id: item.call_id, output: functionResult(item) });
+      input.push({ type: 'function_call_output', call_id: upstreamCallId(item)!, output: functionResult(item) });
     }
   }
-  return dropUnanswered(
-    input,
-    (i) => ('type' in i && i.type === 'function_call' ? i.call_id : null),
-    (i) => ('type' in i && i.type === 'function_call_output' ? (i.call_id ?? null) : null),
+  return input;
+}
+
+/**
+ * Calls that got a result, by the runtime's own (unique) call id. Calls of a cancelled turn never got one; models
+ * reject a call without its output, so both are left out.
+ */
+function answeredCalls(history: RuntimeItem[]): Set<string> {
+  return new Set(
+    history.flatMap((i) => (i.type === 'function_call_output' && i.status !== 'incomplete' && i.call_id ? [i.call_id] : [])),
   );
 }
 
 export function toChatMessages(instructions: string | null, history: RuntimeItem[]): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = instructions ? [{ role: 'system', content: instructions }] : [];
-  const answered = new Set(
-    history.filter((i) => i.type === 'function_call_output' && i.status !== 'incomplete').map((i) => (i as { call_id: string }).call_id),
-  );
+  const answered = answeredCalls(history);
   for (const item of history) {
     if (item.type === 'message' && item.role === 'user') {
       const onlyText = item.content.every((c) => c.type === 'input_text');
@@ -266,7 +271,7 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
       messages.push({ role: 'assistant', content: item.content.map((c) => ('text' in c ? c.text : '')).join('') });
     } else if (item.type === 'function_call' && answered.has(item.call_id)) {
       const call: ChatCompletionMessageToolCall = {
-        id: item.call_id,
+        id: upstreamCallId(item)!,
         type: 'function',
         function: { name: item.name, arguments: String(item.arguments) },
       };
@@ -278,20 +283,12 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
         messages.push({ role: 'assistant', content: null, tool_calls: [call] });
       }
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
-      messages.push({ role: 'tool', tool_call_id: item.call_id, content: functionResult(item) });
+      messages.push({ role: 'tool', tool_call_id: upstreamCallId(item)!, content: functionResult(item) });
     }
   }
   return messages;
 }
 
-/** Calls of a cancelled turn never got a result; models reject a call without its output, so leave both out. */
-function dropUnanswered<T>(input: T[], callId: (x: T) => string | null, outputId: (x: T) => string | null): T[] {
-  const answered = new Set(input.map(outputId).filter((x): x is string => x !== null));
-  return input.filter((x) => {
-    const id = callId(x);
-    return id === null || answered.has(id);
-  });
-}
 
 const HOW_TO_CONFIGURE =
   'Configure the upstream with --model-base-url <url>, --model <name> and --model-api-key-env <VAR> (the environment variable holding its API key).';

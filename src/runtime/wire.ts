@@ -141,3 +141,22 @@ export type RuntimeItem = Extract<
   AgentSessionItem,
   { type: 'message' } | { type: 'function_call' } | { type: 'function_call_output' }
 >;
+
+/**
+ * The stored field holding the model's own id of a call whose client-facing `call_id` had to be made unique. It is
+ * the runtime's bookkeeping, never shown on the wire (`wireItem`).
+ */
+export const UPSTREAM_CALL_ID = 'upstream_call_id';
+
+/** The id the upstream model gave the call (or the output's call). */
+export function upstreamCallId(item: RuntimeItem | undefined): string | undefined {
+  if (!item || (item.type !== 'function_call' && item.type !== 'function_call_output')) return undefined;
+  return ((item as unknown as Record<string, unknown>)[UPSTREAM_CALL_ID] as string | undefined) ?? item.call_id ?? undefined;
+}
+
+/** An item as clients see it: without the runtime's bookkeeping. */
+export function wireItem<T extends RuntimeItem>(item: T): T {
+  if (!(UPSTREAM_CALL_ID in item)) return item;
+  const { [UPSTREAM_CALL_ID]: _upstream, ...rest } = item as T & Record<string, unknown>;
+  return rest as T;
+}
