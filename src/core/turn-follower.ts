@@ -62,6 +62,8 @@ export class TurnFollower {
   private readonly handled = new Map<string, string | null>();
   /** Calls whose result the service accepted; a fresh read of the session that still lists one means a new call. */
   private readonly answered = new Set<string>();
+  /** Results submitted per turn and call id, so each submission has its own idempotency key. */
+  private readonly submissions = new Map<string, number>();
   /** Aborted when the turn is being cancelled: a workspace walk in progress stops at once. */
   private readonly toolAbort = new AbortController();
   private readonly filesChanged = new Set<string>();
@@ -321,11 +323,16 @@ export class TurnFollower {
     result: Parameters<OpenAI['beta']['agents']['sessions']['events']['create']>[1]['events'][number],
   ): Promise<void> {
     const { client, session, taskId } = this.deps;
+    // One key per submission, stable across its retries; a later call reusing the id is another submission.
+    const key = callKey(call);
+    const occurrence = this.submissions.get(key) ?? 0;
+    this.submissions.set(key, occurrence + 1);
+    const idempotencyKey = `${taskId}:${key}${occurrence > 0 ? `:${occurrence}` : ''}`;
     for (let attempt = 0; ; attempt++) {
       try {
         await client.beta.agents.sessions.events.create(session.id, {
           events: [result],
-          'Idempotency-Key': `${taskId}:${call.turn_id}:${call.call_id}`,
+          'Idempotency-Key': idempotencyKey,
         });
         return;
       } catch (err) {
