@@ -76,6 +76,7 @@ export class TurnFollower {
   private finalText = '';
   private lastSession: AgentSession;
   private cancelRequested = false;
+  private cancelling: Promise<void> = Promise.resolve();
   private capReached: CapReached | undefined;
   /** A tool call failed beyond its own result (the trail or the endpoint refused): the turn is over. */
   private settledOnFailure = false;
@@ -89,7 +90,8 @@ export class TurnFollower {
       this.status = 'failed';
       this.error = reached.message;
       this.capReached = reached;
-      this.requestCancel();
+      // The turn is over for this task whether or not the endpoint confirms the cancel: nothing more will run.
+      void this.sendCancel().then(() => this.settle());
     });
   }
 
@@ -139,19 +141,28 @@ export class TurnFollower {
 
   /** Asks the endpoint to cancel the turn; results of calls still running are then no longer sent. */
   requestCancel(): void {
-    if (this.cancelRequested) return;
+    void this.sendCancel();
+  }
+
+  /** Sends the cancel once; resolves when the endpoint took it or refused it (never rejects). */
+  private sendCancel(): Promise<void> {
+    if (this.cancelRequested) return this.cancelling;
     this.cancelRequested = true;
     this.toolAbort.abort();
-    void this.deps.client.beta.agents.sessions.events
+    this.cancelling = this.deps.client.beta.agents.sessions.events
       .create(this.deps.session.id, {
         events: [{ type: 'agent.session.input.cancel' }],
         'Idempotency-Key': this.deps.cancelKey ?? `${this.deps.taskId}:cancel`,
       })
-      .catch((err: unknown) => {
-        // The turn goes on, so its tool results must go on too, or it would wait for them forever.
-        this.cancelRequested = false;
-        this.deps.notice?.(`Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // The turn goes on, so its tool results must go on too, or it would wait for them forever.
+          this.cancelRequested = false;
+          this.deps.notice?.(`Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    return this.cancelling;
   }
 
   /**
