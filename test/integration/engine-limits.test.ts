@@ -112,7 +112,12 @@ for (const api of ['responses', 'chat'] as const) {
 }
 
 test('a tool result larger than the endpoint accepts is cut with a note, and the task goes on', { timeout: 120_000 }, async (t) => {
-  const h = await startHarness([{ toolCalls: [{ name: 'workspace_read', arguments: { path: 'quotes.txt' } }] }, { text: 'too long, I will ask for less' }]);
+  // Retries as a real upstream client has them: a megabytes-long request on a keep-alive socket the model server
+  // has just closed is reset, and is safe to send again.
+  const h = await startHarness(
+    [{ toolCalls: [{ name: 'workspace_read', arguments: { path: 'quotes.txt' } }] }, { text: 'too long, I will ask for less' }],
+    { upstream: { maxRetries: 2 } },
+  );
   t.after(() => h.close());
   // 2 MiB of quote characters: the largest readable file, which JSON escaping doubles twice on its way.
   const env = await setup(t, { 'quotes.txt': '"'.repeat(2 * 1024 * 1024) });
