@@ -34,9 +34,9 @@ export interface RunOptions extends ModelOptions {
   policyFiles: string[];
   spendLimitCents?: number;
   instructions?: string;
-  /** Caps per turn: tool calls, and permission prompts. */
-  maxSteps: number;
-  maxPrompts: number;
+  /** Caps per turn: tool calls, and permission prompts (`turn-limits.ts` defaults when absent). */
+  maxSteps?: number;
+  maxPrompts?: number;
 }
 
 export const RUN_USAGE = `Usage: deputy run [options] "<task>"

@@ -18,7 +18,7 @@ import { withSecretsRedacted } from './errors.js';
 import { LineReader } from './lines.js';
 import { configuredSecrets, connect, type Connection } from './run-endpoint.js';
 import { MAX_TOOL_OUTPUT_BYTES, type EndpointKind } from '../agents/endpoints.js';
-import type { CapReached } from '../core/turn-limits.js';
+import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS, type CapReached } from '../core/turn-limits.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
@@ -92,7 +92,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         ...(options.price ? { price: options.price } : {}),
         cancel: cancel.signal,
         signal: stop.signal,
-        caps: { maxSteps: options.maxSteps, maxPrompts: options.maxPrompts },
+        caps: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, maxPrompts: options.maxPrompts ?? DEFAULT_MAX_PROMPTS },
       },
     ).catch((err: unknown) => {
       // Interrupted before the turn could be cancelled at the endpoint (e.g. while the session was being created).
