@@ -46,6 +46,22 @@ export function openaiScope(baseURL: string | undefined, configured: { organizat
   return { organization: configured.organization ?? env, project: configured.project ?? env };
 }
 
+export type EndpointKind = EndpointSpec['kind'];
+
+/**
+ * The largest tool result (UTF-8 bytes of the output text) Deputy sends to each kind of endpoint; a larger one is
+ * cut to fit, with a note telling the agent to ask for less (see `limitToolOutput`), rather than failing the task.
+ * - `runtime`: Deputy's runtime refuses request bodies over 8 MiB; the output travels inside a JSON body, where
+ *   escaping can at most double it, so 3 MiB always fits with room for the envelope.
+ * - `openai`, `bedrock`: the hosted services accept function outputs up to 10 MiB of text; 1 MiB keeps well inside
+ *   that, and a result that large already fills most models' context.
+ */
+export const MAX_TOOL_OUTPUT_BYTES = {
+  runtime: 3 * 1024 * 1024,
+  openai: 1024 * 1024,
+  bedrock: 1024 * 1024,
+} as const satisfies Record<EndpointKind, number>;
+
 export interface ClientOptions {
   /** Retries of idempotent requests by the `openai` client; its own default when absent. */
   maxRetries?: number;

@@ -12,6 +12,7 @@ import { whoamiCommand } from './whoami.js';
 import { DEPUTY_VERSION } from './version.js';
 import { describeError } from './errors.js';
 import { redactCredentials } from '../core/redact.js';
+import { EXIT_CODES, handleTermination, type Termination } from './signals.js';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
@@ -61,30 +62,33 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  // The first interrupt lets the command wind down (a task cancels its turn); the second quits at once.
-  process.on('SIGINT', () => {
-    if (++interrupts > 1) process.exit(130);
-    interrupt.abort();
-  });
-  process.on('SIGTERM', () => interrupt.abort());
+  const termination = handleTermination(process);
   main(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    signal: interrupt.signal,
+    signal: termination.signal,
   }).then(
     (code) => {
-      process.exitCode = code;
-      // Close stdin so a pending prompt read does not hold the process open.
-      process.stdin.destroy();
+      // A task cancelled by SIGTERM ends with SIGTERM's code, not Ctrl-C's.
+      const stoppedCode = termination.exitCode();
+      finish(code === EXIT_CODES.SIGINT && stoppedCode !== undefined ? stoppedCode : code, termination);
     },
     (err) => {
       process.stderr.write(`${String(err)}\n`);
-      process.exitCode = 1;
+      finish(1, termination);
     },
   );
+}
+
+function finish(code: number, termination: Termination): void {
+  termination.dispose();
+  process.exitCode = code;
+  // Close stdin so a pending prompt read does not hold the process open.
+  process.stdin.destroy();
+  // After a signal nothing may keep the process alive (a keep-alive socket, a timer of a library): the command has
+  // closed what it owns, so end now.
+  if (termination.received) process.exit(code);
 }

@@ -7,6 +7,7 @@ import type { CliIO } from './io.js';
 import { parseCommandArgs } from './args.js';
 import type { UpstreamConfig } from '../runtime/index.js';
 import { UserError } from './io.js';
+import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS } from '../core/turn-limits.js';
 
 /** Ollama's OpenAI-compatible address: the embedded default upstream model. */
 export const DEFAULT_MODEL_BASE_URL = 'http://127.0.0.1:11434/v1';
@@ -33,6 +34,9 @@ export interface RunOptions extends ModelOptions {
   policyFiles: string[];
   spendLimitCents?: number;
   instructions?: string;
+  /** Caps per turn: tool calls, and permission prompts (`turn-limits.ts` defaults when absent). */
+  maxSteps?: number;
+  maxPrompts?: number;
 }
 
 export const RUN_USAGE = `Usage: deputy run [options] "<task>"
@@ -68,6 +72,10 @@ Task:
                           embedded runtime charges against --spend-limit (default 2.50)
   --price-output USD      model price per million output tokens (default for the runtime 10.00)
   --instructions TEXT     instructions for the agent instead of Deputy's defaults
+  --max-steps N           most tool calls the agent may make in one turn (default ${DEFAULT_MAX_STEPS});
+                          past it the turn is cancelled
+  --max-prompts N         most permission prompts one turn may ask you (default ${DEFAULT_MAX_PROMPTS});
+                          past it the turn is cancelled
   --data-dir DIR          the embedded runtime's store (default <workspace>/.deputy/runtime)
 
 Answers come from the terminal, or one per line from stdin when it is not a terminal:
@@ -92,6 +100,8 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
       'price-output': { type: 'string' },
       instructions: { type: 'string' },
       'data-dir': { type: 'string' },
+      'max-steps': { type: 'string' },
+      'max-prompts': { type: 'string' },
     },
     RUN_USAGE,
     true,
@@ -116,6 +126,8 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
     apiKeyEnv: v['api-key-env'] ?? 'OPENAI_API_KEY',
     dataDir: resolve(io.cwd, v['data-dir'] ?? resolve(workspace, '.deputy', 'runtime')),
     policyFiles: (v.policy ?? []).map((p) => resolve(io.cwd, p)),
+    maxSteps: positiveInteger(v['max-steps'], DEFAULT_MAX_STEPS, '--max-steps'),
+    maxPrompts: positiveInteger(v['max-prompts'], DEFAULT_MAX_PROMPTS, '--max-prompts'),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
   if (v['server-id']) options.serverId = v['server-id'];
@@ -207,6 +219,13 @@ function checkUrl(value: string, flag: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UserError(`${flag} must be an http(s) URL; got "${value}".`, 2);
   }
+}
+
+function positiveInteger(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a whole number above 0; got "${value}".`, 2);
+  return n;
 }
 
 function positiveNumber(value: string, flag: string): number {

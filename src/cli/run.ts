@@ -16,12 +16,20 @@ import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
 import { withSecretsRedacted } from './errors.js';
 import { LineReader } from './lines.js';
-import { configuredSecrets, connect } from './run-endpoint.js';
+import { configuredSecrets, connect, type Connection } from './run-endpoint.js';
+import { MAX_TOOL_OUTPUT_BYTES, type EndpointKind } from '../agents/endpoints.js';
+import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS, type CapReached } from '../core/turn-limits.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
+
+/** How long a cancelled turn may take to be confirmed by the endpoint before Deputy stops following it. */
+const CANCEL_CONFIRM_MS = 5_000;
+
+const ENDPOINT_KIND: Record<Connection['provider'], EndpointKind> = { deputy: 'runtime', openai: 'openai', 'aws.bedrock': 'bedrock' };
+const CAP_FLAGS: Record<CapReached['cap'], string> = { steps: '--max-steps', prompts: '--max-prompts' };
 
 export const runCommand: Command = (argv, io) => {
   // Secrets learnt on the way (the keys the options name, the runtime's token) stay out of the trail and every error.
@@ -45,13 +53,19 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
     const client = connection.client;
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
+    // An endpoint that does not confirm in time is no longer followed: the task ends cancelled all the same.
     const cancel = new AbortController();
+    const stop = new AbortController();
+    let stopTimer: NodeJS.Timeout | undefined;
     const onInterrupt = () => {
       io.stderr.write(`\n${style.yellow('Cancelling the turn… (Ctrl-C again to quit at once)')}\n`);
       lines.close();
       cancel.abort();
+      stopTimer = setTimeout(() => stop.abort(), CANCEL_CONFIRM_MS);
+      stopTimer.unref();
     };
-    io.signal?.addEventListener('abort', onInterrupt, { once: true });
+    if (io.signal?.aborted) onInterrupt();
+    else io.signal?.addEventListener('abort', onInterrupt, { once: true });
 
     const summary = await runTask(
       {
@@ -68,6 +82,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
           provider: connection.provider,
         },
         observer: progress(io, style),
+        maxToolOutputBytes: MAX_TOOL_OUTPUT_BYTES[ENDPOINT_KIND[connection.provider]],
       },
       {
         task: options.task,
@@ -76,9 +91,20 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
         ...(options.price ? { price: options.price } : {}),
         cancel: cancel.signal,
+        signal: stop.signal,
+        caps: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, maxPrompts: options.maxPrompts ?? DEFAULT_MAX_PROMPTS },
       },
-    );
+    ).catch((err: unknown) => {
+      // Interrupted before the turn could be cancelled at the endpoint (e.g. while the session was being created).
+      if (stop.signal.aborted) return null;
+      throw err;
+    });
     io.signal?.removeEventListener('abort', onInterrupt);
+    clearTimeout(stopTimer);
+    if (summary === null) {
+      io.stdout.write(`${style.yellow('Cancelled')}: the endpoint did not answer in time; nothing more was done here.\n`);
+      return 130;
+    }
     printSummary(io, style, summary, audit.file);
     return summary.status === 'completed' ? 0 : summary.status === 'cancelled' ? 130 : 1;
   } finally {
@@ -149,6 +175,7 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
     s.status === 'completed' ? style.green('Done') : s.status === 'cancelled' ? style.yellow('Cancelled') : style.red('Failed');
   out(`${style.bold(head)} · session ${s.sessionId} · ${s.taskId}`);
   if (s.error) out(style.red(clean(s.error)));
+  if (s.capReached) out(`To allow more, run the task again with ${CAP_FLAGS[s.capReached.cap]} N (above ${s.capReached.max}).`);
   out(
     s.filesChanged.length
       ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.map(cleanLine).join(', ')}`

@@ -25,7 +25,7 @@ import { promises as fs } from 'node:fs';
 import * as posix from 'node:path/posix';
 import { TOOL_NAMES } from '../protocol/tools.js';
 import { parseCommandRules, type CommandRule } from './command-rules.js';
-import { globToRegExp, matchGlob } from './glob.js';
+import { compileGlob, matchGlob } from './glob.js';
 
 /**
  * What policy says about a tool call.
@@ -191,7 +191,7 @@ export class Policy {
         rule.paths = stringList(r.paths, `${at}.paths`, fail);
         for (const [j, glob] of rule.paths.entries()) {
           try {
-            globToRegExp(glob);
+            compileGlob(glob);
           } catch (err) {
             fail(`${at}.paths[${j}]`, `is not a valid glob: ${(err as Error).message}`);
           }

@@ -12,6 +12,7 @@ import { TOOL_DEFINITIONS } from '../protocol/tools.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import { ToolRunner, type ToolObserver } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
+import { TurnLimits, type CapReached, type TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
 
 export const DEFAULT_INSTRUCTIONS = [
@@ -44,6 +45,8 @@ export interface TaskParams {
   signal?: AbortSignal;
   /** Aborting asks the endpoint to cancel the turn; the task then ends `cancelled` once the endpoint confirms. */
   cancel?: AbortSignal;
+  /** Caps on tool calls and permission prompts in the turn; `turn-limits.ts` defaults when absent. */
+  caps?: TurnCaps;
 }
 
 export interface TaskObserver extends ToolObserver {
@@ -61,6 +64,8 @@ export interface TaskSummary {
   sessionId: string;
   status: 'completed' | 'failed' | 'cancelled';
   error?: string;
+  /** The cap the turn reached, when that is why it ended (status `failed`). */
+  capReached?: CapReached;
   filesChanged: string[];
   usage: { inputTokens: number; outputTokens: number; totalTokens: number };
   costUsd?: number;
@@ -79,6 +84,8 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
   };
   observer?: TaskObserver;
   audit: AuditLog;
+  /** Largest tool output the endpoint accepts (`MAX_TOOL_OUTPUT_BYTES` of its kind); larger ones are cut with a note. */
+  maxToolOutputBytes?: number;
 }
 
 export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskSummary> {
@@ -146,7 +153,8 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
 async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession): Promise<TurnOutcome> {
   const { client, audit, observer } = deps;
   const actor = deps.provenance.actor;
-  const runner = new ToolRunner({ ...deps, task: taskId, ...(observer ? { observer } : {}) });
+  const limits = new TurnLimits(params.caps);
+  const runner = new ToolRunner({ ...deps, task: taskId, limits, ...(observer ? { observer } : {}) });
   const follower = new TurnFollower({
     client,
     session,
@@ -154,6 +162,8 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
     runner,
     audit,
     actor,
+    limits,
+    ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
@@ -181,7 +191,12 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
     await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
     if (params.cancel?.aborted) requestCancel();
     else params.cancel?.addEventListener('abort', requestCancel, { once: true });
-    return await follower.follow(stream.events, first);
+    try {
+      return await follower.follow(stream.events, first);
+    } catch (err) {
+      if (!params.signal?.aborted) throw err;
+      return follower.abandoned('Stopped following the turn before the endpoint confirmed its end; the session may still be running there.');
+    }
   } finally {
     params.cancel?.removeEventListener('abort', requestCancel);
     params.signal?.removeEventListener('abort', stopFollowing);
@@ -200,7 +215,7 @@ async function finish(
 ): Promise<TaskSummary> {
   const { client, audit } = deps;
   const actor = deps.provenance.actor;
-  const { status, error, finalText, lastSession, filesChanged } = outcome;
+  const { status, error, finalText, lastSession, filesChanged, capReached } = outcome;
   const refreshed = await client.beta.agents.sessions.retrieve(session.id).catch(() => lastSession);
   const usage = toUsage(refreshed.usage ?? lastSession.usage);
   const summary: TaskSummary = {
@@ -208,6 +223,7 @@ async function finish(
     sessionId: session.id,
     status,
     ...(error ? { error } : {}),
+    ...(capReached ? { capReached } : {}),
     filesChanged,
     usage,
     ...(params.price ? { costUsd: cost(usage, params.price) } : {}),
@@ -221,7 +237,7 @@ async function finish(
     total_tokens: usage.totalTokens,
     ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}),
   });
-  if (error) await record('error', { message: error });
+  if (error) await record('error', { message: error, ...(capReached ? { cap: capReached.cap, max: capReached.max } : {}) });
   await record('task.finished', { status, files_changed: filesChanged });
   return summary;
 }

@@ -3,11 +3,12 @@
  * policy asks, then the tool; every step on the audit trail. `propose_changes` always goes to per-file review:
  * no policy and no flag approves a change.
  */
-import { Workspace } from './workspace.js';
+import { Workspace, type WalkOptions } from './workspace.js';
 import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
 import type { Policy, PolicyVerdict } from './policy.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
+import type { TurnLimits } from './turn-limits.js';
 import {
   TOOL_NAMES,
   type ChangeResult,
@@ -54,6 +55,8 @@ export interface ToolRunnerDeps {
   actor: AuditActor;
   task: string;
   observer?: ToolObserver;
+  /** The turn's caps; a permission prompt over the cap is not asked and ends the turn. */
+  limits?: TurnLimits;
 }
 
 export class ToolRunner {
@@ -62,14 +65,15 @@ export class ToolRunner {
 
   constructor(private readonly deps: ToolRunnerDeps) {}
 
-  async run(call: ToolCall): Promise<ToolOutcome> {
+  /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */
+  async run(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome> {
     const { observer } = this.deps;
     const summary = summarize(call.name, call.args);
     observer?.toolStarted?.(call, summary);
     await this.record('tool.call', call.session, { call_id: call.callId, tool: call.name, summary });
     let outcome: ToolOutcome;
     try {
-      outcome = await this.gateAndRun(call, summary);
+      outcome = await this.gateAndRun(call, summary, signal);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       outcome = { success: false, error: message, applied: [] };
@@ -85,7 +89,7 @@ export class ToolRunner {
     return outcome;
   }
 
-  private async gateAndRun(call: ToolCall, summary: string): Promise<ToolOutcome> {
+  private async gateAndRun(call: ToolCall, summary: string, signal: AbortSignal | undefined): Promise<ToolOutcome> {
     if (!isToolName(call.name)) {
       return fail(`Unknown tool "${call.name}". Deputy's tools are: ${TOOL_NAMES.join(', ')}.`);
     }
@@ -100,10 +104,15 @@ export class ToolRunner {
     if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
     if (call.name === 'propose_changes') return this.proposeChanges(call);
     if (verdict.decision === 'ask') {
+      if (this.deps.limits && !this.deps.limits.prompt()) {
+        const message = this.deps.limits.reached!.message;
+        await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
+        return fail(message);
+      }
       const allowed = await this.askPermission(call, summary, verdict.reason);
       if (!allowed) return fail('The user denied this request.');
     }
-    return this.runReadTool(call.session, call.name, call.args);
+    return this.runReadTool(call.session, call.name, call.args, signal ? { signal } : {});
   }
 
   private async askPermission(call: ToolCall, summary: string, reason: string): Promise<boolean> {
@@ -129,11 +138,16 @@ export class ToolRunner {
     return allow;
   }
 
-  private async runReadTool(session: string, name: ToolName, args: Record<string, unknown>): Promise<ToolOutcome> {
+  private async runReadTool(
+    session: string,
+    name: ToolName,
+    args: Record<string, unknown>,
+    walk: WalkOptions,
+  ): Promise<ToolOutcome> {
     const ws = this.deps.workspace;
     switch (name) {
       case 'workspace_list':
-        return ok(await ws.list(args as WorkspaceListArgs, (path) => this.decide('workspace_list', path) !== 'deny'));
+        return ok(await ws.list(args as WorkspaceListArgs, (path) => this.decide('workspace_list', path) !== 'deny', walk));
       case 'workspace_read': {
         const result = await ws.read(args as unknown as WorkspaceReadArgs);
         this.ledger(session).set(result.path, result.sha256);
@@ -145,6 +159,7 @@ export class ToolRunner {
           await ws.search(
             args as unknown as WorkspaceSearchArgs,
             (path) => this.decide('workspace_search', path) === 'allow' && this.decide('workspace_read', path) === 'allow',
+            walk,
           ),
         );
       default:

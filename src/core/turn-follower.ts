@@ -6,6 +6,7 @@
  * pending call whose announcement was missed.
  */
 import type OpenAI from 'openai';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BadRequestError } from 'openai';
 import type {
   AgentFunctionCallItem,
@@ -14,13 +15,17 @@ import type {
 } from 'openai/resources/beta/agents/agents';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { ToolRunner } from './tool-runner.js';
+import { limitToolOutput } from './tool-output.js';
+import type { CapReached, TurnLimits } from './turn-limits.js';
 
-/** A client-tool call as both the item and the session's required action describe it. */
-type FunctionCall = Pick<AgentFunctionCallItem, 'call_id' | 'name' | 'arguments' | 'turn_id'>;
+/** A client-tool call as both the item and the session's required action describe it (only the item has an id). */
+type FunctionCall = Pick<AgentFunctionCallItem, 'call_id' | 'name' | 'arguments' | 'turn_id'> & { id?: string };
 
 export interface TurnOutcome {
   status: 'completed' | 'failed' | 'cancelled';
   error?: string;
+  /** Set when the turn ended because it reached one of its caps (the status is then `failed`). */
+  capReached?: CapReached;
   finalText: string;
   lastSession: AgentSession;
   filesChanged: string[];
@@ -38,13 +43,29 @@ export interface TurnFollowerDeps {
   notice?: (message: string) => void;
   /** Idempotency key of this turn's cancel; default `<taskId>:cancel` (one turn per task). A multi-turn host gives each turn its own. */
   cancelKey?: string;
+  /** The turn's caps on tool calls and prompts; the first call over one cancels the turn. */
+  limits?: TurnLimits;
+  /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note. */
+  maxOutputBytes?: number;
 }
 
 /** The official helper's waits for a tool result the service has not registered yet ("Unknown pending tool call"). */
 const REGISTRATION_DELAYS_MS = [100, 300, 600];
 
 export class TurnFollower {
-  private readonly handled = new Set<string>();
+  /**
+   * Calls already taken on, by turn and call id (what the service keys pending calls on), with the id of the item
+   * that announced the call, or null when it was taken from the session's required actions (which carry no id).
+   * Some servers reuse a call id in a later step, once the earlier call was answered: that comes as a new item,
+   * so an item with another id under a known key is a new call and runs.
+   */
+  private readonly handled = new Map<string, string | null>();
+  /** Calls whose result the service accepted; a fresh read of the session that still lists one means a new call. */
+  private readonly answered = new Set<string>();
+  /** Results submitted per turn and call id, so each submission has its own idempotency key. */
+  private readonly submissions = new Map<string, number>();
+  /** Aborted when the turn is being cancelled: a workspace walk in progress stops at once. */
+  private readonly toolAbort = new AbortController();
   private readonly filesChanged = new Set<string>();
   /** Tool calls run one after another, whichever path (event or resync) offered them. */
   private work: Promise<void> = Promise.resolve();
@@ -55,12 +76,23 @@ export class TurnFollower {
   private finalText = '';
   private lastSession: AgentSession;
   private cancelRequested = false;
+  private cancelling: Promise<void> = Promise.resolve();
+  private capReached: CapReached | undefined;
+  /** A tool call failed beyond its own result (the trail or the endpoint refused): the turn is over. */
+  private settledOnFailure = false;
   private settle!: () => void;
   /** Resolves when a resync finds the session at rest, so following can end without a closing event. */
   private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(private readonly deps: TurnFollowerDeps) {
     this.lastSession = deps.session;
+    deps.limits?.onReached((reached) => {
+      this.status = 'failed';
+      this.error = reached.message;
+      this.capReached = reached;
+      // The turn is over for this task whether or not the endpoint confirms the cancel: nothing more will run.
+      void this.sendCancel().then(() => this.settle());
+    });
   }
 
   /** Reads events from `iterator` (whose first read, `first`, is already pending) until the turn is over. */
@@ -72,15 +104,35 @@ export class TurnFollower {
     let next = first;
     for (;;) {
       const r = await Promise.race([next, settled]);
-      if (r === null || r.done) break;
+      if (r === null) break;
+      if (r.done) {
+        // The stream ended before the turn did (the caller stopped following): it did not complete.
+        if (!this.turnEnded && this.status === 'completed') this.status = this.cancelRequested ? 'cancelled' : 'failed';
+        break;
+      }
       if (await this.handle(r.value)) break;
       next = iterator.next();
     }
     await this.work;
+    return this.outcome();
+  }
+
+  /**
+   * The outcome when the caller stopped following before the endpoint confirmed the end of the turn (a cancel
+   * that was not confirmed in time): cancelled, with `message` saying so.
+   */
+  abandoned(message: string): TurnOutcome {
+    if (this.status === 'completed') this.status = 'cancelled';
+    this.error ??= message;
+    return this.outcome();
+  }
+
+  private outcome(): TurnOutcome {
     if (this.status === 'failed' && !this.error) this.error = this.lastSession.error ?? 'The turn failed.';
     return {
       status: this.status,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.capReached ? { capReached: this.capReached } : {}),
       finalText: this.finalText,
       lastSession: this.lastSession,
       filesChanged: [...this.filesChanged],
@@ -89,41 +141,70 @@ export class TurnFollower {
 
   /** Asks the endpoint to cancel the turn; results of calls still running are then no longer sent. */
   requestCancel(): void {
+    void this.sendCancel();
+  }
+
+  /** Sends the cancel once; resolves when the endpoint took it or refused it (never rejects). */
+  private sendCancel(): Promise<void> {
+    if (this.cancelRequested) return this.cancelling;
     this.cancelRequested = true;
-    void this.deps.client.beta.agents.sessions.events
+    this.toolAbort.abort();
+    this.cancelling = this.deps.client.beta.agents.sessions.events
       .create(this.deps.session.id, {
         events: [{ type: 'agent.session.input.cancel' }],
         'Idempotency-Key': this.deps.cancelKey ?? `${this.deps.taskId}:cancel`,
       })
-      .catch((err: unknown) => {
-        // The turn goes on, so its tool results must go on too, or it would wait for them forever.
-        this.cancelRequested = false;
-        this.deps.notice?.(`Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}`);
-      });
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // The turn goes on, so its tool results must go on too, or it would wait for them forever.
+          this.cancelRequested = false;
+          this.deps.notice?.(`Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      );
+    return this.cancelling;
   }
 
-  /** The stream reconnected without a resume point: events may be missing, so read the session's state instead. */
+  /**
+   * The stream reconnected without a resume point: events may be missing, so read the session's state instead.
+   * Nothing here may escape as an unhandled rejection (it would take the host process down): a failure ends the
+   * turn, failed, with a message saying why.
+   */
   resync(): void {
-    void this.deps.client.beta.agents.sessions.retrieve(this.deps.session.id).then(
-      async (s) => {
-        this.lastSession = s;
-        await this.offerRequiredActions(s);
-        if ((s.status === 'idle' || s.status === 'failed') && !this.turnEnded) {
-          await this.work;
-          // Re-read after the calls were answered: the turn may have moved on.
-          const now = await this.deps.client.beta.agents.sessions.retrieve(this.deps.session.id);
-          this.lastSession = now;
-          if (now.status === 'idle' || now.status === 'failed') {
-            if (now.status === 'failed') {
-              this.status = 'failed';
-              this.error = now.error ?? 'The session failed.';
-            }
-            this.settle();
-          }
+    void this.resyncOnce().catch((err: unknown) => {
+      this.fail(`Could not re-read the session after a reconnect: ${err instanceof Error ? err.message : String(err)}`);
+      this.requestCancel();
+    });
+  }
+
+  private async resyncOnce(): Promise<void> {
+    const { client, session } = this.deps;
+    const answeredBefore = new Set(this.answered);
+    const s = await client.beta.agents.sessions.retrieve(session.id);
+    this.lastSession = s;
+    await this.offerRequiredActions(s, answeredBefore);
+    if ((s.status === 'idle' || s.status === 'failed') && !this.turnEnded) {
+      await this.work;
+      // Re-read after the calls were answered: the turn may have moved on.
+      const now = await client.beta.agents.sessions.retrieve(session.id);
+      this.lastSession = now;
+      if (now.status === 'idle' || now.status === 'failed') {
+        if (now.status === 'failed' && this.status !== 'failed') {
+          this.status = 'failed';
+          this.error = now.error ?? 'The session failed.';
         }
-      },
-      (err: unknown) => this.deps.notice?.(`Could not re-read the session after a reconnect: ${String(err)}`),
-    );
+        this.settle();
+      }
+    }
+  }
+
+  /** Ends the turn, failed, with `message` (unless it already failed for a reason of its own). */
+  private fail(message: string): void {
+    if (this.status !== 'failed') {
+      this.status = 'failed';
+      this.error = message;
+    }
+    this.settle();
   }
 
   /** Handles one event; true when following should stop. */
@@ -148,7 +229,7 @@ export class TurnFollower {
         return false;
       case 'agent.session.turn.item.added':
         if (event.item.type === 'function_call') await this.dispatch(event.item as AgentFunctionCallItem);
-        return false;
+        return this.stopped;
       case 'agent.session.turn.completed':
       case 'agent.session.turn.failed':
       case 'agent.session.turn.cancelled':
@@ -159,7 +240,8 @@ export class TurnFollower {
           if (event.type === 'agent.session.turn.failed') {
             this.status = 'failed';
             this.error = turnError(event) ?? this.error;
-          } else if (event.type === 'agent.session.turn.cancelled') {
+          } else if (event.type === 'agent.session.turn.cancelled' && this.status !== 'failed') {
+            // A turn cancelled because it reached a cap stays failed: the person did not stop it.
             this.status = 'cancelled';
           }
         }
@@ -175,39 +257,75 @@ export class TurnFollower {
       case 'agent.session.requires_action':
         this.lastSession = event.session;
         await this.offerRequiredActions(event.session);
-        return false;
+        return this.stopped;
       default:
         return false;
     }
   }
 
-  private async offerRequiredActions(s: AgentSession): Promise<void> {
+  /**
+   * Offers the session's pending calls. `answeredBefore` is given only for a fresh read of the session: a call
+   * answered before that read that is still pending there is a new call reusing the id.
+   */
+  private async offerRequiredActions(s: AgentSession, answeredBefore?: ReadonlySet<string>): Promise<void> {
     for (const action of s.required_actions ?? []) {
-      if (action.type === 'function_call') await this.dispatch(action);
+      if (action.type !== 'function_call') continue;
+      const key = callKey(action);
+      if (answeredBefore?.has(key) && this.answered.has(key)) {
+        this.answered.delete(key);
+        this.handled.delete(key);
+      }
+      await this.dispatch(action);
     }
   }
 
-  /** Runs a call once, after the calls before it. */
+  /** True once the turn is over for this follower (a failure or a cap): nothing more is run. */
+  private get stopped(): boolean {
+    return this.status === 'failed' && this.settledOnFailure;
+  }
+
+  /** Runs a call once, after the calls before it. A failure ends the turn instead of escaping. */
   private dispatch(call: FunctionCall): Promise<void> {
-    const key = `${call.turn_id}:${call.call_id}`;
-    if (this.handled.has(key)) return this.work;
-    this.handled.add(key);
-    this.work = this.work.then(() => this.run(call));
+    const key = callKey(call);
+    const known = this.handled.get(key);
+    if (call.id === undefined) {
+      if (known !== undefined) return this.work;
+      this.handled.set(key, null);
+    } else {
+      if (known === call.id) return this.work;
+      this.handled.set(key, call.id);
+      // Announced after the required action it was already taken from: the same call.
+      if (known === null) return this.work;
+    }
+    this.work = this.work.then(() => this.run(call)).catch((err: unknown) => {
+      this.settledOnFailure = true;
+      this.fail(`A tool call could not be completed: ${err instanceof Error ? err.message : String(err)}`);
+      // The endpoint would otherwise wait for this result (and the ones after it) for ever.
+      this.requestCancel();
+    });
     return this.work;
   }
 
   private async run(call: FunctionCall): Promise<void> {
-    const { runner, session } = this.deps;
-    const outcome = await runner.run({ session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) });
+    const { runner, session, limits } = this.deps;
+    if (this.cancelRequested || this.settledOnFailure) return;
+    if (limits && !limits.step()) return; // The cap's listener cancels the turn.
+    const outcome = await runner.run(
+      { session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) },
+      this.toolAbort.signal,
+    );
     for (const path of outcome.applied) this.filesChanged.add(path);
     if (this.cancelRequested) return; // The turn is being cancelled: the endpoint no longer waits for this result.
+    const max = this.deps.maxOutputBytes;
+    const fit = (text: string) => (max === undefined ? text : limitToolOutput(text, max));
     await this.submit(call, {
       type: 'agent.session.input.tool_result',
       call_id: call.call_id,
       turn_id: call.turn_id,
       success: outcome.success,
-      ...(outcome.success ? { output: outcome.output ?? '' } : { error: outcome.error ?? 'failed' }),
+      ...(outcome.success ? { output: fit(outcome.output ?? '') } : { error: fit(outcome.error ?? 'failed') }),
     });
+    this.answered.add(callKey(call));
   }
 
   /** Sends a tool result, waiting briefly (as the official helper does) while the service registers the call. */
@@ -216,11 +334,16 @@ export class TurnFollower {
     result: Parameters<OpenAI['beta']['agents']['sessions']['events']['create']>[1]['events'][number],
   ): Promise<void> {
     const { client, session, taskId } = this.deps;
+    // One key per submission, stable across its retries; a later call reusing the id is another submission.
+    const key = callKey(call);
+    const occurrence = this.submissions.get(key) ?? 0;
+    this.submissions.set(key, occurrence + 1);
+    const idempotencyKey = `${taskId}:${key}${occurrence > 0 ? `:${occurrence}` : ''}`;
     for (let attempt = 0; ; attempt++) {
       try {
         await client.beta.agents.sessions.events.create(session.id, {
           events: [result],
-          'Idempotency-Key': `${taskId}:${call.turn_id}:${call.call_id}`,
+          'Idempotency-Key': idempotencyKey,
         });
         return;
       } catch (err) {
@@ -228,10 +351,14 @@ export class TurnFollower {
         const unregistered =
           err instanceof BadRequestError && err.message.includes(`Unknown pending tool call: ${call.call_id}`);
         if (delay === undefined || !unregistered) throw err;
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
       }
     }
   }
+}
+
+function callKey(call: Pick<FunctionCall, 'turn_id' | 'call_id'>): string {
+  return `${call.turn_id}:${call.call_id}`;
 }
 
 function parseArguments(raw: unknown): unknown {

@@ -16,13 +16,15 @@ import type {
   WorkspaceSearchMatch,
   WorkspaceSearchResult,
 } from '../protocol/tools.js';
-import { globToRegExp } from './glob.js';
+import { compileGlob, type GlobMatcher } from './glob.js';
 import { RE2JS } from 're2js';
+import { WalkBudget, type WalkOptions } from './walk-budget.js';
 import { WorkspaceError } from './workspace-error.js';
 import { isGitSegment, printablePath, resolveInWorkspace, type ResolvedPath } from './workspace-paths.js';
 import { MAX_TEXT_FILE_BYTES, decodeText, formatBytes, sha256Hex } from './workspace-text.js';
 
 export { WorkspaceError } from './workspace-error.js';
+export type { WalkOptions, WalkLimits } from './walk-budget.js';
 export type { WorkspaceErrorCode } from './workspace-error.js';
 
 export const MAX_LIST_ENTRIES = 2000;
@@ -47,9 +49,9 @@ function isSkippedDir(name: string): boolean {
 function compileFilter(glob: string | undefined): ((rel: string) => boolean) | undefined {
   if (glob === undefined || glob === '') return undefined;
   if (typeof glob !== 'string') throw new WorkspaceError('invalid_query', 'glob must be a string.');
-  let re: RegExp;
+  let re: GlobMatcher;
   try {
-    re = globToRegExp(glob);
+    re = compileGlob(glob);
   } catch (err) {
     throw new WorkspaceError('invalid_query', (err as Error).message);
   }
@@ -96,8 +98,15 @@ export class Workspace {
     return resolveInWorkspace(this.root, relPath);
   }
 
-  /** `visible` hides entries (policy: paths the agent may not even see); hidden ones are simply absent. */
-  async list(args: WorkspaceListArgs, visible: (rel: string) => boolean = () => true): Promise<WorkspaceListResult> {
+  /**
+   * `visible` hides entries (policy: paths the agent may not even see); hidden ones are simply absent. The walk
+   * keeps to its budget and stops on `options.signal`; the result's `stopped` then says where and why.
+   */
+  async list(
+    args: WorkspaceListArgs,
+    visible: (rel: string) => boolean = () => true,
+    options: WalkOptions = {},
+  ): Promise<WorkspaceListResult> {
     const base = await this.resolve(args.path ?? '');
     const depth = clampInt(args.depth, DEFAULT_LIST_DEPTH, 1, MAX_LIST_DEPTH, 'depth');
     const filter = compileFilter(args.glob);
@@ -107,13 +116,16 @@ export class Workspace {
     }
     const entries: WorkspaceEntry[] = [];
     let truncated = false;
+    const budget = new WalkBudget(options);
     const walk = async (abs: string, rel: string, level: number): Promise<void> => {
+      if (!budget.check()) return;
       for (const dirent of await readDirSorted(abs)) {
         if (entries.length >= MAX_LIST_ENTRIES) {
           truncated = true;
           return;
         }
         if (dirent.isDirectory() && isSkippedDir(dirent.name)) continue;
+        if (!budget.enter()) return;
         const childAbs = path.join(abs, dirent.name);
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         const type: WorkspaceEntry['type'] = dirent.isSymbolicLink() ? 'symlink' : dirent.isDirectory() ? 'dir' : 'file';
@@ -123,10 +135,12 @@ export class Workspace {
           entries.push({ path: childRel, type, size });
         }
         if (type === 'dir' && level < depth) await walk(childAbs, childRel, level + 1);
+        if (budget.stopped) return;
       }
     };
     await walk(base.abs, base.rel, 1);
-    return { entries, truncated };
+    const stopped = budget.report();
+    return { entries, truncated: truncated || stopped !== undefined, ...(stopped ? { stopped } : {}) };
   }
 
   async read(args: WorkspaceReadArgs): Promise<WorkspaceReadResult> {
@@ -164,7 +178,11 @@ export class Workspace {
    * `searchable` decides, per file, whether its content may be searched without asking the person (policy);
    * the others are named in `withheld_files` so the agent can ask to read them instead.
    */
-  async search(args: WorkspaceSearchArgs, searchable: (rel: string) => boolean = () => true): Promise<WorkspaceSearchResult> {
+  async search(
+    args: WorkspaceSearchArgs,
+    searchable: (rel: string) => boolean = () => true,
+    options: WalkOptions = {},
+  ): Promise<WorkspaceSearchResult> {
     if (typeof args.query !== 'string' || args.query === '') {
       throw new WorkspaceError('invalid_query', 'query must be a non-empty string.');
     }
@@ -190,13 +208,18 @@ export class Workspace {
     const matches: WorkspaceSearchMatch[] = [];
     const withheld: string[] = [];
     let truncated = false;
+    const budget = new WalkBudget(options);
     const walk = async (abs: string, rel: string): Promise<void> => {
+      if (!budget.check()) return;
       for (const dirent of await readDirSorted(abs)) {
         if (truncated) return;
+        if (dirent.isDirectory() && isSkippedDir(dirent.name)) continue;
+        if (!budget.enter()) return;
         const childAbs = path.join(abs, dirent.name);
         const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
         if (dirent.isDirectory()) {
-          if (!isSkippedDir(dirent.name)) await walk(childAbs, childRel);
+          await walk(childAbs, childRel);
+          if (budget.stopped) return;
           continue;
         }
         if (!dirent.isFile() || (filter && !filter(childRel))) continue;
@@ -204,7 +227,8 @@ export class Workspace {
           withheld.push(childRel);
           continue;
         }
-        const text = await readSearchableText(childAbs);
+        const text = await readSearchableText(childAbs, budget);
+        if (budget.stopped) return;
         if (text === null) continue;
         const lines = text.split('\n');
         for (let i = 0; i < lines.length; i++) {
@@ -219,7 +243,13 @@ export class Workspace {
       }
     };
     await walk(this.root, '');
-    return { matches, truncated, ...(withheld.length > 0 ? { withheld_files: withheld } : {}) };
+    const stopped = budget.report();
+    return {
+      matches,
+      truncated: truncated || stopped !== undefined,
+      ...(withheld.length > 0 ? { withheld_files: withheld } : {}),
+      ...(stopped ? { stopped } : {}),
+    };
   }
 
   private async statExisting(target: ResolvedPath) {
@@ -254,10 +284,12 @@ async function fileSize(abs: string): Promise<number> {
   }
 }
 
-async function readSearchableText(abs: string): Promise<string | null> {
+/** The file's text, or null when it is not a searchable text file or the budget has no room for it. */
+async function readSearchableText(abs: string, budget: WalkBudget): Promise<string | null> {
   try {
     const stat = await fs.lstat(abs);
     if (!stat.isFile() || stat.size > MAX_TEXT_FILE_BYTES) return null;
+    if (!budget.read(stat.size)) return null;
     return decodeText(await fs.readFile(abs));
   } catch {
     return null;

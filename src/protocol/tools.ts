@@ -23,6 +23,15 @@ export interface WorkspaceEntry {
 export interface WorkspaceListResult {
   entries: WorkspaceEntry[];
   truncated: boolean;
+  /** Present when the walk ended early (its budget, or a cancel): what was covered and what to narrow. */
+  stopped?: WalkStop;
+}
+/** Why a walk (list, search) ended before covering everything; `message` is written for the agent. */
+export interface WalkStop {
+  reason: 'entries' | 'bytes' | 'time' | 'cancelled';
+  /** Files and folders looked at before stopping. */
+  visited: number;
+  message: string;
 }
 
 export interface WorkspaceReadArgs {
@@ -55,6 +64,8 @@ export interface WorkspaceSearchResult {
   truncated: boolean;
   /** Files not searched because reading them needs the person's permission (e.g. `.env`); read them to ask. */
   withheld_files?: string[];
+  /** Present when the walk ended early (its budget, or a cancel): what was covered and what to narrow. */
+  stopped?: WalkStop;
 }
 
 export type ChangeOperation = 'create' | 'update' | 'delete';

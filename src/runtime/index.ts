@@ -183,13 +183,24 @@ async function serveStore(
     tokenFile,
     close() {
       closing ??= (async () => {
+        // No new connections; requests are handled synchronously against the store, so none is left half-written.
         hub.end();
         bridge.stop();
         environments.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        // Model calls in flight are aborted; their turns are failed on the next start (see SessionService.recover).
+        // Model calls in flight are aborted, and their turns failed now, with the reason on their streams, so the
+        // next start has nothing to recover.
         await runner.stop();
+        try {
+          const stopped = service.recover();
+          if (stopped > 0) log(`runtime: ${stopped} running turn(s) were stopped by the shutdown and marked failed`);
+        } catch (err) {
+          // The store cannot be written (its disk is gone): the next start fails these turns instead.
+          log(`runtime: could not mark the stopped turns failed: ${String(err)}`);
+        }
+        // Streams end cleanly after their last event: a client resumes from it (Last-Event-ID) on the next start.
+        hub.end();
+        server.closeAllConnections();
         await closed;
         await closeStore();
       })();

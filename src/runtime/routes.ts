@@ -10,7 +10,7 @@ import { ApiError, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { SessionService } from './sessions.js';
 import type { Page, RuntimeStore } from './store.js';
 import { parseCreateSession, parseInputEvents, parseMetadataFilter, parsePageQuery, parseUpdateSession } from './validate.js';
-import { publicItem, sessionObject } from './wire.js';
+import { wireItem, sessionObject } from './wire.js';
 import { isEnvironmentRoute, type EnvironmentRoutes } from './environment-routes.js';
 
 export interface RouteDeps {
@@ -119,7 +119,7 @@ async function handle(deps: RouteDeps, req: http.IncomingMessage, res: http.Serv
 
   if (sub === 'items') {
     if (method !== 'GET') return notAllowed(req, method, url.pathname);
-    sendJson(res, 200, listBody(service.items(principal, id, parsePageQuery(url.searchParams)), publicItem, (i) => i.id ?? ''));
+    sendJson(res, 200, listBody(service.items(principal, id, parsePageQuery(url.searchParams)), wireItem, (i) => i.id ?? ''));
     return;
   }
 

@@ -9,7 +9,7 @@ import { ApiError, invalid } from './http-util.js';
 import { newId, type Page, type PageQuery, type RuntimeStore } from './store.js';
 import type { TurnRunner } from './turn-runner.js';
 import type { CreateSessionInput, InputEvent, SelfHostedEnvironmentInput, UpdateSessionInput } from './validate.js';
-import { environmentState, nowSeconds, pendingCalls, sessionObject, type RuntimeItem, type StoredEnvironment, type StoredSession } from './wire.js';
+import { environmentState, nowSeconds, pendingCalls, sessionObject, wireItem, type RuntimeItem, type StoredEnvironment, type StoredSession } from './wire.js';
 import { environmentRemoteUrl } from './environment-routes.js';
 
 export const INTERRUPTED_MESSAGE =
@@ -91,7 +91,8 @@ export class SessionService {
 
   items(principal: string, id: string, query: PageQuery): Page<RuntimeItem> {
     this.get(principal, id);
-    return this.store.listItems(id, query);
+    const page = this.store.listItems(id, query);
+    return { ...page, data: page.data.map(wireItem) };
   }
 
   update(principal: string, id: string, input: UpdateSessionInput): StoredSession {

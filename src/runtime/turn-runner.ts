@@ -17,7 +17,6 @@ import {
   addUsage,
   nowSeconds,
   pendingCalls,
-  publicItem,
   sessionObject,
   turnObject,
   type RuntimeItem,
@@ -26,6 +25,9 @@ import {
   type StoredSession,
   type StoredTurn,
   type TurnErrorCode,
+  UPSTREAM_CALL_ID,
+  upstreamCallId,
+  wireItem,
 } from './wire.js';
 
 type OmitId<T> = T extends unknown ? Omit<T, 'event_id'> : never;
@@ -108,17 +110,19 @@ export class TurnRunner {
     const { store } = this.deps;
     const action = pendingCalls(session.requiredActions).find((a) => a.call_id === result.callId)!;
     const turnId = action.turn_id;
+    const upstreamId = upstreamCallId(this.callItem(session.id, result.callId, turnId));
     const item = {
       id: newId('fco'),
       type: 'function_call_output' as const,
       call_id: result.callId,
+      ...(upstreamId !== result.callId ? { [UPSTREAM_CALL_ID]: upstreamId } : {}),
       output: result.success ? (result.output ?? '') : null,
       error: result.success ? null : (result.error ?? 'The tool call failed.'),
       status: result.success ? ('completed' as const) : ('failed' as const),
       turn_id: turnId,
     };
     store.appendItem(session.id, item);
-    this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item, output_index: null });
+    this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item: wireItem(item), output_index: null });
     this.settleCallItems(session.id, [result.callId], item.status);
     session.requiredActions = session.requiredActions.filter((a) => a.type !== 'function_call' || a.call_id !== result.callId);
     session.lastActiveAt = nowSeconds();
@@ -295,7 +299,7 @@ export class TurnRunner {
       const current = store.getSession(sessionId);
       if (!current || current.activeTurnId !== turnId) return false;
       store.appendItem(sessionId, item);
-      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item: publicItem(item) });
+      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item: wireItem(item) });
       return true;
     });
     if (!live) return false;
@@ -331,7 +335,7 @@ export class TurnRunner {
         model_call: { ...item.model_call!, output: stillActive ? outcome.modelOutput : null },
       };
       store.saveItem(finished);
-      this.emit(sessionId, { type: 'agent.session.turn.item.done', ...base, item: publicItem(finished) });
+      this.emit(sessionId, { type: 'agent.session.turn.item.done', ...base, item: wireItem(finished) });
       return stillActive;
     });
   }
@@ -403,10 +407,29 @@ export class TurnRunner {
    */
   private requireActions(session: StoredSession, turnId: string, step: ModelStep, firstIndex: number): void {
     const { store } = this.deps;
-    const items: { item: CallItem & { id: string }; index: number }[] = step.toolCalls.map((c, i) => ({
-      item: { id: newId('fc'), type: 'function_call', call_id: c.callId, name: c.name, arguments: c.arguments, status: 'in_progress', turn_id: turnId },
-      index: firstIndex + i,
-    }));
+    // Call ids the client sees are unique in the session: some OpenAI-compatible servers reuse ids across steps,
+    // and a client keyed on them would take a new call for one it already answered. The model's own id is kept
+    // beside it for the upstream conversation (some servers accept only ids in their own format).
+    const used = new Set(
+      store.allItems(session.id).flatMap((i) => (i.type === 'function_call' ? [i.call_id] : [])),
+    );
+    const items: { item: CallItem & { id: string }; index: number }[] = step.toolCalls.map((c, i) => {
+      const callId = used.has(c.callId) ? newId('call') : c.callId;
+      used.add(callId);
+      return {
+        item: {
+          id: newId('fc'),
+          type: 'function_call',
+          call_id: callId,
+          ...(callId !== c.callId ? { [UPSTREAM_CALL_ID]: c.callId } : {}),
+          name: c.name,
+          arguments: c.arguments,
+          status: 'in_progress',
+          turn_id: turnId,
+        },
+        index: firstIndex + i,
+      };
+    });
     for (const { item } of items) store.appendItem(session.id, item);
     session.requiredActions = items.map(({ item }) => ({
       type: 'function_call',
@@ -422,9 +445,15 @@ export class TurnRunner {
     turn.status = 'waiting';
     store.saveTurn(turn);
     for (const { item, index } of items) {
-      this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item, output_index: index });
+      this.emit(session.id, { type: 'agent.session.turn.item.added', session_id: session.id, turn_id: turnId, item: wireItem(item), output_index: index });
     }
     this.emit(session.id, { type: 'agent.session.requires_action', session: sessionObject(session) });
+  }
+
+  private callItem(sessionId: string, callId: string, turnId: string): CallItem | undefined {
+    return this.deps.store
+      .allItems(sessionId)
+      .find((i): i is CallItem => i.type === 'function_call' && i.call_id === callId && i.turn_id === turnId);
   }
 
   private settleCallItems(sessionId: string, callIds: string[], status: CallItem['status']): void {

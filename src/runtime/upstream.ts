@@ -11,7 +11,7 @@ import { openaiScope } from '../agents/endpoints.js';
 import type { TokenUsage } from 'openai/resources/beta/agents/agents';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
-import type { FunctionTool, RuntimeItem, TurnErrorCode } from './wire.js';
+import { upstreamCallId, type FunctionTool, type RuntimeItem, type TurnErrorCode } from './wire.js';
 import { CHAT_ENVIRONMENT_TOOLS, ENVIRONMENT_TOOLS } from './codex-tools.js';
 
 /** Where the runtime's agents get their model: any OpenAI-compatible base URL. */
@@ -235,6 +235,7 @@ function functionResult(item: Extract<RuntimeItem, { type: 'function_call_output
 }
 
 export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
+  const answered = answeredCalls(history);
   const input: ResponseInputItem[] = [];
   for (const item of history) {
     if (item.type === 'message' && item.role === 'user') {
@@ -248,10 +249,10 @@ export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
       });
     } else if (item.type === 'message') {
       input.push({ role: 'assistant', content: item.content.map((c) => ('text' in c ? c.text : '')).join('') });
-    } else if (item.type === 'function_call') {
-      input.push({ type: 'function_call', call_id: item.call_id, name: item.name, arguments: String(item.arguments) });
+    } else if (item.type === 'function_call' && answered.has(item.call_id)) {
+      input.push({ type: 'function_call', call_id: upstreamCallId(item)!, name: item.name, arguments: String(item.arguments) });
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
-      input.push({ type: 'function_call_output', call_id: item.call_id, output: functionResult(item) });
+      input.push({ type: 'function_call_output', call_id: upstreamCallId(item)!, output: functionResult(item) });
     } else if (item.type === 'command_execution' && item.model_call && item.model_call.output !== null) {
       // An environment tool the runtime ran itself: the call and its result, as the model made and expects them.
       const call = item.model_call;
@@ -264,18 +265,22 @@ export function toResponsesInput(history: RuntimeItem[]): ResponseInputItem[] {
       }
     }
   }
-  return dropUnanswered(
-    input,
-    (i) => ('type' in i && i.type === 'function_call' ? i.call_id : null),
-    (i) => ('type' in i && i.type === 'function_call_output' ? (i.call_id ?? null) : null),
+  return input;
+}
+
+/**
+ * Calls that got a result, by the runtime's own (unique) call id. Calls of a cancelled turn never got one; models
+ * reject a call without its output, so both are left out.
+ */
+function answeredCalls(history: RuntimeItem[]): Set<string> {
+  return new Set(
+    history.flatMap((i) => (i.type === 'function_call_output' && i.status !== 'incomplete' && i.call_id ? [i.call_id] : [])),
   );
 }
 
 export function toChatMessages(instructions: string | null, history: RuntimeItem[]): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = instructions ? [{ role: 'system', content: instructions }] : [];
-  const answered = new Set(
-    history.filter((i) => i.type === 'function_call_output' && i.status !== 'incomplete').map((i) => (i as { call_id: string }).call_id),
-  );
+  const answered = answeredCalls(history);
   for (const item of history) {
     if (item.type === 'message' && item.role === 'user') {
       const onlyText = item.content.every((c) => c.type === 'input_text');
@@ -293,7 +298,7 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
       messages.push({ role: 'assistant', content: item.content.map((c) => ('text' in c ? c.text : '')).join('') });
     } else if (item.type === 'function_call' && answered.has(item.call_id)) {
       const call: ChatCompletionMessageToolCall = {
-        id: item.call_id,
+        id: upstreamCallId(item)!,
         type: 'function',
         function: { name: item.name, arguments: String(item.arguments) },
       };
@@ -305,7 +310,7 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
         messages.push({ role: 'assistant', content: null, tool_calls: [call] });
       }
     } else if (item.type === 'function_call_output' && item.status !== 'incomplete') {
-      messages.push({ role: 'tool', tool_call_id: item.call_id, content: functionResult(item) });
+      messages.push({ role: 'tool', tool_call_id: upstreamCallId(item)!, content: functionResult(item) });
     } else if (item.type === 'command_execution' && item.model_call && item.model_call.output !== null) {
       const call = item.model_call;
       const args = call.kind === 'custom' ? JSON.stringify({ input: call.input }) : call.input;
@@ -319,14 +324,6 @@ export function toChatMessages(instructions: string | null, history: RuntimeItem
   return messages;
 }
 
-/** Calls of a cancelled turn never got a result; models reject a call without its output, so leave both out. */
-function dropUnanswered<T>(input: T[], callId: (x: T) => string | null, outputId: (x: T) => string | null): T[] {
-  const answered = new Set(input.map(outputId).filter((x): x is string => x !== null));
-  return input.filter((x) => {
-    const id = callId(x);
-    return id === null || answered.has(id);
-  });
-}
 
 const HOW_TO_CONFIGURE =
   'Configure the upstream with --model-base-url <url>, --model <name> and --model-api-key-env <VAR> (the environment variable holding its API key).';

@@ -195,9 +195,24 @@ export type RuntimeItem =
   | Extract<AgentSessionItem, { type: 'message' } | { type: 'function_call' } | { type: 'function_call_output' }>
   | StoredCommandExecution;
 
-/** An item as clients see it: the stored model call of a command execution stays inside the runtime. */
-export function publicItem<T extends RuntimeItem>(item: T): T {
-  if (item.type !== 'command_execution' || !('model_call' in item)) return item;
-  const { model_call: _hidden, ...rest } = item as StoredCommandExecution;
+/**
+ * The stored field holding the model's own id of a call whose client-facing `call_id` had to be made unique. It is
+ * the runtime's bookkeeping, never shown on the wire (`wireItem`).
+ */
+export const UPSTREAM_CALL_ID = 'upstream_call_id';
+
+/** The id the upstream model gave the call (or the output's call). */
+export function upstreamCallId(item: RuntimeItem | undefined): string | undefined {
+  if (!item || (item.type !== 'function_call' && item.type !== 'function_call_output')) return undefined;
+  return ((item as unknown as Record<string, unknown>)[UPSTREAM_CALL_ID] as string | undefined) ?? item.call_id ?? undefined;
+}
+
+/**
+ * An item as clients see it: without the runtime's bookkeeping (the model's own call id, and the stored model call
+ * of a command execution).
+ */
+export function wireItem<T extends RuntimeItem>(item: T): T {
+  if (!(UPSTREAM_CALL_ID in item) && !('model_call' in item)) return item;
+  const { [UPSTREAM_CALL_ID]: _upstream, model_call: _modelCall, ...rest } = item as T & Record<string, unknown>;
   return rest as T;
 }
