@@ -90,3 +90,29 @@ test('redactStrings changes strings only: keys and a tool schema survive', () =>
   const item = { tools: [schema], text: `key ${CREDENTIAL_SAMPLES[0]![1]}`, usage: { input_tokens: 3 } };
   assert.deepEqual(redactStrings(item), { tools: [schema], text: 'key [redacted]', usage: { input_tokens: 3 } });
 });
+
+test('a URL built from placeholders keeps them: code that builds an authenticated URL is not a credential', () => {
+  for (const code of [
+    'const remote = `https://${user}:${token}@github.com/${repo}.git`;',
+    'url: "postgres://{{ db_user }}:{{ db_password }}@db:5432/app"',
+    "dsn = 'mysql://%s:%s@localhost/app' % (user, password)",
+    'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@localhost/app',
+  ]) {
+    assert.equal(redactCredentials(code), code);
+  }
+  assert.equal(redactCredentials('https://admin:${real}x@h.example/'), 'https://[redacted]@h.example/', 'a literal part makes it a credential');
+});
+
+test('an access key id in a file makes only a 40-character run near it its secret key, not one far away in the code', () => {
+  const identifier = 'ReactComponentTestingLibraryHelperModule';
+  const file = [
+    '# example from the AWS docs',
+    'aws_access_key_id = AKIAZ7QWERTYUIOPASDF',
+    'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    ...Array.from({ length: 120 }, (_, i) => `const value${i} = compute(${i}); // an ordinary line of code`),
+    `export { ${identifier} };`,
+  ].join('\n');
+  const out = redactCredentials(file);
+  assert.doesNotMatch(out, /wJalrXUtnFEMI/, 'the secret key beside the id goes');
+  assert.ok(out.includes(`export { ${identifier} };`), 'code far from the id is left as it is');
+});
