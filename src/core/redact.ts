@@ -36,7 +36,9 @@ const USAGE_KEY =
 
 /** Recognisable by shape: safe to remove from any text, including code and conversation. */
 const CREDENTIAL_FORMATS: readonly RegExp[] = [
-  /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END \1-----|$)/g,
+  // A key block, ended or cut off. Its body is base64 and PEM headers (`Proc-Type: 4,ENCRYPTED`), raw or
+  // JSON-escaped: code that merely names the header (`startsWith('-----BEGIN … PRIVATE KEY-----')`) stays readable.
+  /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[A-Za-z0-9+/=\s\\:,.-]*?(?:-----END \1-----|$)/g,
   /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{22,255}/g,

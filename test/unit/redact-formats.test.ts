@@ -116,3 +116,20 @@ test('an access key id in a file makes only a 40-character run near it its secre
   assert.doesNotMatch(out, /wJalrXUtnFEMI/, 'the secret key beside the id goes');
   assert.ok(out.includes(`export { ${identifier} };`), 'code far from the id is left as it is');
 });
+
+test('code that names a private-key header is read as it is; a key block, whole or cut off, still goes', () => {
+  const code = [
+    "export function isOpenSshKey(text: string): boolean {",
+    "  return text.startsWith('-----BEGIN OPENSSH PRIVATE KEY-----');",
+    '}',
+    '',
+    'export function parse(text: string) {',
+    '  return decode(text.split("\\n").slice(1, -1).join(""));',
+    '}',
+  ].join('\n');
+  assert.equal(redactCredentials(code), code);
+  const key = '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nMIIEpAIBAAKCAQEA7bq98y/+Z5aW\n';
+  assert.equal(redactCredentials(`${key}-----END RSA PRIVATE KEY-----\nafter`), '[redacted]\nafter');
+  assert.equal(redactCredentials(`cut: ${key}`), 'cut: [redacted]');
+  assert.equal(redactCredentials(JSON.stringify(`${key}-----END RSA PRIVATE KEY-----`)), '"[redacted]"', 'JSON-escaped too');
+});
