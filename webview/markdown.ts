@@ -5,7 +5,7 @@
  */
 import { Marked, type Tokens } from 'marked';
 import DOMPurify from 'dompurify';
-import { visibleText } from '../src/core/visible-text.js';
+import { visibleLine, visibleText } from '../src/core/visible-text.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(text: string): string {
@@ -25,11 +25,16 @@ const marked = new Marked({
 });
 
 const purifier = DOMPurify(window);
+// The source was sanitised, but Markdown passes character references (`&#x202E;`) through as HTML, which decodes
+// them: what the browser will show is sanitised again, text and the one attribute shown (a link's tooltip).
+purifier.addHook('afterSanitizeElements', (node) => {
+  if (node.nodeType === Node.TEXT_NODE && node.textContent) node.textContent = visibleText(node.textContent);
+});
 purifier.addHook('afterSanitizeAttributes', (node) => {
   // A link shows where it goes, and never replaces the panel.
   if (node.tagName === 'A') {
     const href = node.getAttribute('href') ?? '';
-    node.setAttribute('title', href);
+    node.setAttribute('title', visibleLine(href));
     node.setAttribute('rel', 'noopener noreferrer');
     node.removeAttribute('target');
   }

@@ -13,6 +13,7 @@ import { DEPUTY_VERSION } from './version.js';
 import { describeError } from './errors.js';
 import { redactCredentials } from '../core/redact.js';
 import { EXIT_CODES, handleTermination, type Termination } from './signals.js';
+import { visibleText } from '../core/visible-text.js';
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
@@ -52,11 +53,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UserError) {
-      // A user's own input can be quoted back (a URL with `user:password@`): never a credential, even then.
-      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${redactCredentials(err.message)}\n`);
+      // A user's own input can be quoted back (a URL with `user:password@`): never a credential, even then. An
+      // endpoint's words can be quoted too: shown through the one sanitiser, so they cannot rewrite the terminal.
+      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${visibleText(redactCredentials(err.message))}\n`);
       return err.exitCode;
     }
-    io.stderr.write(`${describeError(err)}\n`);
+    io.stderr.write(`${visibleText(describeError(err))}\n`);
     return 1;
   }
 }

@@ -8,6 +8,7 @@ import { startRuntime, StoreInUseError, type RuntimeOptions } from '../runtime/i
 import { createIamAuthenticator } from '../identity/index.js';
 import type { CliIO, Command } from './io.js';
 import { KnownSecrets, displayUrl, redactText } from '../core/redact.js';
+import { visibleLine, visibleText } from '../core/visible-text.js';
 import { withSecretsRedacted } from './errors.js';
 import { parseCommandArgs } from './args.js';
 import { UserError } from './io.js';
@@ -74,7 +75,8 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
     host: v.host ?? '127.0.0.1',
     port,
     upstream,
-    log: (line) => io.stderr.write(`${line}\n`),
+    // Log lines quote requests and the upstream's errors: shown through the one sanitiser, never obeyed.
+    log: (line) => io.stderr.write(`${visibleText(line)}\n`),
   };
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
   if (v['public-url']) {
@@ -85,7 +87,8 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
     options.authenticate = createIamAuthenticator({
       serverId: v['server-id']!,
       ...(v['sts-endpoint'] ? { stsEndpoint: v['sts-endpoint'] } : {}),
-      onReject: (reason) => io.stderr.write(`refused an IAM proof: ${redactText(reason, known)}\n`),
+      // The reason quotes the unauthenticated request (a parameter name): escaped, so it cannot rewrite the terminal.
+      onReject: (reason) => io.stderr.write(`refused an IAM proof: ${visibleLine(redactText(reason, known))}\n`),
     });
   }
 

@@ -93,6 +93,8 @@ export class AgentTextStream {
   private inMessage = false;
   private column = 0;
   private atLineStart = true;
+  /** A carriage return or high surrogate ending a delta: its partner may start the next one. */
+  private held = '';
 
   constructor(
     private readonly write: (s: string) => void,
@@ -111,9 +113,17 @@ export class AgentTextStream {
       this.write(`${this.style.dim(this.label)}\n`);
       this.inMessage = true;
     }
+    let text = this.held + delta;
+    // Sanitised alone, half of a CRLF or of a surrogate pair would show as an escape.
+    this.held = /[\r\uD800-\uDBFF]$/.test(text) ? text.slice(-1) : '';
+    if (this.held) text = text.slice(0, -1);
+    this.show(text);
+  }
+
+  private show(text: string): void {
     const width = this.columns ? this.columns - GUTTER.length : undefined;
     let out = '';
-    for (const char of visibleText(delta)) {
+    for (const char of visibleText(text)) {
       if (char === '\n') {
         if (this.atLineStart) out += this.style.dim(GUTTER.trimEnd());
         out += '\n';
@@ -138,6 +148,11 @@ export class AgentTextStream {
 
   /** Ends the current line, if any; the message goes on with the gutter (without a new label). */
   breakLine(): void {
+    if (this.held) {
+      // Deputy writes a line of its own now: what was held back is shown (escaped) before it.
+      this.show(this.held);
+      this.held = '';
+    }
     if (!this.atLineStart) this.write('\n');
     this.atLineStart = true;
   }

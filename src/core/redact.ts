@@ -36,7 +36,9 @@ const USAGE_KEY =
 
 /** Recognisable by shape: safe to remove from any text, including code and conversation. */
 const CREDENTIAL_FORMATS: readonly RegExp[] = [
-  /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END \1-----|$)/g,
+  // A key block, ended or cut off. Its body is base64 and PEM headers (`Proc-Type: 4,ENCRYPTED`), raw or
+  // JSON-escaped: code that merely names the header (`startsWith('-----BEGIN … PRIVATE KEY-----')`) stays readable.
+  /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----[A-Za-z0-9+/=\s\\:,.-]*?(?:-----END \1-----|$)/g,
   /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g,
   /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g,
   /\bgithub_pat_[A-Za-z0-9_]{22,255}/g,
@@ -58,9 +60,20 @@ const CREDENTIAL_FORMATS: readonly RegExp[] = [
 /** `scheme://user:password@`: the scheme is kept, the credentials go. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:"'<>]+:[^\s/?#@"'<>]+@/gi;
 
-/** An AWS access key id in the text makes any 40-character base64 run beside it its secret key. */
-const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/;
+/**
+ * An AWS access key id in the text makes a 40-character base64 run beside it its secret key. "Beside": within
+ * `AWS_SECRET_NEAR` characters, enough for a session token written between the two (STS output), so that a long
+ * identifier elsewhere in a file that merely mentions an example key id is not rewritten in the code the agent reads.
+ */
+const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 const AWS_SECRET_KEY = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_SECRET_NEAR = 2_000;
+
+/**
+ * A URL's password that is only a placeholder (`${token}`, `{{ pass }}`, `{pw}`, `%s`, `%(pw)s`, `$PGPASSWORD`): code
+ * that builds an authenticated URL, left as it is.
+ */
+const PLACEHOLDER = /^(?:\$\{[^}]*\}|\{\{[^}]*\}\}|\{[A-Za-z_][\w.]*\}|%s|%\(\w+\)s|\$[A-Z_][A-Z0-9_]*)$/;
 
 /** Would also match ordinary code and prose: for records, logs and error text only. */
 const HEURISTICS: readonly RegExp[] = [
@@ -136,11 +149,17 @@ export function isSecretKey(key: string): boolean {
  */
 export function redactCredentials(text: string, known?: KnownSecrets): string {
   let out = known ? known.scrub(text) : text;
-  if (ACCESS_KEY_ID.test(out)) {
-    out = out.replace(AWS_SECRET_KEY, (run) => (/[A-Z]/.test(run) && /[a-z]/.test(run) ? REDACTED : run));
+  const ids = [...out.matchAll(ACCESS_KEY_ID)].map((m) => m.index);
+  if (ids.length > 0) {
+    const near = (at: number) => ids.some((id) => Math.abs(id - at) <= AWS_SECRET_NEAR);
+    out = out.replace(AWS_SECRET_KEY, (run: string, at: number) =>
+      /[A-Z]/.test(run) && /[a-z]/.test(run) && near(at) ? REDACTED : run,
+    );
   }
   for (const pattern of CREDENTIAL_FORMATS) out = out.replace(pattern, REDACTED);
-  return out.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  return out.replace(URL_CREDENTIALS, (match: string, scheme: string) =>
+    PLACEHOLDER.test(match.slice(scheme.length, -1).replace(/^[^:]*:/, '')) ? match : `${scheme}${REDACTED}@`,
+  );
 }
 
 /** A string with every credential-looking run of text replaced by `[redacted]`: for records, logs and errors. */

@@ -85,3 +85,22 @@ test('a diff line longer than the terminal continues on a marked line, never at 
   assert.equal(fitDiff(diff, 31), `+${'a'.repeat(30)}\n↪ +forged added line\n context`);
   assert.equal(fitDiff(diff, undefined), diff, 'not a terminal: lines as they are');
 });
+
+test('a CRLF or an emoji split between two streamed deltas shows as if it had come whole, not as escapes', () => {
+  const whole = (text: string) => {
+    let out = '';
+    const stream = new AgentTextStream((s) => (out += s), plain);
+    stream.text(text);
+    stream.end();
+    return out;
+  };
+  for (const text of ['Line one\r\nLine two', 'Shipped 🚀 today']) {
+    let out = '';
+    const stream = new AgentTextStream((s) => (out += s), plain);
+    // Split after every UTF-16 unit: the model's stream cuts wherever its tokens end.
+    for (const unit of text.split('')) stream.text(unit);
+    stream.end();
+    assert.equal(out, whole(text), JSON.stringify(text));
+    assert.doesNotMatch(out, /<U\+/);
+  }
+});

@@ -90,3 +90,46 @@ test('redactStrings changes strings only: keys and a tool schema survive', () =>
   const item = { tools: [schema], text: `key ${CREDENTIAL_SAMPLES[0]![1]}`, usage: { input_tokens: 3 } };
   assert.deepEqual(redactStrings(item), { tools: [schema], text: 'key [redacted]', usage: { input_tokens: 3 } });
 });
+
+test('a URL built from placeholders keeps them: code that builds an authenticated URL is not a credential', () => {
+  for (const code of [
+    'const remote = `https://${user}:${token}@github.com/${repo}.git`;',
+    'url: "postgres://{{ db_user }}:{{ db_password }}@db:5432/app"',
+    "dsn = 'mysql://%s:%s@localhost/app' % (user, password)",
+    'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@localhost/app',
+  ]) {
+    assert.equal(redactCredentials(code), code);
+  }
+  assert.equal(redactCredentials('https://admin:${real}x@h.example/'), 'https://[redacted]@h.example/', 'a literal part makes it a credential');
+});
+
+test('an access key id in a file makes only a 40-character run near it its secret key, not one far away in the code', () => {
+  const identifier = 'ReactComponentTestingLibraryHelperModule';
+  const file = [
+    '# example from the AWS docs',
+    'aws_access_key_id = AKIAZ7QWERTYUIOPASDF',
+    'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    ...Array.from({ length: 120 }, (_, i) => `const value${i} = compute(${i}); // an ordinary line of code`),
+    `export { ${identifier} };`,
+  ].join('\n');
+  const out = redactCredentials(file);
+  assert.doesNotMatch(out, /wJalrXUtnFEMI/, 'the secret key beside the id goes');
+  assert.ok(out.includes(`export { ${identifier} };`), 'code far from the id is left as it is');
+});
+
+test('code that names a private-key header is read as it is; a key block, whole or cut off, still goes', () => {
+  const code = [
+    "export function isOpenSshKey(text: string): boolean {",
+    "  return text.startsWith('-----BEGIN OPENSSH PRIVATE KEY-----');",
+    '}',
+    '',
+    'export function parse(text: string) {',
+    '  return decode(text.split("\\n").slice(1, -1).join(""));',
+    '}',
+  ].join('\n');
+  assert.equal(redactCredentials(code), code);
+  const key = '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nMIIEpAIBAAKCAQEA7bq98y/+Z5aW\n';
+  assert.equal(redactCredentials(`${key}-----END RSA PRIVATE KEY-----\nafter`), '[redacted]\nafter');
+  assert.equal(redactCredentials(`cut: ${key}`), 'cut: [redacted]');
+  assert.equal(redactCredentials(JSON.stringify(`${key}-----END RSA PRIVATE KEY-----`)), '"[redacted]"', 'JSON-escaped too');
+});

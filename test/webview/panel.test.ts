@@ -358,15 +358,44 @@ describe('the panel in Chromium', () => {
         log.next('changeset.proposed', {
           changesetId: 'cs',
           summary: 'fix',
-          files: [{ binding: binding(80), path: 'src/\u200Badmin.ts', operation: 'update', state: 'ready', added: 1, removed: 0, diff: `+${sneaky}` }],
+          files: [
+            { binding: binding(80), path: 'src/\u200Badmin.ts', operation: 'update', state: 'ready', added: 1, removed: 0, diff: `+${sneaky}` },
+            // Deputy's own words, quoting the agent's path.
+            { binding: binding(82), path: 'x', operation: 'create', state: 'invalid', reason: 'outside the workspace: ../\u202Egnp.exe', added: 0, removed: 0, diff: '' },
+          ],
         }),
+        log.next('session.status', { status: 'running', detail: 'writing src/\u2066admin.ts' }),
       ],
     });
     const text = await renderedText(panel);
     assert.doesNotMatch(text, /[\u202A-\u202E\u2066-\u2069\u200B]/, 'no raw invisible or bidi character is rendered');
     assert.match(text, /Look: access = "user<U\+202E> <U\+2066>\/\/ admin<U\+2069> <U\+2066>"<U\+200B>;/);
     assert.match(text, /read src\/<U\+202E>gnp\.exe/);
+    assert.match(text, /outside the workspace: \.\.\/<U\+202E>gnp\.exe/);
+    assert.match(text, /writing src\/<U\+2066>admin\.ts/);
     assert.ok(await panel.page.getByRole('button', { name: 'Approve src/<U+200B>admin.ts', exact: true }).isVisible(), 'the escape is in the accessible name too');
+    await panel.page.close();
+  });
+
+  test('character references in agent Markdown cannot bring invisible or bidi characters back', PER_TEST, async () => {
+    const panel = await sessionPanel({ height: 1000 });
+    const log = new EventLog(S);
+    // The sanitiser runs on the Markdown source, where these are plain ASCII; the browser decodes them afterwards.
+    const sneaky = 'access = "user&#x202E; &#x2066;// admin&#8297; &#x2066;"&#8203;;';
+    await panel.deliver({
+      type: 'events',
+      sessionId: S,
+      replace: true,
+      events: [
+        log.next('message.completed', { messageId: 'm', text: `Look: ${sneaky}\n\nSee [the report](https://example.com/&#x202E;gnp.exe "notes&#x200B;.txt").` }),
+      ],
+    });
+    const text = await renderedText(panel);
+    assert.doesNotMatch(text, /[\u202A-\u202E\u2066-\u2069\u200B]/, 'no raw invisible or bidi character is rendered');
+    assert.match(text, /Look: access = "user<U\+202E> <U\+2066>\/\/ admin<U\+2069> <U\+2066>"<U\+200B>;/);
+    const title = (await panel.page.locator('deputy-row [data-kind=agent] a').getAttribute('title')) ?? '';
+    assert.doesNotMatch(title, /[\u202A-\u202E\u2066-\u2069\u200B]/, 'the link\'s tooltip shows no raw invisible character either');
+    assert.match(title, /<U\+202E>gnp\.exe/);
     await panel.page.close();
   });
 

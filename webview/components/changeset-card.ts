@@ -49,7 +49,7 @@ function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
       <strong class="path">${path}</strong>
       ${file.realPath ? html`<span class="muted">→ ${visibleLine(file.realPath)}</span>` : nothing}
       <span class="add">+${file.added}</span><span class="del">−${file.removed}</span>
-      ${outcome ? html`<span class="outcome">${outcome}</span>` : nothing}
+      ${outcome ? html`<span class="outcome">${visibleText(outcome)}</span>` : nothing}
     </div>
     ${file.rationale ? html`<div class="rationale">${visibleText(file.rationale)}</div>` : nothing}
     ${file.comment ? html`<div class="muted">Comment: ${visibleText(file.comment)}</div>` : nothing}

@@ -87,7 +87,7 @@ export class SessionView extends LitElement {
           ${h.environment !== 'none' ? html`<span>environment ${h.environment}${h.environmentDetail ? `: ${visibleLine(h.environmentDetail)}` : ''}</span>` : nothing}
         </div>
         <div class="row-line">
-          <span class=${`status status-${h.status}`} role="status" aria-label="Session status">${STATUS_WORDS[h.status]}${h.statusDetail ? ` — ${h.statusDetail}` : ''}${pending && h.status !== 'waiting' ? ` · ${pending} waiting for you` : ''}</span>
+          <span class=${`status status-${h.status}`} role="status" aria-label="Session status">${STATUS_WORDS[h.status]}${h.statusDetail ? ` — ${visibleLine(h.statusDetail)}` : ''}${pending && h.status !== 'waiting' ? ` · ${pending} waiting for you` : ''}</span>
           <span class="muted usage" aria-label="Usage">${formatTokens(h.inputTokens)} in · ${formatTokens(h.outputTokens)} out${cost !== undefined ? ` · ${formatCost(cost)}` : ''}${h.budgetUsd !== undefined ? ` of ${formatCost(h.budgetUsd)}` : ''}</span>
           ${active ? html`<vscode-button secondary aria-label="Stop" title="Stop (Esc)" @click=${() => this.stop()}>Stop</vscode-button>` : nothing}
         </div>

@@ -4,6 +4,7 @@
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
+import { visibleLine } from '../../src/core/visible-text.js';
 import { LIMITS } from '../../src/protocol/webview.js';
 import type { PanelContext } from '../context.js';
 import { base } from '../styles.js';
@@ -124,7 +125,7 @@ export class TaskForm extends LitElement {
               }}
             >
               ${(s.endpoints.includes(s.endpoint) ? s.endpoints : [s.endpoint, ...s.endpoints]).map(
-                (e) => html`<vscode-option value=${e} ?selected=${e === s.endpoint}>${e}</vscode-option>`,
+                (e) => html`<vscode-option value=${e} ?selected=${e === s.endpoint}>${visibleLine(e)}</vscode-option>`,
               )}
             </vscode-single-select>
             <span>Model</span>
@@ -137,10 +138,10 @@ export class TaskForm extends LitElement {
                     if (model && model !== s.model) this.ctx.post({ type: 'switchModel', model });
                   }}
                 >
-                  ${s.models.map((m) => html`<vscode-option value=${m} ?selected=${m === s.model}>${m}</vscode-option>`)}
+                  ${s.models.map((m) => html`<vscode-option value=${m} ?selected=${m === s.model}>${visibleLine(m)}</vscode-option>`)}
                 </vscode-single-select>`
               : html`<span class="row-line"
-                  ><span class="mono">${s.model}</span>
+                  ><span class="mono">${visibleLine(s.model)}</span>
                   <vscode-button secondary aria-label="Change model" @click=${() => this.ctx.post({ type: 'switchModel' })}>Change</vscode-button></span
                 >`}
             <span>Budget</span>
@@ -153,7 +154,7 @@ export class TaskForm extends LitElement {
             ${s.folders.length > 1
               ? html`<span>Folder</span>
                   <vscode-single-select label="Folder" .value=${this.folder || s.folders[0]!} @change=${(e: Event) => (this.folder = (e.target as HTMLSelectElement).value)}>
-                    ${s.folders.map((f) => html`<vscode-option value=${f}>${f}</vscode-option>`)}
+                    ${s.folders.map((f) => html`<vscode-option value=${f}>${visibleLine(f)}</vscode-option>`)}
                   </vscode-single-select>`
               : nothing}
           </div>`
