@@ -10,6 +10,8 @@ import { openProposedDiff } from './proposed-diff.js';
 import { readAttachment } from './attachment.js';
 import type { PanelProvider } from './panel.js';
 import { readSettings, update } from './settings.js';
+import { choose } from './panel-choice.js';
+import { panelSettings } from './panel-settings.js';
 
 export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: FromWebview): Promise<void> {
   switch (m.type) {
@@ -22,10 +24,17 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
       return;
     }
     case 'newTask': {
-      const folder = m.folder ? vscode.workspace.workspaceFolders?.find((f) => f.name === m.folder) : undefined;
+      const offered = panelSettings();
+      const endpoint = choose(m.endpoint, offered.endpoints, 'endpoint');
+      const folderName = choose(m.folder, offered.folders, 'folder');
+      if (!endpoint.ok || !folderName.ok) {
+        panel.showError('internal', !endpoint.ok ? endpoint.message : !folderName.ok ? folderName.message : '');
+        return;
+      }
+      const folder = folderName.value ? vscode.workspace.workspaceFolders?.find((f) => f.name === folderName.value) : undefined;
       const context = readAttachment(m.attachSelection, m.attachFile);
-      if (m.endpoint && m.endpoint !== readSettings().endpoint) {
-        await update('endpoint', m.endpoint);
+      if (endpoint.value && endpoint.value !== readSettings().endpoint) {
+        await update('endpoint', endpoint.value);
         // Ordered on the pipe before the task, so the task goes where the person chose.
         await deputy.notify(Configure.type, readSettings());
       }
@@ -84,11 +93,14 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
     case 'openDiff':
       await openProposedDiff(deputy, m.sessionId, m.changesetId, m.binding);
       return;
-    case 'switchEndpoint':
-      if (m.endpoint) await update('endpoint', m.endpoint);
+    case 'switchEndpoint': {
+      const endpoint = choose(m.endpoint, panelSettings().endpoints, 'endpoint');
+      if (!endpoint.ok) panel.showError('internal', endpoint.message);
+      else if (endpoint.value) await update('endpoint', endpoint.value);
       else await vscode.commands.executeCommand('deputy.selectEndpoint');
       panel.postSettings();
       return;
+    }
     case 'switchModel': {
       const model = m.model ?? (await vscode.window.showInputBox({ prompt: 'The model the agent uses (deputy.model)', value: readSettings().model }));
       if (model) await update('model', model);
