@@ -22,6 +22,11 @@ export interface BenchmarkResult {
   title: string;
   /** What one unit is, plural: "events", "files", "records". */
   unit: string;
+  /**
+   * How a side's figure is written when it is not throughput (`compareFigures`): "ms at p99", "MiB". Absent, the
+   * figure is `<unit>/s`.
+   */
+  figure?: string;
   /** The input, in numbers: "6,012 events in one session (3 turns)". */
   input: string;
   /** What is timed on our side and on the reference side. */
