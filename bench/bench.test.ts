@@ -9,6 +9,7 @@ import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply } from './changeset.js';
+import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
 import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
@@ -109,14 +110,14 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'cli-startup', 'webview', 'environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);
 });
 
-const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40 };
+const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40, cliStarts: 2 };
 
 async function tiny(b: { run(c: BenchConfig, log: (l: string) => void): Promise<BenchmarkResult> }): Promise<BenchmarkResult> {
   return b.run(TINY, () => undefined);
@@ -143,6 +144,12 @@ test('audit: appends and verifies whole chains', async () => {
   const verify = await tiny(auditVerify);
   assert.equal(verify.comparison.ours.units, 40);
   assert.equal(verify.comparison.reference.units, 40);
+});
+
+test('cli-startup: both sides start the same number of processes (needs npm run build)', async () => {
+  const r = await tiny(cliStartup);
+  assert.equal(r.comparison.ours.units, 2);
+  assert.equal(r.comparison.reference.units, 2);
 });
 
 test('the report states the command, machine, ratio and how to read it', () => {

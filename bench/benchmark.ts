@@ -14,6 +14,8 @@ export interface BenchConfig {
   auditAppends: number;
   /** Records in the chain that verify reads. */
   auditRecords: number;
+  /** Process starts per side and round of the CLI start-up benchmark (`BENCH_CLI_STARTS`, 20 when absent). */
+  cliStarts?: number;
 }
 
 /** One benchmark's figures and the words needed to read them. */

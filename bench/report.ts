@@ -132,6 +132,7 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     `- \`BENCH_FILES\` [1000] → ${c.files}, \`BENCH_LINES_PER_FILE\` [100] → ${c.linesPerFile}`,
     `- \`BENCH_AUDIT_APPENDS\` records per append run [500] → ${c.auditAppends}`,
     `- \`BENCH_AUDIT_RECORDS\` records in the verified chain [20000] → ${c.auditRecords}`,
+    `- \`BENCH_CLI_STARTS\` process starts per side and round [20] → ${c.cliStarts ?? 20}`,
     '',
     'A benchmark throws, and the run exits non-zero without touching this file, if the two sides of any round do',
     'not produce the same result.',

@@ -8,19 +8,20 @@ import { performance } from 'node:perf_hooks';
 import { auditAppend, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply } from './changeset.js';
+import { cliStartup } from './cli-startup.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
 import { eventStream } from './events.js';
 import { BenchUsageError, envInt } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
-const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify, webviewStream, environmentCommand, environmentRead, environmentShadow];
+const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify, cliStartup, webviewStream, environmentCommand, environmentRead, environmentShadow];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
-BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES.`;
+BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES.`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
@@ -31,6 +32,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     linesPerFile: envInt('BENCH_LINES_PER_FILE', 100, 10, env),
     auditAppends: envInt('BENCH_AUDIT_APPENDS', 500, 1, env),
     auditRecords: envInt('BENCH_AUDIT_RECORDS', 20000, 1, env),
+    cliStarts: envInt('BENCH_CLI_STARTS', 20, 1, env),
   };
 }
 
