@@ -16,13 +16,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import { bearerAuthenticator, newToken, writeTokenFile, type Authenticator } from './auth.js';
 import { EventHub } from './event-hub.js';
 import { createRequestHandler } from './routes.js';
 import { SessionService } from './sessions.js';
 import { RuntimeStore } from './store.js';
 import { TurnRunner } from './turn-runner.js';
+import { ensureStateDir } from '../core/state-dir.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
 import { KnownSecrets, redactText } from '../core/redact.js';
 
@@ -58,7 +58,7 @@ export interface RuntimeHandle {
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHandle> {
-  await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await ensureStateDir(options.dataDir);
   const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');
   const token = newToken();
   await writeTokenFile(tokenFile, token);
