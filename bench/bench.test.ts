@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
-import { changesetApply } from './changeset.js';
+import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
 import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
@@ -110,7 +110,7 @@ test('sizes come from the environment and bad values are refused', () => {
 });
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
-  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'audit-append', 'audit-verify', 'cli-startup', 'webview', 'environment-command', 'environment-read', 'environment-shadow']);
+  assert.deepEqual(selectBenchmarks([]).map((b) => b.id), ['events', 'changeset', 'changeset-durable', 'audit-append', 'audit-verify', 'cli-startup', 'webview', 'environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
@@ -136,6 +136,9 @@ test('changeset: both sides apply every file of the patch', async () => {
   assert.equal(r.comparison.ours.units, 4);
   assert.equal(r.comparison.reference.units, 4);
   assert.match(r.input, /4 files × 30 lines/);
+  const durable = await tiny(changesetApplyDurable);
+  assert.equal(durable.comparison.reference.units, 4);
+  assert.match(durable.reference, /fsync of every file/);
 });
 
 test('audit: appends and verifies whole chains', async () => {

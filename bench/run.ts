@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { auditAppend, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
-import { changesetApply } from './changeset.js';
+import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { cliStartup } from './cli-startup.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
 import { eventStream } from './events.js';
@@ -15,7 +15,7 @@ import { BenchUsageError, envInt } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
-const ALL: readonly Benchmark[] = [eventStream, changesetApply, auditAppend, auditVerify, cliStartup, webviewStream, environmentCommand, environmentRead, environmentShadow];
+const ALL: readonly Benchmark[] = [eventStream, changesetApply, changesetApplyDurable, auditAppend, auditVerify, cliStartup, webviewStream, environmentCommand, environmentRead, environmentShadow];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
