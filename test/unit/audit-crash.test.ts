@@ -9,7 +9,10 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { auditCommand } from '../../src/cli/audit.js';
+import type { CliIO } from '../../src/cli/io.js';
 import { AuditIntegrityError, AuditLog, readAudit, verifyAudit, type AuditActor } from '../../src/core/audit.js';
 import { GENESIS_PREV, formatRecordLine, recordHash, sha256Hex, type AuditRecord } from '../../src/core/audit-record.js';
 
@@ -96,6 +99,12 @@ describe('audit trail after a crash in the middle of an append', () => {
     // What a crash part-way through the write leaves: the first bytes of the announced batch.
     await fs.appendFile(file, head.pending.text.slice(0, 40));
     assert.deepEqual(await verifyAudit(file), { ok: true, records: 2, tailChecked: true, interrupted: { from: 3, to: 3 } });
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (c: Buffer) => (printed += c.toString()));
+    const io: CliIO = { stdin: new PassThrough(), stdout: out, stderr: new PassThrough(), env: {}, cwd: root };
+    assert.equal(await auditCommand(['verify'], io), 0);
+    assert.match(printed, /^intact: 2 records\nnote: an append of record 3 was cut short by a crash/);
 
     const next = await appendOne(root, 'after');
     assert.equal(next.seq, 4);
