@@ -225,7 +225,8 @@ export class AuditLog {
   private async writeBatch(state: ChainState, records: AuditRecord[]): Promise<void> {
     const text = records.map((r) => `${formatRecordLine(r)}\n`).join('');
     const last = records[records.length - 1]!;
-    const confirmed = state.head ?? { seq: 0, hash: '' };
+    // The tail `recover` accepted is what the head confirms (also when the head was missing: one record, no head).
+    const confirmed = state.tail ? { seq: state.tail.record.seq, hash: state.tail.record.hash } : { seq: 0, hash: '' };
     await this.writeHead({ seq: confirmed.seq, hash: confirmed.hash, pending: { offset: state.size, seq: last.seq, hash: last.hash, text } });
     this.onStep?.('announced');
     const handle = await this.log();

@@ -91,6 +91,16 @@ describe('audit trail after a crash in the middle of an append', () => {
     });
   }
 
+  it('killed while announcing the second record of a chain whose first head was never written', async () => {
+    const root = await fs.mkdtemp(path.join(tmp, 'ws-'));
+    await appendOne(root, 1);
+    await fs.rm(path.join(root, '.deputy', 'audit', 'audit.head')); // the crash window of the very first append
+    assert.equal(await crashAt(root, 0, 'announced'), 'SIGKILL');
+    assert.deepEqual(await verifyAudit(logFile(root)), { ok: true, records: 1, tailChecked: true });
+    assert.equal((await appendOne(root, 'after')).seq, 2);
+    assert.deepEqual(await verifyAudit(logFile(root)), { ok: true, records: 2, tailChecked: true });
+  });
+
   it('a write cut short (torn batch) is reported as interrupted, then completed from the marker by the next append', async () => {
     const root = await fs.mkdtemp(path.join(tmp, 'ws-'));
     await crashAt(root, 2, 'announced');
