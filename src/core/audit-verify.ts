@@ -1,14 +1,16 @@
 /**
  * Checking and reading an audit chain (`deputy audit verify`, the export, the audit view).
  *
- * Verification walks the file once and names the FIRST record that breaks the chain:
+ * Verification walks the file once, a megabyte at a time (memory stays bounded whatever the trail's size), and names
+ * the FIRST record that breaks the chain:
  * - a line that is not a record (malformed JSON, wrong fields, a torn last line);
  * - a record whose `hash` does not match its content (edited in place);
  * - a record whose `seq` is not its line number (records removed, inserted or reordered before it);
  * - a record whose `prev` is not the hash of the line before it (a neighbour replaced, removed or inserted with
  *   renumbering);
  * - a chain that disagrees with `audit.head` (records cut off the end, or the end replaced). When the head is
- *   missing see `headRequired` in `audit-record.ts`.
+ *   missing see `headRequired` in `audit-record.ts`; when it announces an append a crash interrupted, see
+ *   `audit-head.ts`.
  *
  * Without a key nothing stops someone with write access from rewriting the whole chain and its head; what the chain
  * guarantees is that any partial edit shows, and an exported copy (or its OTLP spans, which carry each record's
