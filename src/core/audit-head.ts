@@ -19,6 +19,7 @@
  * A record appended by anyone who did not write a marker (the only way a forger who does not also rewrite the head
  * could add one) is therefore still reported: a marker without the record's exact bytes vouches for nothing.
  */
+import type { promises as fs } from 'node:fs';
 import type { AuditHead } from './audit-record.js';
 
 /** The batch an unfinished append announced, as stored in `audit.head`. */
@@ -75,4 +76,25 @@ export function pendingState(pending: PendingBatch, size: number, atOffset: Buff
   if (atOffset.length === batch.length) return 'written';
   // A prefix counts as torn only when the log ends there; bytes after a partial batch are not Deputy's.
   return size === pending.offset + atOffset.length ? 'torn' : 'foreign';
+}
+
+/**
+ * Reads what the log holds where `pending` was to be written and classifies it; `atOffset` is those bytes (at most
+ * the batch's length), which the writer needs to complete a torn write.
+ */
+export async function readPendingState(
+  handle: fs.FileHandle,
+  pending: PendingBatch,
+  size: number,
+): Promise<{ state: PendingState; atOffset: Buffer }> {
+  const length = Buffer.byteLength(pending.text, 'utf8');
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(buf, got, length - got, pending.offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  const atOffset = buf.subarray(0, got);
+  return { state: pendingState(pending, size, atOffset), atOffset };
 }

@@ -17,7 +17,7 @@
  * hash) pins what was there.
  */
 import { promises as fs } from 'node:fs';
-import { pendingState, type PendingBatch } from './audit-head.js';
+import { readPendingState, type PendingBatch } from './audit-head.js';
 import {
   GENESIS_PREV,
   headPathFor,
@@ -145,18 +145,6 @@ async function openOrNull(file: string): Promise<fs.FileHandle | null> {
   }
 }
 
-/** The bytes of `handle` from `offset`, at most `length`. */
-async function readAt(handle: fs.FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await handle.read(buf, got, length - got, offset + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return buf.subarray(0, got);
-}
-
 /**
  * Checks the chain in `file` against itself and its `audit.head`, reading the file once, a chunk at a time (a trail
  * of any size verifies in bounded memory). Throws only when neither exists.
@@ -174,7 +162,7 @@ export async function verifyAudit(file: string): Promise<VerifyResult> {
     let torn: PendingBatch | null = null;
     if (head?.pending && handle !== null) {
       const p = head.pending;
-      const state = pendingState(p, size, await readAt(handle, p.offset, Buffer.byteLength(p.text, 'utf8')));
+      const { state } = await readPendingState(handle, p, size);
       if (state === 'written') effective = { seq: p.seq, hash: p.hash };
       if (state === 'torn') {
         torn = p;

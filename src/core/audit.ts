@@ -18,7 +18,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { formatHead, pendingState, type HeadFile } from './audit-head.js';
+import { formatHead, readPendingState, type HeadFile } from './audit-head.js';
 import { withFileLock, type LockOptions } from './audit-lock.js';
 import {
   GENESIS_PREV,
@@ -249,8 +249,7 @@ export class AuditLog {
     const pending = headFile?.pending;
     if (pending) {
       const batch = Buffer.from(pending.text, 'utf8');
-      const atOffset = await readAt(handle, pending.offset, batch.length);
-      const state = pendingState(pending, size, atOffset);
+      const { state, atOffset } = await readPendingState(handle, pending, size);
       if (state === 'torn') {
         // Our own write, cut short: finish it from the marker, so the records the head announced exist whole.
         await handle.write(batch.subarray(atOffset.length));
@@ -326,18 +325,6 @@ async function readHeadText(file: string): Promise<string | null> {
   } finally {
     await handle.close();
   }
-}
-
-/** Up to `length` bytes of `handle` from `offset`. */
-async function readAt(handle: fs.FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await handle.read(buf, got, length - got, offset + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return buf.subarray(0, got);
 }
 
 /** The last record of the chain in its first `size` bytes, read from the end; null for an empty chain. */
