@@ -180,10 +180,9 @@ describe('forgeries the head protocol still catches', () => {
 describe('appends queued together', () => {
   it('go out as one batch: one head announcement and one log write for the lot, still in call order', async () => {
     const root = await fs.mkdtemp(path.join(tmp, 'ws-'));
+    await appendOne(root, 0);
     const steps: string[] = [];
     const log = await AuditLog.open(root, { onStep: (s) => steps.push(s) });
-    await log.append({ type: 'usage', actor, data: { i: 0 } });
-    steps.length = 0;
     // Queued in one go while nothing is being written: they share one batch.
     const records = await Promise.all(Array.from({ length: 20 }, (_, i) => log.append({ type: 'usage', actor, data: { i: i + 1 } })));
     await log.close();
