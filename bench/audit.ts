@@ -26,7 +26,7 @@ import { compare, type Side } from './measure.js';
 const ACTOR = { principal: 'arn:aws:sts::123456789012:assumed-role/Developer/bench', account: '123456789012', client: 'deputy/bench' };
 
 /** The i-th record a benchmark writes: a tool call with the kind of detail a real task records. */
-function entry(i: number): AuditEntry {
+export function entry(i: number): AuditEntry {
   return {
     type: i % 2 === 0 ? 'tool.call' : 'tool.result',
     session: 'sess_bench0000000000000000',
@@ -61,7 +61,7 @@ async function writeChain(root: string, count: number): Promise<string> {
  * A chain of `count` records in `root`'s audit folder: all but the last written straight in the record format
  * with its `audit.head`, the last appended by `AuditLog`, which checks the tail and head before it continues.
  */
-async function writeLargeChain(root: string, count: number): Promise<string> {
+export async function writeLargeChain(root: string, count: number): Promise<string> {
   const file = defaultAuditFile(root);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const lines: string[] = [];

@@ -9,6 +9,8 @@ import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
+import { beforeAfter } from './before-after.js';
+import path from 'node:path';
 import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
 import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
@@ -153,6 +155,13 @@ test('cli-startup: both sides start the same number of processes (needs npm run 
   const r = await tiny(cliStartup);
   assert.equal(r.comparison.ours.units, 2);
   assert.equal(r.comparison.reference.units, 2);
+});
+
+test('before-after: this checkout against itself runs every comparison', async () => {
+  const lines = await beforeAfter(path.resolve(__dirname, '..'), [], { warmup: 0, rounds: 1, auditRecords: 30, auditAppends: 3, files: 3 });
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, /^verify \(30 records\): this checkout ÷ \S+ = [\d.]+×/);
+  assert.match(lines[2]!, /^apply \(3 files/);
 });
 
 test('the report states the command, machine, ratio and how to read it', () => {

@@ -123,6 +123,7 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     'npm run bench                      # all, rewrites this file',
     'npm run bench -- events audit      # the named ones (an id or its prefix); prints only',
     'npm run bench -- audit --write     # the named ones, and rewrite this file with just them',
+    'node --import tsx bench/before-after.ts ../deputy-main verify   # this checkout vs another one (before a change)',
     '```',
     '',
     'Sizes come from the environment (defaults in brackets; this run used the values after the arrow):',
