@@ -194,6 +194,9 @@ export class AuditLog {
       // Let callers that were waiting for this batch queue their next record while the lock is still ours.
       await nextTurn();
     } while (this.waiting.length > 0 && Date.now() - started < HOLD_MS);
+    // With appends still waiting (the burst ended only to let other writers in), the next announcement, ours or
+    // another process's, confirms this batch anyway: a separate confirmation would be one more fsync for nothing.
+    if (this.waiting.length > 0) return;
     await this.writeHead(unconfirmed);
     this.onStep?.('confirmed');
   }
