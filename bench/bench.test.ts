@@ -8,10 +8,13 @@ import assert from 'node:assert/strict';
 import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
-import { changesetApply } from './changeset.js';
+import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
+import { beforeAfter } from './before-after.js';
+import path from 'node:path';
+import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
-import { compare, envInt, median, type Side } from './measure.js';
+import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
 import { consoleTable, markdownReport } from './report.js';
 import { configFromEnv, selectBenchmarks } from './run.js';
 
@@ -32,7 +35,43 @@ test('compare alternates which side goes first and keeps only timed rounds', asy
   assert.equal(result.ours.samples.length, 3);
   assert.equal(result.reference.samples.length, 3);
   assert.equal(result.ours.units, 10);
-  assert.equal(result.ratio, result.ours.median / result.reference.median);
+  assert.equal(result.ratios.length, 3);
+  result.ratios.forEach((r, i) => assert.equal(r, result.ours.samples[i]! / result.reference.samples[i]!));
+});
+
+/** A figure side that reports the next value of `figures` each round (warm-up rounds included). */
+function scriptedSide(label: string, figures: number[]): FigureSide<null> {
+  let i = 0;
+  return { label, setup: async () => null, measure: async () => figures[i++]! };
+}
+
+test('the ratio is the median of per-round ratios with min and max, not a ratio of medians', async () => {
+  // Round 2 ran on a loaded machine (both sides slow, same ratio); round 3's reference had a lucky burst. Each
+  // round's ratio: 0.5, 0.5, 0.2 → median 0.5. Medians taken side by side (60 / 200 = 0.3) would pair figures
+  // from different rounds and report a gap no round showed.
+  const ours = scriptedSide('ours', [100, 20, 60]);
+  const reference = scriptedSide('ref', [200, 40, 300]);
+  const c = await compareFigures(ours, reference, { warmup: 0, rounds: 3 });
+  assert.deepEqual(c.ratios, [0.5, 0.5, 0.2]);
+  assert.equal(c.ratio, 0.5);
+  assert.equal(c.ours.median / c.reference.median, 0.3);
+  assert.equal(c.ratioMin, 0.2);
+  assert.equal(c.ratioMax, 0.5);
+  assert.equal(c.ours.units, null);
+
+  const spread = await compareFigures(scriptedSide('ours', [9, 1, 2, 3]), scriptedSide('ref', [9, 4, 2, 1]), { warmup: 1, rounds: 3 });
+  assert.deepEqual(spread.ratios, [0.25, 1, 3], 'warm-up figures are dropped, ratios kept in run order');
+  assert.equal(spread.ratio, 1);
+  assert.equal(spread.ratioMin, 0.25);
+  assert.equal(spread.ratioMax, 3);
+});
+
+test('compareFigures alternates sides and refuses a ratio without a positive reference', async () => {
+  const order: string[] = [];
+  const side = (label: string): FigureSide<null> => ({ label, setup: async () => null, measure: async () => (order.push(label), 1) });
+  await compareFigures(side('ours'), side('ref'), { warmup: 0, rounds: 2 });
+  assert.deepEqual(order, ['ours', 'ref', 'ref', 'ours']);
+  await assert.rejects(compareFigures(scriptedSide('ours', [1]), scriptedSide('ref', [0]), { warmup: 0, rounds: 1 }), /positive reference/);
 });
 
 test('compare refuses sides that did different amounts of work', async () => {
@@ -75,8 +114,8 @@ test('sizes come from the environment and bad values are refused', () => {
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
-    'events', 'changeset', 'audit-append', 'audit-verify', 'webview', 'environment-command', 'environment-read', 'environment-shadow',
-    'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base',
+    'events', 'changeset', 'changeset-durable', 'audit-append', 'audit-verify', 'cli-startup', 'webview', 'environment-command',
+    'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base',
   ]);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
@@ -84,7 +123,7 @@ test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);
 });
 
-const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40, commands: 4 };
+const TINY: BenchConfig = { warmup: 0, rounds: 1, events: 120, files: 4, linesPerFile: 30, auditAppends: 6, auditRecords: 40, commands: 4, cliStarts: 2 };
 
 async function tiny(b: { run(c: BenchConfig, log: (l: string) => void): Promise<BenchmarkResult> }): Promise<BenchmarkResult> {
   return b.run(TINY, () => undefined);
@@ -93,7 +132,7 @@ async function tiny(b: { run(c: BenchConfig, log: (l: string) => void): Promise<
 test('events: both streams read the whole replayed history', async () => {
   const r = await tiny(eventStream);
   // 120 deltas plus the turn's other events (item added/done, content parts, turn and session status).
-  assert.ok(r.comparison.ours.units > 120, `${r.comparison.ours.units} events`);
+  assert.ok((r.comparison.ours.units ?? 0) > 120, `${r.comparison.ours.units} events`);
   assert.equal(r.comparison.ours.units, r.comparison.reference.units);
   assert.match(r.input, /120 `output_text.delta`/);
 });
@@ -103,6 +142,9 @@ test('changeset: both sides apply every file of the patch', async () => {
   assert.equal(r.comparison.ours.units, 4);
   assert.equal(r.comparison.reference.units, 4);
   assert.match(r.input, /4 files × 30 lines/);
+  const durable = await tiny(changesetApplyDurable);
+  assert.equal(durable.comparison.reference.units, 4);
+  assert.match(durable.reference, /fsync of every file/);
 });
 
 test('audit: appends and verifies whole chains', async () => {
@@ -121,6 +163,19 @@ test('command gate and sandbox: both sides run every command with the same outpu
   }
 });
 
+test('cli-startup: both sides start the same number of processes (needs npm run build)', async () => {
+  const r = await tiny(cliStartup);
+  assert.equal(r.comparison.ours.units, 2);
+  assert.equal(r.comparison.reference.units, 2);
+});
+
+test('before-after: this checkout against itself runs every comparison', async () => {
+  const lines = await beforeAfter(path.resolve(__dirname, '..'), [], { warmup: 0, rounds: 1, auditRecords: 30, auditAppends: 3, files: 3 });
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, /^verify \(30 records\): this checkout ÷ \S+ = [\d.]+×/);
+  assert.match(lines[2]!, /^apply \(3 files/);
+});
+
 test('the report states the command, machine, ratio and how to read it', () => {
   const result: BenchmarkResult = {
     id: 'demo',
@@ -132,16 +187,22 @@ test('the report states the command, machine, ratio and how to read it', () => {
     meaning: 'things per second, ours ÷ reference.',
     verified: 'both counted ten',
     comparison: {
-      ours: { label: 'ours', median: 80, samples: [80], units: 10 },
-      reference: { label: 'ref', median: 100, samples: [100], units: 10 },
+      ours: { label: 'ours', median: 80, samples: [70, 80, 90], units: 10 },
+      reference: { label: 'ref', median: 100, samples: [100, 100, 100], units: 10 },
+      ratios: [0.7, 0.8, 0.9],
       ratio: 0.8,
+      ratioMin: 0.7,
+      ratioMax: 0.9,
     },
   };
   const machine = machineFacts();
   const md = markdownReport([result], { date: new Date('2030-01-02T00:00:00Z'), command: 'npm run bench', machine, config: TINY, seconds: 3 });
   assert.match(md, /Measured 2030-01-02 with `npm run bench`/);
   assert.match(md, new RegExp(`Node ${machine.node.replace(/\./g, '\\.')}`));
-  assert.match(md, /\| Demo \| 80\.0 things\/s \| 100 things\/s \| \*\*0\.80×\*\* \|/);
-  assert.match(md, /0\.8× means ours\s+processes 80% as many units per second/);
-  assert.match(consoleTable([result]), /demo\s+80\.0\s+100\s+0\.80×/);
+  assert.match(md, /\| Demo \| 80\.0 things\/s \| 100 things\/s \| \*\*0\.80×\*\* \| 0\.70–0\.90× \|/);
+  assert.match(md, /median\s+of those per-round ratios, with the lowest and highest round/);
+  assert.match(md, /ratio 0\.70×, 0\.80×, 0\.90×/);
+  assert.match(consoleTable([result]), /demo\s+80\.0\s+100\s+0\.80×\s+0\.70–0\.90×\s+things\/s/);
+  const memory = markdownReport([{ ...result, figure: 'MiB' }], { date: new Date(), command: 'x', machine, config: TINY, seconds: 1 });
+  assert.match(memory, /\| Demo \| 80\.0 MiB \| 100 MiB \|/);
 });

@@ -16,6 +16,8 @@ export interface BenchConfig {
   auditRecords: number;
   /** Commands run one after another by the command gate and sandbox benchmarks (100 when absent). */
   commands?: number;
+  /** Process starts per side and round of the CLI start-up benchmark (`BENCH_CLI_STARTS`, 20 when absent). */
+  cliStarts?: number;
 }
 
 /** One benchmark's figures and the words needed to read them. */
@@ -24,6 +26,11 @@ export interface BenchmarkResult {
   title: string;
   /** What one unit is, plural: "events", "files", "records". */
   unit: string;
+  /**
+   * How a side's figure is written when it is not throughput (`compareFigures`): "ms at p99", "MiB". Absent, the
+   * figure is `<unit>/s`.
+   */
+  figure?: string;
   /** The input, in numbers: "6,012 events in one session (3 turns)". */
   input: string;
   /** What is timed on our side and on the reference side. */

@@ -1,6 +1,8 @@
 /**
- * Validating and applying a large changeset: Deputy's `prepareChangeset` + `applyPreparedFile` against `git apply`
- * of the same patch on an identical copy of the same repository.
+ * Validating and applying a large changeset: Deputy's `prepareChangeset` + `applyPreparedFiles` against `git apply`
+ * of the same patch on an identical copy of the same repository, in two rows: plain `git apply` (writes in place,
+ * no fsync: fast, and a crash can leave any file half-written) and durable `git apply` (then fsync of every file
+ * it wrote, the least a tool must do before saying the change is on disk).
  *
  * The input is made once (untimed): a git repository of `files` files of `linesPerFile` lines, and a change to
  * every tenth line of every file, turned into a patch by `git diff` itself (so the reference reads its own format)
@@ -15,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ProposedChange } from '../src/protocol/tools.js';
-import { applyPreparedFile, prepareChangeset, type ReadLedger } from '../src/core/changeset/index.js';
+import { applyPreparedFiles, DEFAULT_APPLY_CONCURRENCY, prepareChangeset, type ReadLedger } from '../src/core/changeset/index.js';
 import { Workspace } from '../src/core/workspace.js';
 import { shareInWords, type Benchmark, type BenchConfig, type BenchmarkResult } from './benchmark.js';
 import { formatRatio } from './report.js';
@@ -135,63 +137,87 @@ async function checkTreeAndRemove(root: string, fixture: Fixture, who: string): 
   }
 }
 
-export const changesetApply: Benchmark = {
-  id: 'changeset',
-  title: 'Changeset validate + apply vs git apply',
-  async run(config: BenchConfig, log): Promise<BenchmarkResult> {
-    log(`changeset: making a ${config.files}-file repository and its patch (untimed)`);
-    const fixture = await makeFixture(config.files, config.linesPerFile);
-    try {
-      const ours: Side<string> = {
-        label: 'prepareChangeset + applyPreparedFile',
-        setup: () => freshCopy(fixture),
-        run: async (root) => {
-          const ws = await Workspace.open(root);
-          const prepared = await prepareChangeset(
-            ws,
-            { summary: 'Revise every tenth value', changes: fixture.changes },
-            fixture.ledger,
-            // Deputy's defaults cap one proposal far below this size; the benchmark measures the machinery.
-            { maxFiles: fixture.changes.length, maxTotalBytes: Number.MAX_SAFE_INTEGER },
-          );
-          let applied = 0;
-          for (const file of prepared) {
-            if (file.status !== 'ready') throw new Error(`prepareChangeset refused ${file.path}: ${file.status}: ${file.reason}`);
-            const result = await applyPreparedFile(ws, file);
-            if (result.status !== 'applied') throw new Error(`applyPreparedFile did not apply ${file.path}: ${result.status}: ${result.reason}`);
-            applied++;
-          }
-          return applied;
-        },
-        teardown: (root) => checkTreeAndRemove(root, fixture, 'Deputy'),
-      };
-      const reference: Side<string> = {
-        label: 'git apply',
-        setup: () => freshCopy(fixture),
-        run: async (root) => {
-          // The ceiling keeps git from finding a repository above the copy: it patches the plain folder.
-          await exec('git', ['apply', fixture.patchFile], { cwd: root, env: { ...GIT_ENV, GIT_CEILING_DIRECTORIES: fixture.dir } });
-          return fixture.changes.length;
-        },
-        teardown: (root) => checkTreeAndRemove(root, fixture, 'git apply'),
-      };
-      log(`changeset: ${fixture.patchLines} patch lines, ${config.warmup} warm-up + ${config.rounds} timed rounds`);
-      const comparison = await compare(ours, reference, config);
-      const fmt = (n: number) => n.toLocaleString('en-US');
-      return {
-        id: this.id,
-        title: this.title,
-        unit: 'files',
-        input: `${fmt(config.files)} files × ${fmt(config.linesPerFile)} lines; a \`git diff\` patch of ${fmt(fixture.patchLines)} lines changing every tenth line of every file (${fmt(fixture.changes.reduce((n, c) => n + c.diff.split('\n').filter((l) => l.startsWith('@@')).length, 0))} hunks)`,
-        ours:
-          '`prepareChangeset` (path resolution inside the workspace, read-ledger check, parse, apply hunks, reviewer diff) then `applyPreparedFile` per file (base re-check, atomic write: temp file, fsync, rename, fsync of the folder)',
-        reference: '`git apply change.patch` as a child process (spawn included) on an identical copy of the folder; git writes files in place without fsync',
-        meaning: `files validated and applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means Deputy gets through ${shareInWords(comparison.ratio)} files per second as \`git apply\` on the same patch. Part of the gap is work \`git apply\` does not do: two fsyncs and a rename per file (a crash never leaves a half-written file), the read-ledger and base re-checks, and rendering the reviewer's diff.`,
-        verified: `after every round each copy holds exactly the ${fmt(fixture.expected.size)} files with, byte for byte, the content the patch describes (checked untimed)`,
-        comparison,
-      };
-    } finally {
-      await fs.rm(fixture.dir, { recursive: true, force: true });
+/** fsyncs every file of `rels` under `root`, `DEFAULT_APPLY_CONCURRENCY` at a time (as many as Deputy writes at once). */
+async function fsyncAll(root: string, rels: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < rels.length) {
+      const handle = await fs.open(path.join(root, rels[next++]!), 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
-  },
-};
+  };
+  await Promise.all(Array.from({ length: DEFAULT_APPLY_CONCURRENCY }, worker));
+}
+
+function changesetBenchmark(durable: boolean): Benchmark {
+  return {
+    id: durable ? 'changeset-durable' : 'changeset',
+    title: durable ? 'Changeset validate + apply vs git apply + fsync of each file' : 'Changeset validate + apply vs git apply',
+    async run(config: BenchConfig, log): Promise<BenchmarkResult> {
+      log(`${this.id}: making a ${config.files}-file repository and its patch (untimed)`);
+      const fixture = await makeFixture(config.files, config.linesPerFile);
+      try {
+        const ours: Side<string> = {
+          label: 'prepareChangeset + applyPreparedFiles',
+          setup: () => freshCopy(fixture),
+          run: async (root) => {
+            const ws = await Workspace.open(root);
+            const prepared = await prepareChangeset(
+              ws,
+              { summary: 'Revise every tenth value', changes: fixture.changes },
+              fixture.ledger,
+              // Deputy's defaults cap one proposal far below this size; the benchmark measures the machinery.
+              { maxFiles: fixture.changes.length, maxTotalBytes: Number.MAX_SAFE_INTEGER },
+            );
+            for (const file of prepared) {
+              if (file.status !== 'ready') throw new Error(`prepareChangeset refused ${file.path}: ${file.status}: ${file.reason}`);
+            }
+            const results = await applyPreparedFiles(ws, prepared);
+            const failed = results.find((r) => r.status !== 'applied');
+            if (failed) throw new Error(`applyPreparedFiles did not apply ${failed.path}: ${failed.status}: ${failed.reason}`);
+            return results.length;
+          },
+          teardown: (root) => checkTreeAndRemove(root, fixture, 'Deputy'),
+        };
+        const reference: Side<string> = {
+          label: durable ? 'git apply + fsync' : 'git apply',
+          setup: () => freshCopy(fixture),
+          run: async (root) => {
+            // The ceiling keeps git from finding a repository above the copy: it patches the plain folder.
+            await exec('git', ['apply', fixture.patchFile], { cwd: root, env: { ...GIT_ENV, GIT_CEILING_DIRECTORIES: fixture.dir } });
+            if (durable) await fsyncAll(root, [...fixture.expected.keys()]);
+            return fixture.changes.length;
+          },
+          teardown: (root) => checkTreeAndRemove(root, fixture, 'git apply'),
+        };
+        log(`${this.id}: ${fixture.patchLines} patch lines, ${config.warmup} warm-up + ${config.rounds} timed rounds`);
+        const comparison = await compare(ours, reference, config);
+        const fmt = (n: number) => n.toLocaleString('en-US');
+        return {
+          id: this.id,
+          title: this.title,
+          unit: 'files',
+          input: `${fmt(config.files)} files × ${fmt(config.linesPerFile)} lines; a \`git diff\` patch of ${fmt(fixture.patchLines)} lines changing every tenth line of every file (${fmt(fixture.changes.reduce((n, c) => n + c.diff.split('\n').filter((l) => l.startsWith('@@')).length, 0))} hunks)`,
+          ours: `\`prepareChangeset\` (path resolution inside the workspace, read-ledger check, parse, apply hunks, reviewer diff) then \`applyPreparedFiles\` (per file: base re-check, atomic write: temp file, fsync, rename; ${DEFAULT_APPLY_CONCURRENCY} files at a time, each folder fsync'd once after its renames, temp names journalled first)`,
+          reference: durable
+            ? `\`git apply change.patch\` as a child process (spawn included) on an identical copy of the folder, then an fsync of every file it wrote (${DEFAULT_APPLY_CONCURRENCY} at a time), so the change is on disk when it returns`
+            : '`git apply change.patch` as a child process (spawn included) on an identical copy of the folder; git writes files in place without fsync',
+          meaning: durable
+            ? `files validated and applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means Deputy gets through ${shareInWords(comparison.ratio)} files per second as \`git apply\` made durable. Both sides wait for every file to reach the disk; the rest of the gap is Deputy's atomic write (temp file and rename, so a crash never leaves a half-written file), the read-ledger and base re-checks, and rendering the reviewer's diff.`
+            : `files validated and applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means Deputy gets through ${shareInWords(comparison.ratio)} files per second as \`git apply\` on the same patch. Much of the gap is work \`git apply\` does not do: an fsync and a rename per file (a crash never leaves a half-written file; the durable row compares with \`git apply\` plus fsync), the read-ledger and base re-checks, and rendering the reviewer's diff.`,
+          verified: `after every round each copy holds exactly the ${fmt(fixture.expected.size)} files with, byte for byte, the content the patch describes (checked untimed)`,
+          comparison,
+        };
+      } finally {
+        await fs.rm(fixture.dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export const changesetApply = changesetBenchmark(false);
+export const changesetApplyDurable = changesetBenchmark(true);

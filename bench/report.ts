@@ -1,5 +1,6 @@
 /** Renders benchmark results: a table for the terminal and the whole of `BENCHMARKS.md`. */
 import type { BenchConfig, BenchmarkResult, MachineFacts } from './benchmark.js';
+import type { Comparison } from './measure.js';
 
 export function formatRate(perSecond: number): string {
   if (perSecond >= 100) return Math.round(perSecond).toLocaleString('en-US');
@@ -11,16 +12,33 @@ export function formatRatio(ratio: number): string {
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 
+/** The spread of the per-round ratios: "0.18–0.25×". */
+export function formatRatioRange(c: Comparison): string {
+  return `${formatRatio(c.ratioMin).slice(0, -1)}–${formatRatio(c.ratioMax)}`;
+}
+
+/** How one side's figure is written: the result's own `figure` ("ms p99", "MiB") or, for throughput, "<unit>/s". */
+export function figureUnit(r: BenchmarkResult): string {
+  return r.figure ?? `${r.unit}/s`;
+}
+
 function pad(cells: string[][]): string[] {
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return cells.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
 }
 
-/** The terminal summary: one row per benchmark, median rates and the ratio. */
+/** The terminal summary: one row per benchmark, each side's median figure, the median ratio and its range. */
 export function consoleTable(results: readonly BenchmarkResult[]): string {
   const rows = [
-    ['benchmark', 'ours /s', 'reference /s', 'ratio', 'unit'],
-    ...results.map((r) => [r.id, formatRate(r.comparison.ours.median), formatRate(r.comparison.reference.median), formatRatio(r.comparison.ratio), r.unit]),
+    ['benchmark', 'ours', 'reference', 'ratio', 'min–max', 'figure'],
+    ...results.map((r) => [
+      r.id,
+      formatRate(r.comparison.ours.median),
+      formatRate(r.comparison.reference.median),
+      formatRatio(r.comparison.ratio),
+      formatRatioRange(r.comparison),
+      figureUnit(r),
+    ]),
   ];
   const lines = pad(rows);
   return [lines[0]!, '-'.repeat(lines[0]!.length), ...lines.slice(1)].join('\n');
@@ -37,11 +55,11 @@ export interface ReportContext {
 
 function summaryTable(results: readonly BenchmarkResult[]): string[] {
   return [
-    '| Benchmark | Ours (median) | Reference (median) | Ratio ours/reference |',
-    '|---|---:|---:|---:|',
+    '| Benchmark | Ours (median) | Reference (median) | Ratio ours/reference (median of rounds) | Min–max of rounds |',
+    '|---|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.title} | ${formatRate(r.comparison.ours.median)} ${r.unit}/s | ${formatRate(r.comparison.reference.median)} ${r.unit}/s | **${formatRatio(r.comparison.ratio)}** |`,
+        `| ${r.title} | ${formatRate(r.comparison.ours.median)} ${figureUnit(r)} | ${formatRate(r.comparison.reference.median)} ${figureUnit(r)} | **${formatRatio(r.comparison.ratio)}** | ${formatRatioRange(r.comparison)} |`,
     ),
   ];
 }
@@ -56,7 +74,7 @@ function section(r: BenchmarkResult): string[] {
     `- **Reference:** ${r.reference}.`,
     `- **Same work:** ${r.verified}.`,
     `- **Ratio:** ${r.meaning}`,
-    `- Rounds (${r.unit}/s, in run order): ours ${samples(r.comparison.ours.samples)}; reference ${samples(r.comparison.reference.samples)}.`,
+    `- Rounds (${figureUnit(r)}, in run order): ours ${samples(r.comparison.ours.samples)}; reference ${samples(r.comparison.reference.samples)}; ratio ${r.comparison.ratios.map(formatRatio).join(', ')}.`,
     '',
   ];
 }
@@ -76,21 +94,24 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     '',
     'Every benchmark runs Deputy\'s code ("ours") and a reference that does the same job on identical input, side by',
     'side in the same process and run, so both meet the same machine, disk and load.',
-    `Each side runs ${c.warmup} untimed warm-up round(s), then ${c.rounds} timed rounds that alternate which side goes first;`,
-    'a side\'s figure is its median throughput over the timed rounds. Inputs are made fresh (untimed) for every run, and after',
-    'every run a check confirms both sides did the same work; a benchmark whose sides disagree fails instead of',
-    'reporting.',
+    `There are ${c.warmup} untimed warm-up round(s), then ${c.rounds} timed rounds. A round runs ours and the reference back to`,
+    'back (alternating which goes first) and gives one ratio, ours ÷ reference. The **ratio** reported is the median',
+    'of those per-round ratios, with the lowest and highest round beside it: a burst of load on the machine hits both',
+    'sides of the same round, so it cancels out of that round\'s ratio instead of skewing one side\'s median. The',
+    'per-side medians are shown for context only. Inputs are made fresh (untimed) for every run, and after every run',
+    'a check confirms both sides did the same work; a benchmark whose sides disagree fails instead of reporting.',
     '',
-    'The **ratio** is ours ÷ reference throughput. Above 1× ours is faster; below 1× slower: 0.8× means ours',
-    'processes 80% as many units per second as the reference. Absolute rates depend on the machine; the ratio is the',
-    'figure to compare across machines and commits. A reference is the least work that does the job, not a rival',
-    'product, so a ratio below 1× is expected where Deputy does more (durability, checks, review output) and says how',
-    'much that costs.',
+    'For throughput rows the ratio is ours ÷ reference units per second. Above 1× ours is faster; below 1× slower:',
+    '0.8× means ours processes 80% as many units per second as the reference. Rows that compare another figure',
+    '(latency, memory) name it in their columns and say in their text which direction is better. Absolute figures',
+    'depend on the machine; the ratio is the figure to compare across machines and commits. A reference is the least',
+    'work that does the job, not a rival product, so a ratio below 1× is expected where Deputy does more',
+    '(durability, checks, review output) and says how much that costs.',
     '',
     ...summaryTable(results),
     '',
-    'Each section below lists every timed round. Where one side\'s rounds spread wider than the gap between the',
-    'sides, the ratio is within noise. The fsync-bound benchmarks (changeset apply, audit append) follow the storage',
+    'Each section below lists every timed round and its ratio. Where the min–max range straddles 1×, the sides are',
+    'within noise of each other. The fsync-bound benchmarks (changeset apply, audit append) follow the storage',
     'and whatever else is writing to it at the time, so their ratios move more between runs than the CPU-bound ones.',
     '',
     '## The benchmarks',
@@ -102,6 +123,7 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     'npm run bench                      # all, rewrites this file',
     'npm run bench -- events audit      # the named ones (an id or its prefix); prints only',
     'npm run bench -- audit --write     # the named ones, and rewrite this file with just them',
+    'node --import tsx bench/before-after.ts ../deputy-main verify   # this checkout vs another one (before a change)',
     '```',
     '',
     'Sizes come from the environment (defaults in brackets; this run used the values after the arrow):',
@@ -111,6 +133,7 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     `- \`BENCH_FILES\` [1000] → ${c.files}, \`BENCH_LINES_PER_FILE\` [100] → ${c.linesPerFile}`,
     `- \`BENCH_AUDIT_APPENDS\` records per append run [500] → ${c.auditAppends}`,
     `- \`BENCH_AUDIT_RECORDS\` records in the verified chain [20000] → ${c.auditRecords}`,
+    `- \`BENCH_CLI_STARTS\` process starts per side and round [20] → ${c.cliStarts ?? 20}`,
     '',
     'A benchmark throws, and the run exits non-zero without touching this file, if the two sides of any round do',
     'not produce the same result.',

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { auditAppend, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
-import { changesetApply } from './changeset.js';
+import { changesetApply, changesetApplyDurable } from './changeset.js';
+import { cliStartup } from './cli-startup.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
 import { eventStream } from './events.js';
@@ -17,7 +18,7 @@ import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
-  eventStream, changesetApply, auditAppend, auditVerify, webviewStream,
+  eventStream, changesetApply, changesetApplyDurable, auditAppend, auditVerify, cliStartup, webviewStream,
   environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase,
 ];
 
@@ -25,7 +26,7 @@ const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
-BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
+BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
 BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -38,6 +39,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     auditAppends: envInt('BENCH_AUDIT_APPENDS', 500, 1, env),
     auditRecords: envInt('BENCH_AUDIT_RECORDS', 20000, 1, env),
     commands: envInt('BENCH_COMMANDS', 100, 1, env),
+    cliStarts: envInt('BENCH_CLI_STARTS', 20, 1, env),
   };
 }
 

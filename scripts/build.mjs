@@ -1,10 +1,29 @@
 // One esbuild configuration for every bundle. Each entry is a self-contained CommonJS file for Node.
 // The runtime ships inside the CLI (`deputy serve`); the extension and webview join here when they exist.
+//
+// The CLI is split so a command loads only what it uses: dist/cli.js is the command table (src/cli/main.ts), and
+// each `require('./entry/<name>.js')` in it becomes a `require` of dist/cli-<name>.js, a bundle of that command
+// and its error handling alone.
 import { build } from 'esbuild';
 import { chmod, copyFile } from 'node:fs/promises';
 
+/** Modules src/cli/main.ts loads on demand; each is bundled on its own as dist/cli-<name>.js. */
+const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment'];
+
 const entries = {
   cli: 'src/cli/main.ts',
+  ...Object.fromEntries(LAZY_CLI.map((name) => [`cli-${name}`, `src/cli/entry/${name}.ts`])),
+};
+
+/** Keeps main.ts's requires of the lazy modules out of its bundle, pointing them at their own bundles. */
+const lazyCliModules = {
+  name: 'lazy-cli-modules',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^\\./entry/(${LAZY_CLI.join('|')})\\.js$`) }, (args) => {
+      if (args.kind !== 'require-call' || !args.importer.endsWith('src/cli/main.ts')) return undefined;
+      return { path: `./cli-${args.path.slice('./entry/'.length, -'.js'.length)}.js`, external: true };
+    });
+  },
 };
 
 await Promise.all(
@@ -20,6 +39,7 @@ await Promise.all(
       logLevel: 'warning',
       // The WASM build of SQLite loads its .wasm file beside its own JS; keep it external.
       external: ['node-sqlite3-wasm'],
+      plugins: name === 'cli' ? [lazyCliModules] : [],
       banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
     }),
   ),

@@ -56,6 +56,13 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
     if (!result.tailChecked) {
       io.stdout.write(`note: no ${path.basename(headPathFor(file))} beside ${file}, so records cut off its end would not show\n`);
     }
+    if (result.interrupted) {
+      const { from, to } = result.interrupted;
+      io.stdout.write(
+        `note: an append of ${from === to ? `record ${from}` : `records ${from}–${to}`} was cut short by a crash; ` +
+          "the head recorded what it was writing, and Deputy's next append completes it\n",
+      );
+    }
     return 0;
   }
   io.stdout.write(`${describeFailure(file, result)}\n`);

@@ -1,27 +1,19 @@
 /**
  * Turns any error that escapes a command into one message the user can act on: never a stack trace
- * (unless DEPUTY_DEBUG is set), never a credential.
+ * (unless DEPUTY_DEBUG is set), never a credential. The errors of Deputy's own engine are worded in
+ * `errors-local.ts`; this adds the ones from the agent endpoint and AWS sign-in.
  */
 import { APIConnectionError, APIError } from 'openai';
 import { SignInRequiredError, describeServiceError } from '../identity/index.js';
 import { redactCredentials, redactText, type KnownSecrets } from '../core/redact.js';
 import { UserError } from './io.js';
-import { PolicyError } from '../core/policy.js';
-import { AuditIntegrityError } from '../core/audit.js';
-import { AuditLogMissingError } from '../core/audit-verify.js';
-import { WorkspaceError } from '../core/workspace.js';
+import { describeLocalError, ownWords } from './errors-local.js';
 
 export function describeError(err: unknown, known?: KnownSecrets): string {
   // These say what happened and what to do in their own words.
-  if (
-    err instanceof SignInRequiredError ||
-    err instanceof PolicyError ||
-    err instanceof AuditIntegrityError ||
-    err instanceof AuditLogMissingError ||
-    err instanceof WorkspaceError
-  ) {
-    return redactText(err.message, known);
-  }
+  if (err instanceof SignInRequiredError) return redactText(err.message, known);
+  const local = ownWords(err, known);
+  if (local !== null) return local;
   const service = describeServiceError(err);
   if (service) return redactText(service, known);
   if (err instanceof APIConnectionError) {
@@ -41,9 +33,7 @@ export function describeError(err: unknown, known?: KnownSecrets): string {
     const status = err.status ? ` (HTTP ${err.status})` : '';
     return redactText(`The agent endpoint refused the request${status}: ${err.message}`, known);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  const debug = process.env.DEPUTY_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
-  return redactText(`Deputy stopped on an unexpected error: ${message}${debug}`, known);
+  return describeLocalError(err, known);
 }
 
 /**

@@ -1,27 +1,26 @@
 /**
  * `deputy`: the terminal client. One table of subcommands; each gets its arguments and the process's I/O.
+ *
+ * A command's code is loaded only when that command runs: `deputy --help` must not pay for the AWS SDK, the
+ * `openai` client and SQLite. The build (scripts/build.mjs) points each `require('./entry/<command>.js')` below at
+ * that command's own bundle beside dist/cli.js (dist/cli-<command>.js), so keep these requires literal and this
+ * file's static imports light.
  */
 import type { Command, CliIO } from './io.js';
-import { UserError } from './io.js';
-import { auditCommand } from './audit.js';
-import { environmentCommand } from './environment.js';
-import { loginCommand } from './login.js';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { whoamiCommand } from './whoami.js';
 import { DEPUTY_VERSION } from './version.js';
-import { describeError } from './errors.js';
-import { redactCredentials } from '../core/redact.js';
 import { EXIT_CODES, handleTermination, type Termination } from './signals.js';
 import { visibleText } from '../core/visible-text.js';
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  run: { run: runCommand, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
-  serve: { run: serveCommand, summary: 'run Deputy\'s runtime (an Agents API server) on loopback' },
-  login: { run: loginCommand, summary: 'sign in to AWS IAM Identity Center for a profile' },
-  whoami: { run: whoamiCommand, summary: 'show the AWS identity Deputy acts as' },
-  audit: { run: auditCommand, summary: 'verify or export the audit trail (verify, export)' },
-  environment: { run: environmentCommand, summary: 'serve this workspace as a Codex harness\'s execution environment (serve)' },
+const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
+  run: { load: () => (require('./entry/run.js') as typeof import('./entry/run.js')).command, summary: 'hand a task to a managed agent in this workspace, reviewing every change' },
+  serve: { load: () => (require('./entry/serve.js') as typeof import('./entry/serve.js')).command, summary: 'run Deputy\'s runtime (an Agents API server) on loopback' },
+  login: { load: () => (require('./entry/login.js') as typeof import('./entry/login.js')).command, summary: 'sign in to AWS IAM Identity Center for a profile' },
+  whoami: { load: () => (require('./entry/whoami.js') as typeof import('./entry/whoami.js')).command, summary: 'show the AWS identity Deputy acts as' },
+  audit: { load: () => (require('./entry/audit.js') as typeof import('./entry/audit.js')).command, summary: 'verify or export the audit trail (verify, export)' },
+  environment: {
+    load: () => (require('./entry/environment.js') as typeof import('./entry/environment.js')).command,
+    summary: 'serve this workspace as a Codex harness\'s execution environment (serve)',
+  },
 };
 
 const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity, with you in charge.
@@ -29,7 +28,7 @@ const USAGE = `Deputy ${DEPUTY_VERSION}: managed agents under your own identity,
 Usage: deputy <command> [options]
 
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
   .join('\n')}
 
 Run \`deputy <command> --help\` for a command's options.`;
@@ -49,16 +48,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`Unknown command "${name}".\n\n${USAGE}\n`);
     return 2;
   }
+  // The command's own bundle handles its errors (entry/*.ts); what reaches here is a failure to load it at all.
   try {
-    return await command.run(rest, io);
+    return await command.load()(rest, io);
   } catch (err) {
-    if (err instanceof UserError) {
-      // A user's own input can be quoted back (a URL with `user:password@`): never a credential, even then. An
-      // endpoint's words can be quoted too: shown through the one sanitiser, so they cannot rewrite the terminal.
-      (err.exitCode === 0 ? io.stdout : io.stderr).write(`${visibleText(redactCredentials(err.message))}\n`);
-      return err.exitCode;
-    }
-    io.stderr.write(`${visibleText(describeError(err))}\n`);
+    io.stderr.write(`${visibleText(`Deputy could not run "${name}": ${err instanceof Error ? err.message : String(err)}`)}\n`);
     return 1;
   }
 }

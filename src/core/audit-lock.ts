@@ -2,14 +2,15 @@
  * An exclusive lock file (`O_CREAT | O_EXCL`) that serializes audit appends across processes: the extension's
  * language server, `deputy run` and `deputy serve` may all write one workspace's chain at once.
  *
- * The lock is held for one append (read the tail, write, fsync, write the head): milliseconds. A lock left by a
- * process that died is recovered when its owner is gone (same host, pid no longer running) or when it is older
- * than `staleMs`, which no live append ever reaches.
+ * The lock is held for one burst of appends (read the tail, announce, write, fsync, confirm; at most about 100 ms
+ * while appends keep coming). A lock left by a process that died is recovered when its owner is gone (same host,
+ * pid no longer running) or when it is older than `staleMs`, which no live append ever reaches.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openStateFile, readStateFile } from './state-dir.js';
 
 export interface LockOptions {
   /** A lock older than this is taken to be abandoned. Default 30 s. */
@@ -46,7 +47,8 @@ async function acquire(lockFile: string, staleMs: number, timeoutMs: number): Pr
   let delay = 2;
   for (;;) {
     try {
-      const handle = await fs.open(lockFile, 'wx', 0o600);
+      // O_EXCL never follows a link at the name; openStateFile also refuses one (a committed lock-file link).
+      const handle = await openStateFile(lockFile, 'wx');
       try {
         await handle.writeFile(JSON.stringify(owner));
       } finally {
@@ -77,7 +79,7 @@ async function release(lockFile: string, token: string): Promise<void> {
 
 async function readOwner(lockFile: string): Promise<LockOwner | null> {
   try {
-    const owner = JSON.parse(await fs.readFile(lockFile, 'utf8')) as Partial<LockOwner>;
+    const owner = JSON.parse((await readStateFile(lockFile)) ?? '') as Partial<LockOwner>;
     if (typeof owner.pid === 'number' && typeof owner.token === 'string') return owner as LockOwner;
   } catch {
     // missing, or being written right now, or damaged
@@ -89,7 +91,7 @@ async function readOwner(lockFile: string): Promise<LockOwner | null> {
 async function breakIfStale(lockFile: string, staleMs: number): Promise<boolean> {
   let mtimeMs: number;
   try {
-    mtimeMs = (await fs.stat(lockFile)).mtimeMs;
+    mtimeMs = (await fs.lstat(lockFile)).mtimeMs;
   } catch {
     return true; // released between our open and stat
   }

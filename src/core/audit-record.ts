@@ -8,10 +8,14 @@
  * - `prev` is the SHA-256 of the previous record's line exactly as stored (64 zeros for the first), so a record
  *   cannot be removed, inserted or moved without breaking the next one;
  * - `seq` counts from 1 with no gaps;
- * - `audit.head` beside the log holds the last `seq` and `hash` written, so cutting records off the end is caught.
+ * - `audit.head` beside the log holds the last `seq` and `hash` written, so cutting records off the end is caught;
+ *   while an append is under way it also holds a marker of the batch being written (`audit-head.ts`), so a crash
+ *   between the log and the head is told apart from a record written behind Deputy's back.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { parsePending, type HeadFile } from './audit-head.js';
 
 /** Who acted: the cloud principal Deputy acts for (DESIGN.md §5), never a credential. */
 export interface AuditActor {
@@ -102,18 +106,41 @@ export interface AuditHead {
 
 export const GENESIS_PREV = '0'.repeat(64);
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/** `crypto.hash` (Node 20.12+) hashes in one call without a Hash object: twice per record when verifying. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
+
+/** SHA-256 hex of a string's UTF-8 bytes, or of the bytes given. */
+export function sha256Hex(text: string | Buffer): string {
+  if (oneShot) return oneShot('sha256', text, 'hex');
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** JSON with object keys sorted at every level and no whitespace: one byte string per value. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  // Plain loops and string building: this runs for every record `deputy audit verify` reads.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole stays empty, as Array#map + join always rendered it (redaction fills holes before hashing).
+      if (i in value) out += canonicalJson(value[i] ?? null);
+    }
+    return `${out}]`;
+  }
+  const object = value as Record<string, unknown>;
+  // Default sort orders strings by UTF-16 code units, the same order as comparing with < and >.
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = object[key];
+    if (item === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
 /** The `hash` a record must carry: over every field but `hash` itself. */
@@ -186,9 +213,10 @@ export interface TailProblem {
 }
 
 /**
- * Compares the head with the chain's last record (`last` null for an empty file). They must agree exactly: a
- * head one record behind is how a forged record appended at the end looks, so it is reported, never assumed to
- * be a crash between the line and the head (that window is one fsync wide; the message names both causes).
+ * Compares the head with the chain's last record (`last` null for an empty file). They must agree exactly. A crash
+ * between writing records and confirming them is recognised before this check, from the head's pending marker
+ * (`audit-head.ts`), and `head` is then the head that marker vouches for; a record past the head here is one no
+ * append of Deputy's announced, so it is reported, never assumed to be a crash.
  */
 export function tailProblem(
   head: AuditHead | null,
@@ -218,8 +246,8 @@ export function tailProblem(
     return {
       badIndex: count,
       reason:
-        `was added after the last record Deputy confirmed (audit.head ends at record ${head.seq}): written behind ` +
-        "Deputy's back, or Deputy stopped between writing it and confirming it",
+        `was added after the last record Deputy confirmed (audit.head ends at record ${head.seq}) and no append of ` +
+        "Deputy's announced it: written behind Deputy's back",
     };
   }
   if (head.seq < count - 1) {
@@ -231,12 +259,14 @@ export function tailProblem(
   return null;
 }
 
-/** Parses `audit.head`; null when the text is not a head. */
-export function parseHead(text: string): AuditHead | null {
+/** Parses `audit.head` (with its pending marker, if any: `audit-head.ts`); null when the text is not a head. */
+export function parseHead(text: string): HeadFile | null {
   try {
-    const value = JSON.parse(text) as Partial<AuditHead>;
+    const value = JSON.parse(text) as Partial<HeadFile>;
     if (Number.isSafeInteger(value.seq) && (value.seq as number) >= 0 && typeof value.hash === 'string') {
-      return { seq: value.seq as number, hash: value.hash };
+      const head: HeadFile = { seq: value.seq as number, hash: value.hash };
+      const pending = parsePending(value.pending, head.seq);
+      return pending ? { ...head, pending } : head;
     }
   } catch {
     // fall through: a damaged head is reported by the caller

@@ -1,16 +1,24 @@
 /**
  * The workspace's tamper-evident audit trail: `<workspace>/.deputy/audit/audit.jsonl`, one hash chain per workspace
- * (the format and why it is shaped so: `audit-record.ts`; checking it: `audit-verify.ts`).
+ * (the format and why it is shaped so: `audit-record.ts`; the head protocol that survives a crash mid-append:
+ * `audit-head.ts`; checking it: `audit-verify.ts`).
  *
- * Several processes may write one chain (the language server, `deputy run`): every append takes the lock file,
- * re-reads the chain's tail under it, writes one line, fsyncs, and then rewrites `audit.head` atomically. Within a
- * process, appends on one `AuditLog` are queued so records keep the order of the `append` calls.
+ * Several processes may write one chain (the language server, `deputy run`): appends take the lock file, re-read
+ * the chain's tail and head under it, announce the batch in `audit.head`, write the batch, fsync, and confirm it in
+ * `audit.head`. Within a process, appends on one `AuditLog` keep the order of the `append` calls, and appends queued
+ * while another is being written go out together: one head write, one log write and one fsync for the lot. The
+ * lock is held while appends keep coming (up to `HOLD_MS`), so a burst pays for the lock once.
  *
- * If the log's last line is damaged (not a record), appending fails closed rather than chaining onto it: an audit
- * trail that silently restarts is worse than a task that stops and says why.
+ * If the log's last line is damaged (not a record, and not a write of Deputy's cut short by a crash), appending
+ * fails closed rather than chaining onto it: an audit trail that silently restarts is worse than a task that stops
+ * and says why.
+ *
+ * The folder and files are Deputy's own state: a link or a file owned by someone else is refused (`state-dir.ts`).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { formatHead, readPendingState, type HeadFile } from './audit-head.js';
 import { withFileLock, type LockOptions } from './audit-lock.js';
 import {
   GENESIS_PREV,
@@ -28,6 +36,7 @@ import {
   type AuditRecord,
 } from './audit-record.js';
 import { redactRecord, redactText, type KnownSecrets } from './redact.js';
+import { ensureStateDir, openStateFile } from './state-dir.js';
 
 export type { AuditActor, AuditEventType, AuditHead, AuditRecord } from './audit-record.js';
 export { verifyAudit, readAudit } from './audit-verify.js';
@@ -67,32 +76,61 @@ export interface AuditLogOptions {
   lock?: LockOptions;
   /** The exact secrets this process was configured with: removed from records in every encoding (`redact.ts`). */
   known?: KnownSecrets;
+  /**
+   * Test hook: called at each step of an append (`announced`: the head carries the pending marker; `written`: the
+   * batch is in the log and fsync'd; `confirmed`: the head names the batch's last record). A hook that throws stops
+   * the append right there, as a crash would.
+   */
+  onStep?: (step: 'announced' | 'written' | 'confirmed') => void;
+}
+
+/** Records written together at most; a bigger queue goes out in several batches. */
+const MAX_BATCH_RECORDS = 256;
+/** How long one `AuditLog` keeps the lock while appends keep arriving, before letting other writers in. */
+const HOLD_MS = 100;
+
+interface Queued {
+  entry: AuditEntry;
+  resolve: (record: AuditRecord) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The chain's state under the lock: its last record, the head it is confirmed by, and the log's size. */
+interface ChainState {
+  tail: Tail | null;
+  head: AuditHead | null;
+  size: number;
 }
 
 export class AuditLog {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Queued[] = [];
+  private draining: Promise<void> | null = null;
   private closed = false;
+  /** The log, kept open between appends; reopened when the file at the path is no longer this one. */
+  private handle: fs.FileHandle | null = null;
 
   private constructor(
     readonly file: string,
     private readonly now: () => Date,
     private readonly lockOptions: LockOptions,
+    private readonly onStep: AuditLogOptions['onStep'],
     private readonly known?: KnownSecrets,
   ) {}
 
-  /** Opens (creating the folder and file) the chain, and checks that its tail can be continued. */
+  /**
+   * Opens (creating the folder and file) the chain, finishes an append a crash interrupted, and checks that its
+   * tail can be continued.
+   */
   static async open(workspaceRoot: string, options: AuditLogOptions = {}): Promise<AuditLog> {
     const file = path.resolve(options.file ?? defaultAuditFile(workspaceRoot));
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const log = new AuditLog(file, options.now ?? (() => new Date()), options.lock ?? {}, options.known);
-    await withFileLock(
-      log.lockFile,
-      async () => {
-        await (await fs.open(file, 'a', 0o600)).close();
-        await readContinuableTail(file);
-      },
-      log.lockOptions,
-    );
+    await ensureStateDir(path.dirname(file));
+    const log = new AuditLog(file, options.now ?? (() => new Date()), options.lock ?? {}, options.onStep, options.known);
+    try {
+      await withFileLock(log.lockFile, () => log.recover(), log.lockOptions);
+    } catch (err) {
+      await log.closeHandle();
+      throw err;
+    }
     return log;
   }
 
@@ -103,40 +141,163 @@ export class AuditLog {
   /** Appends one record and resolves to it once it is on disk. */
   append(entry: AuditEntry): Promise<AuditRecord> {
     if (this.closed) return Promise.reject(new Error(`The audit log ${this.file} is closed.`));
-    const run = this.queue.then(() => withFileLock(this.lockFile, () => this.appendLocked(entry), this.lockOptions));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.waiting.push({ entry, resolve, reject });
+      this.draining ??= this.drain().finally(() => {
+        this.draining = null;
+      });
+    });
   }
 
   /** Waits for queued appends; later appends are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.queue;
+    while (this.draining) await this.draining;
+    await this.closeHandle();
   }
 
-  private async appendLocked(entry: AuditEntry): Promise<AuditRecord> {
-    const tail = await readContinuableTail(this.file);
-    const body: Omit<AuditRecord, 'hash'> = {
-      v: 1,
-      seq: tail ? tail.record.seq + 1 : 1,
-      time: this.now().toISOString(),
-      type: entry.type,
-      session: entry.session ?? null,
-      task: entry.task ?? null,
-      actor: cleanActor(entry.actor, this.known),
-      data: redactRecord(entry.data ?? {}, this.known),
-      prev: tail ? sha256Hex(tail.line) : GENESIS_PREV,
-    };
-    const record: AuditRecord = { ...body, hash: recordHash(body) };
-    const handle = await fs.open(this.file, 'a', 0o600);
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close();
+  }
+
+  /** Writes everything queued, a batch at a time, taking the lock once per burst. */
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      try {
+        await withFileLock(this.lockFile, () => this.writeBurst(), this.lockOptions);
+      } catch (err) {
+        // The lock could not be had (or the head could not be confirmed): everything still queued fails with it.
+        for (const q of this.waiting.splice(0)) q.reject(err);
+      }
+    }
+  }
+
+  /** Under the lock: batches while appends keep arriving (up to HOLD_MS), then confirms the last in the head. */
+  private async writeBurst(): Promise<void> {
+    const started = Date.now();
+    let unconfirmed: AuditHead | null = null;
+    do {
+      const batch = this.waiting.splice(0, MAX_BATCH_RECORDS);
+      try {
+        const state = await this.recover();
+        const records = this.buildRecords(batch.map((q) => q.entry), state.tail);
+        await this.writeBatch(state, records);
+        unconfirmed = { seq: records[records.length - 1]!.seq, hash: records[records.length - 1]!.hash };
+        batch.forEach((q, i) => q.resolve(records[i]!));
+      } catch (err) {
+        batch.forEach((q) => q.reject(err));
+        // Whatever was written before this batch is confirmed by the next reader from its marker, if at all.
+        return;
+      }
+      // Let callers that were waiting for this batch queue their next record while the lock is still ours.
+      await nextTurn();
+    } while (this.waiting.length > 0 && Date.now() - started < HOLD_MS);
+    // With appends still waiting (the burst ended only to let other writers in), the next announcement, ours or
+    // another process's, confirms this batch anyway: a separate confirmation would be one more fsync for nothing.
+    if (this.waiting.length > 0) return;
+    await this.writeHead(unconfirmed);
+    this.onStep?.('confirmed');
+  }
+
+  private buildRecords(entries: AuditEntry[], tail: Tail | null): AuditRecord[] {
+    const records: AuditRecord[] = [];
+    let seq = tail ? tail.record.seq : 0;
+    let prev = tail ? sha256Hex(tail.bytes) : GENESIS_PREV;
+    for (const entry of entries) {
+      const body: Omit<AuditRecord, 'hash'> = {
+        v: 1,
+        seq: ++seq,
+        time: this.now().toISOString(),
+        type: entry.type,
+        session: entry.session ?? null,
+        task: entry.task ?? null,
+        actor: cleanActor(entry.actor, this.known),
+        data: redactRecord(entry.data ?? {}, this.known),
+        prev,
+      };
+      const record: AuditRecord = { ...body, hash: recordHash(body) };
+      prev = sha256Hex(formatRecordLine(record));
+      records.push(record);
+    }
+    return records;
+  }
+
+  /** Announces the batch in the head, appends it and fsyncs (the records are then on disk). */
+  private async writeBatch(state: ChainState, records: AuditRecord[]): Promise<void> {
+    const text = records.map((r) => `${formatRecordLine(r)}\n`).join('');
+    const last = records[records.length - 1]!;
+    // The tail `recover` accepted is what the head confirms (also when the head was missing: one record, no head).
+    const confirmed = state.tail ? { seq: state.tail.record.seq, hash: state.tail.record.hash } : { seq: 0, hash: '' };
+    await this.writeHead({ seq: confirmed.seq, hash: confirmed.hash, pending: { offset: state.size, seq: last.seq, hash: last.hash, text } });
+    this.onStep?.('announced');
+    const handle = await this.log();
+    await handle.write(text);
+    await handle.datasync();
+    this.onStep?.('written');
+  }
+
+  /**
+   * Under the lock: the chain's state, after finishing what a crash interrupted (a batch the head announced and
+   * the log holds, whole or cut short) and checking the tail can be continued. Throws `AuditIntegrityError` when
+   * it cannot: appending would bury the damage under fresh, valid-looking records.
+   */
+  private async recover(): Promise<ChainState> {
+    const handle = await this.log();
+    let size = (await handle.stat()).size;
+    const headText = await readHeadText(headPathFor(this.file));
+    const headFile = headText === null ? null : parseHead(headText);
+    let head: AuditHead | null = headFile === null ? null : { seq: headFile.seq, hash: headFile.hash };
+    const pending = headFile?.pending;
+    if (pending) {
+      const batch = Buffer.from(pending.text, 'utf8');
+      const { state, atOffset } = await readPendingState(handle, pending, size);
+      if (state === 'torn') {
+        // Our own write, cut short: finish it from the marker, so the records the head announced exist whole.
+        await handle.write(batch.subarray(atOffset.length));
+        await handle.datasync();
+        size += batch.length - atOffset.length;
+      }
+      if (state === 'written' || state === 'torn') head = { seq: pending.seq, hash: pending.hash };
+    }
+    const tail = await readTail(handle, size, this.file);
+    const problem = tailProblem(head, tail?.record ?? null, headRequired(this.file));
+    if (problem) {
+      throw new AuditIntegrityError(
+        `The audit log ${this.file} does not match its audit.head (record ${problem.badIndex} ${problem.reason}), ` +
+          'so Deputy will not add to it. Run `deputy audit verify` for details; to start a new chain, move ' +
+          'both files aside.',
+      );
+    }
+    return { tail, head, size };
+  }
+
+  /** The open log, reopened (without following links) when the path no longer names the file we hold. */
+  private async log(): Promise<fs.FileHandle> {
+    if (this.handle) {
+      const [held, atPath] = await Promise.all([this.handle.stat(), fs.lstat(this.file).catch(() => null)]);
+      if (atPath && atPath.ino === held.ino && atPath.dev === held.dev) return this.handle;
+      await this.closeHandle();
+    }
+    this.handle = await openStateFile(this.file, 'a+');
+    return this.handle;
+  }
+
+  /** Replaces `audit.head` through a temp file, fsync and rename, so a reader never sees half a head. */
+  private async writeHead(head: HeadFile | null): Promise<void> {
+    if (head === null) return;
+    const headFile = headPathFor(this.file);
+    // One temp name: writers hold the lock, and a temp left by a crash is simply overwritten next time.
+    const temp = `${headFile}.tmp`;
+    const handle = await openStateFile(temp, 'w');
     try {
-      await handle.write(`${formatRecordLine(record)}\n`);
+      await handle.write(formatHead(head));
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await writeHead(this.file, record);
-    return record;
+    await fs.rename(temp, headFile);
   }
 }
 
@@ -149,58 +310,50 @@ function cleanActor(actor: AuditActor, known: KnownSecrets | undefined): AuditAc
 }
 
 interface Tail {
-  line: string;
+  /** The last line's bytes as stored (what the next record's `prev` hashes). */
+  bytes: Buffer;
   record: AuditRecord;
 }
 
-/**
- * The chain's last record, after checking it can be continued: the last line is a whole record and agrees with
- * `audit.head`. Otherwise appending would bury the damage under fresh, valid-looking records, so it throws.
- */
-async function readContinuableTail(file: string): Promise<Tail | null> {
-  const tail = await readTail(file);
-  const head = parseHead(await fs.readFile(headPathFor(file), 'utf8').catch(() => ''));
-  const problem = tailProblem(head, tail?.record ?? null, headRequired(file));
-  if (problem) {
-    throw new AuditIntegrityError(
-      `The audit log ${file} does not match its audit.head (record ${problem.badIndex} ${problem.reason}), ` +
-        'so Deputy will not add to it. Run `deputy audit verify` for details; to start a new chain, move ' +
-        'both files aside.',
-    );
-  }
-  return tail;
-}
-
-/** The last record of the chain, read from the end of the file; null for an empty chain. */
-async function readTail(file: string): Promise<Tail | null> {
-  const handle = await fs.open(file, 'r');
+async function readHeadText(file: string): Promise<string | null> {
+  let handle: fs.FileHandle;
   try {
-    const { size } = await handle.stat();
-    if (size === 0) return null;
-    const { text, complete } = await lastLine(handle, size);
-    let record: unknown;
-    try {
-      record = complete ? JSON.parse(text) : undefined;
-    } catch {
-      record = undefined;
-    }
-    if (shapeProblem(record) !== null) {
-      throw new AuditIntegrityError(
-        `The audit log ${file} ends with a damaged record, so Deputy will not add to it. ` +
-          'Run `deputy audit verify` to see where, then move the file aside to start a new chain.',
-      );
-    }
-    return { line: text, record: record as AuditRecord };
+    handle = await openStateFile(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return await handle.readFile('utf8');
   } finally {
     await handle.close();
   }
+}
+
+/** The last record of the chain in its first `size` bytes, read from the end; null for an empty chain. */
+async function readTail(handle: fs.FileHandle, size: number, file: string): Promise<Tail | null> {
+  if (size === 0) return null;
+  const { bytes, complete } = await lastLine(handle, size);
+  let record: unknown;
+  try {
+    record = complete ? JSON.parse(bytes.toString('utf8')) : undefined;
+  } catch {
+    record = undefined;
+  }
+  if (shapeProblem(record) !== null) {
+    throw new AuditIntegrityError(
+      `The audit log ${file} ends with a damaged record, so Deputy will not add to it. ` +
+        'Run `deputy audit verify` to see where, then move the file aside to start a new chain.',
+    );
+  }
+  return { bytes, record: record as AuditRecord };
 }
 
 /**
  * The file's last line without its newline, read backwards in chunks so a long log is not read whole.
  * `complete` is false when the file does not end with a newline: a torn write.
  */
-async function lastLine(handle: fs.FileHandle, size: number): Promise<{ text: string; complete: boolean }> {
+async function lastLine(handle: fs.FileHandle, size: number): Promise<{ bytes: Buffer; complete: boolean }> {
   const lastByte = Buffer.alloc(1);
   await handle.read(lastByte, 0, 1, size - 1);
   const complete = lastByte[0] === 0x0a;
@@ -218,19 +371,5 @@ async function lastLine(handle: fs.FileHandle, size: number): Promise<{ text: st
     }
     chunks.unshift(buf);
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), complete };
-}
-
-/** Rewrites `audit.head` through a temporary file and a rename, so a reader never sees half a head. */
-async function writeHead(file: string, record: AuditRecord): Promise<void> {
-  const headFile = headPathFor(file);
-  const temp = `${headFile}.${process.pid}.tmp`;
-  const handle = await fs.open(temp, 'w', 0o600);
-  try {
-    await handle.write(`${JSON.stringify({ seq: record.seq, hash: record.hash } satisfies AuditHead)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, headFile);
+  return { bytes: Buffer.concat(chunks), complete };
 }

@@ -1,12 +1,175 @@
 /**
- * Deputy's own folder in a workspace, `.deputy/`, and what of it belongs in version control. Decided once, here:
+ * Deputy's own state: `.deputy/` in a workspace (the audit trail, lock files, the embedded runtime's store) and a
+ * runtime's data folder. Two decisions live here.
+ *
+ * What of `.deputy/` belongs in version control (`prepareStateDir`):
  * - committed: the audit trail (`audit/audit.jsonl` and its `audit/audit.head`), which is evidence of what agents did
  *   and is verified by anyone with `deputy audit verify`; and the workspace's policy, `policy.json`;
  * - never committed: the embedded runtime's store and bearer token (`runtime/`), lock files, temporary files, and
  *   anything Deputy adds later. The `.gitignore` is an allow-list, so a new kind of state file is ignored by default.
+ *
+ * That it is opened safely (`ensureStateDir`, `openStateFile`): a repository can commit a symbolic link named
+ * `.deputy` (or `.deputy/audit`, or `audit.jsonl`) pointing anywhere; following it would let whoever wrote the
+ * repository redirect Deputy's writes outside the workspace, or make Deputy append its trail to a file they control.
+ * So every folder from `.deputy` down must be a real folder owned by the user running Deputy (checked with `lstat`,
+ * created with mode 0700 when missing), and files in it are opened with `O_NOFOLLOW` and checked on the open handle
+ * (a regular file, same owner). Anything else is refused with a `StateDirError` naming the path and what to do;
+ * nothing is written.
+ *
+ * The folders are checked before use, not locked: someone able to swap a folder for a link between the check and
+ * the open already has write access to the workspace. What this stops is the link that was there all along.
  */
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { constants, promises as fs, type Stats } from 'node:fs';
+import * as path from 'node:path';
+
+/** Deputy's own state is, or is inside, something it will not use: a link, a file, or another user's folder. */
+export class StateDirError extends Error {
+  override readonly name = 'StateDirError';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATE_ROOT = '.deputy';
+
+/** The user id files must belong to; null where the platform has none (Windows), which skips the owner check. */
+function currentUid(): number | null {
+  return typeof process.getuid === 'function' ? process.getuid() : null;
+}
+
+function refuseLink(p: string, target: string | null): StateDirError {
+  return new StateDirError(
+    p,
+    `${p} is a symbolic link${target ? ` (to ${target})` : ''}. Deputy keeps its audit trail and state only in real ` +
+      'folders it created, because a link committed to a repository could send those writes anywhere. Remove ' +
+      `the link (\`rm ${p}\`) and run again; Deputy recreates the folder.`,
+  );
+}
+
+function refuseOwner(p: string, stats: Stats, uid: number): StateDirError {
+  return new StateDirError(
+    p,
+    `${p} belongs to user id ${stats.uid}, not to you (user id ${uid}). Deputy keeps its audit trail and state only ` +
+      'in folders and files you own. Move it aside or change its owner (`chown`) and run again.',
+  );
+}
+
+function checkStats(p: string, stats: Stats, kind: 'folder' | 'file'): void {
+  if (stats.isSymbolicLink()) throw refuseLink(p, null);
+  const right = kind === 'folder' ? stats.isDirectory() : stats.isFile();
+  if (!right) {
+    throw new StateDirError(p, `${p} should be a ${kind} of Deputy's state but is something else. Move it aside and run again.`);
+  }
+  const uid = currentUid();
+  if (uid !== null && stats.uid !== uid) throw refuseOwner(p, stats, uid);
+}
+
+async function linkTarget(p: string): Promise<string | null> {
+  try {
+    return await fs.readlink(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The folders of `dir` that are Deputy's own: from the last `.deputy` component down to `dir` itself, or `dir`
+ * alone when no component is called `.deputy` (a data folder given by flag: its parents are the user's business).
+ */
+function ownedFolders(dir: string): string[] {
+  const abs = path.resolve(dir);
+  const parts = abs.split(path.sep);
+  const at = parts.lastIndexOf(STATE_ROOT);
+  if (at <= 0) return [abs];
+  const out: string[] = [];
+  for (let i = at; i < parts.length; i++) out.push(parts.slice(0, i + 1).join(path.sep) || path.sep);
+  return out;
+}
+
+/**
+ * Makes sure `dir` exists as Deputy's own state folder: every folder from `.deputy` down is created (mode 0700)
+ * when missing and otherwise must be a real folder owned by the user. Throws `StateDirError` otherwise.
+ */
+export async function ensureStateDir(dir: string): Promise<void> {
+  const folders = ownedFolders(dir);
+  // Above Deputy's own folders the path is the user's (a workspace reached through a link is fine).
+  await fs.mkdir(path.dirname(folders[0]!), { recursive: true });
+  for (const folder of folders) {
+    let stats: Stats;
+    try {
+      stats = await fs.lstat(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      try {
+        await fs.mkdir(folder, { mode: 0o700 });
+      } catch (mkErr) {
+        if ((mkErr as NodeJS.ErrnoException).code !== 'EEXIST') throw mkErr;
+      }
+      stats = await fs.lstat(folder);
+    }
+    if (stats.isSymbolicLink()) throw refuseLink(folder, await linkTarget(folder));
+    checkStats(folder, stats, 'folder');
+  }
+}
+
+/** How a state file is opened: read, append (creating), read and append, or create new (fails if it exists). */
+export type StateFileMode = 'r' | 'a' | 'a+' | 'r+' | 'w' | 'wx';
+
+const FLAGS: Record<StateFileMode, number> = {
+  r: constants.O_RDONLY,
+  a: constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT,
+  'a+': constants.O_RDWR | constants.O_APPEND | constants.O_CREAT,
+  'r+': constants.O_RDWR,
+  w: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+  wx: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+};
+
+/** `O_NOFOLLOW` where the platform has it (not Windows, where links need privileges to create). */
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Opens a file of Deputy's state without following a link at its name; the open handle must be a regular file
+ * owned by the user. Check its folder with `ensureStateDir` first (once, when the owner of the file starts using
+ * it). Errors other than a refusal (a missing file opened with 'r', a lock file that exists opened with 'wx')
+ * propagate with their usual codes.
+ */
+export async function openStateFile(file: string, how: StateFileMode, mode = 0o600): Promise<fs.FileHandle> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, FLAGS[how] | NOFOLLOW, mode);
+  } catch (err) {
+    // ELOOP is how O_NOFOLLOW reports a link at the name (EMLINK on FreeBSD).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK') throw refuseLink(file, await linkTarget(file));
+    throw err;
+  }
+  try {
+    checkStats(file, await handle.stat(), 'file');
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+/** Reads a state file whole through `openStateFile`; null when it does not exist. */
+export async function readStateFile(file: string): Promise<string | null> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await openStateFile(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 export const STATE_GITIGNORE = `# Written by Deputy (see its README, "What goes into git").
 # Committed: the audit trail (evidence) and the workspace policy.
@@ -29,9 +192,10 @@ const PREVIOUS_GITIGNORES = new Set(['runtime/\n']);
  * is replaced through a rename, which replaces a link rather than writing through it.
  */
 export async function prepareStateDir(root: string): Promise<string> {
-  const dir = join(root, '.deputy');
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, '.gitignore');
+  const dir = path.join(root, '.deputy');
+  // Refuses a `.deputy` that is a link or not the user's before anything is written into it.
+  await ensureStateDir(dir);
+  const file = path.join(dir, '.gitignore');
   try {
     await fs.writeFile(file, STATE_GITIGNORE, { flag: 'wx', mode: 0o644 });
     return dir;
@@ -41,7 +205,7 @@ export async function prepareStateDir(root: string): Promise<string> {
   const existing = await fs.lstat(file);
   if (!existing.isFile()) return dir;
   if (!PREVIOUS_GITIGNORES.has(await fs.readFile(file, 'utf8'))) return dir;
-  const temp = join(dir, `.gitignore.${process.pid}.tmp`);
+  const temp = path.join(dir, `.gitignore.${process.pid}.tmp`);
   await fs.writeFile(temp, STATE_GITIGNORE, { flag: 'wx', mode: 0o644 });
   await fs.rename(temp, file);
   return dir;

@@ -10,6 +10,7 @@ import type { AgentSession, TokenUsage } from 'openai/resources/beta/agents/agen
 import { followSession } from '../agents/event-stream.js';
 import { TOOL_DEFINITIONS } from '../protocol/tools.js';
 import type { AuditActor, AuditLog } from './audit.js';
+import { cleanInterruptedApplies } from './changeset/index.js';
 import { ToolRunner, type ToolObserver } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import { TurnLimits, type CapReached, type TurnCaps } from './turn-limits.js';
@@ -92,6 +93,8 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
   const taskId = params.taskId ?? `task_${randomUUID()}`;
   const { audit, provenance } = deps;
   const actor = provenance.actor;
+  // Temp files an apply killed mid-write left beside the user's files (Deputy's own names only).
+  await cleanInterruptedApplies(deps.workspace);
   await audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.task, client: provenance.client } });
   let sessionId: string | null = null;
   try {

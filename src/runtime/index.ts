@@ -16,10 +16,10 @@
  * One runtime per data directory (store-lock.ts): a start on a directory another live process owns fails with a
  * `StoreInUseError` naming it; a start after a crash breaks the dead owner's lock and recovers its store.
  */
+import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import { bearerAuthenticator, newToken, writeTokenFile, type Authenticator } from './auth.js';
 import { DEFAULT_STREAM_LIMITS, EventHub, type StreamLimits } from './event-hub.js';
 import { createRequestHandler } from './routes.js';
@@ -27,6 +27,7 @@ import { SessionService } from './sessions.js';
 import { RuntimeStore } from './store.js';
 import { acquireStoreLock } from './store-lock.js';
 import { TurnRunner } from './turn-runner.js';
+import { ensureStateDir } from '../core/state-dir.js';
 import { createUpstreamClient, type UpstreamConfig } from './upstream.js';
 import { EnvironmentBridge } from './environment-bridge.js';
 import { EnvironmentRoutes, type SigV4Verifier } from './environment-routes.js';
@@ -81,7 +82,8 @@ export interface RuntimeHandle {
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHandle> {
-  await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  // Deputy's own folder, refused when any part of it is a link or another user's (state-dir.ts).
+  await ensureStateDir(options.dataDir);
   // The lock comes first: a start refused because another runtime owns the store must not touch its token file.
   const lock = await acquireStoreLock(options.dataDir);
   const tokenFile = options.tokenFile ?? path.join(options.dataDir, 'token');

@@ -1,12 +1,23 @@
 /**
- * `propose_changes`, last step: write one approved file. The base is re-checked right before writing, the path is
+ * `propose_changes`, last step: write approved files. The base is re-checked right before writing, the path is
  * resolved again (a symlink swapped in since review is caught), and the write is atomic: a temp file in the same
- * folder, fsync, rename. A delete is an unlink. Missing parent folders are created inside the workspace only.
+ * folder, fsync, rename, fsync of the folder. A delete is an unlink. Missing parent folders are created inside
+ * the workspace only.
+ *
+ * Several files (`applyPreparedFiles`) are written in parallel, a bounded number at a time, and each folder is
+ * fsync'd once after all its renames instead of once per file; every guarantee of a single file holds for each.
+ *
+ * A crash between creating a temp file and renaming it would leave `.deputy-<hex>.tmp` beside the user's file. So
+ * the temp names of every write are first listed in a journal under `.deputy/runtime/pending-writes/` (written, not
+ * fsync'd: it outlives a killed process, which is the crash that matters here), removed once the write is done; the
+ * next run removes the temps a dead process's journal lists (`cleanInterruptedApplies`), and nothing else.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChangeResult } from '../../protocol/tools.js';
+import { ensureStateDir, openStateFile } from '../state-dir.js';
 import type { Workspace } from '../workspace.js';
 import { WorkspaceError } from '../workspace-error.js';
 import { readCurrent } from './prepare.js';
@@ -50,9 +61,16 @@ async function checkFolderUnchanged(abs: string): Promise<void> {
   }
 }
 
-async function writeAtomically(abs: string, content: string, mode: number | undefined): Promise<void> {
+/** Deputy's temp files, and only they, have names of this shape (`writeAtomically`). */
+const TEMP_NAME = /^\.deputy-[0-9a-f]{12}\.tmp$/;
+
+function tempPathFor(abs: string): string {
   // A short temp name: the file's own name may already be near the filesystem's 255-byte limit.
-  const tmp = path.join(path.dirname(abs), `.deputy-${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(path.dirname(abs), `.deputy-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Writes `content` to `tmp`, fsyncs it and renames it over `abs`; the folder is fsync'd by the caller. */
+async function writeAtomically(abs: string, tmp: string, content: string, mode: number | undefined): Promise<void> {
   // 'wx' = O_CREAT|O_EXCL: never follows or reuses something already at the temp path.
   const handle = await fs.open(tmp, 'wx', mode ?? 0o666);
   try {
@@ -69,11 +87,10 @@ async function writeAtomically(abs: string, content: string, mode: number | unde
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(path.dirname(abs));
 }
 
 async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; some platforms cannot open a folder for fsync, where this is best effort.
+  // Makes the renames durable; some platforms cannot open a folder for fsync, where this is best effort.
   try {
     const handle = await fs.open(dir, 'r');
     try {
@@ -86,59 +103,209 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+function journalDir(ws: Workspace): string {
+  return path.join(ws.root, '.deputy', 'runtime', 'pending-writes');
+}
+
+interface Journal {
+  host: string;
+  pid: number;
+  temps: string[];
+}
+
+/** Lists `temps` in a new journal before any of them exists; returns the journal's path (removed by the caller). */
+async function openJournal(ws: Workspace, temps: string[]): Promise<string> {
+  const dir = journalDir(ws);
+  await ensureStateDir(dir);
+  const file = path.join(dir, `${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  const handle = await openStateFile(file, 'wx');
+  try {
+    await handle.writeFile(JSON.stringify({ host: os.hostname(), pid: process.pid, temps } satisfies Journal));
+  } finally {
+    await handle.close();
+  }
+  return file;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files an interrupted apply left behind: those listed in the journal of a process that is no
+ * longer running on this host, still inside the workspace, named like Deputy's temps and regular files (not links).
+ * Returns the workspace-relative paths removed. Safe to call while other Deputy processes apply: their journals
+ * name a live pid and are left alone.
+ */
+export async function cleanInterruptedApplies(ws: Workspace): Promise<string[]> {
+  const dir = journalDir(ws);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  await ensureStateDir(dir);
+  const removed: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const file = path.join(dir, name);
+    let journal: Partial<Journal>;
+    try {
+      const handle = await openStateFile(file, 'r');
+      try {
+        journal = JSON.parse(await handle.readFile('utf8')) as Partial<Journal>;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      continue; // being written right now, or not a journal: not ours to judge
+    }
+    if (typeof journal.pid !== 'number' || !Array.isArray(journal.temps)) continue;
+    if (journal.host !== os.hostname() || isRunning(journal.pid)) continue;
+    for (const temp of journal.temps) {
+      if (typeof temp !== 'string' || !path.isAbsolute(temp) || !isInside(ws.root, temp) || !TEMP_NAME.test(path.basename(temp))) continue;
+      const stats = await fs.lstat(temp).catch(() => null);
+      if (!stats?.isFile()) continue;
+      await fs.rm(temp, { force: true });
+      removed.push(path.relative(ws.root, temp));
+    }
+    await fs.rm(file, { force: true });
+  }
+  return removed;
+}
+
+/** A ready file after its re-checks: where it goes and how, or the result that ends it without writing. */
+type Checked =
+  | { done: ChangeResult }
+  | { abs: string; operation: 'delete' }
+  | { abs: string; operation: 'create' | 'update'; content: string; mode: number | undefined };
+
+/**
+ * The re-checks before writing one file: resolves its path again, compares the base, creates a new file's parent
+ * folders. A file that is not `ready` is returned as its status.
+ */
+async function check(ws: Workspace, file: PreparedFile): Promise<Checked> {
+  if (file.status !== 'ready') {
+    return { done: { path: file.path, status: file.status, ...(file.reason !== undefined ? { reason: file.reason } : {}) } };
+  }
+  let abs: string;
+  try {
+    abs = (await ws.resolve(file.path)).abs;
+  } catch (err) {
+    if (err instanceof WorkspaceError) return { done: { path: file.path, status: 'invalid', reason: err.message } };
+    throw err;
+  }
+  // A file of any other size cannot hash to the base, so nothing bigger than the base is read.
+  const current = await readCurrent(abs, file.path, file.before === null ? 0 : Buffer.byteLength(file.before, 'utf8'));
+  if (file.operation === 'create') {
+    if (current.kind !== 'missing') return { done: conflict(file, `"${file.path}" was created by someone else after review; nothing was written.`) };
+  } else {
+    if (current.kind === 'missing') return { done: conflict(file, `"${file.path}" was deleted after review; nothing was written.`) };
+    if (current.kind === 'refused' || current.sha256 !== file.baseSha256) {
+      return { done: conflict(file, `"${file.path}" changed after review; nothing was written. Read it again and propose against its current content.`) };
+    }
+  }
+  if (file.operation === 'delete') return { abs, operation: 'delete' };
+  if (file.after === null) throw new Error(`Prepared file ${file.path} is ready but has no content to write.`);
+  if (file.operation === 'create') {
+    try {
+      await ensureParent(ws, abs);
+    } catch (err) {
+      if (err instanceof WorkspaceError) return { done: { path: file.path, status: 'invalid', reason: err.message } };
+      throw err;
+    }
+    return { abs, operation: 'create', content: file.after, mode: undefined };
+  }
+  return { abs, operation: 'update', content: file.after, mode: (await fs.stat(abs)).mode & 0o7777 };
+}
+
+/** Writes (or deletes) one checked file; the folder's fsync is left to the caller. */
+async function write(file: PreparedFile, checked: Exclude<Checked, { done: ChangeResult }>, tmp: string | null): Promise<ChangeResult> {
+  try {
+    if (checked.operation === 'delete') {
+      await checkFolderUnchanged(checked.abs);
+      await fs.unlink(checked.abs);
+    } else {
+      await writeAtomically(checked.abs, tmp!, checked.content, checked.mode);
+    }
+  } catch (err) {
+    if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
+    throw err;
+  }
+  return { path: file.path, status: 'applied' };
+}
+
+/** How many files `applyPreparedFiles` writes at once by default: enough to overlap fsyncs, few enough for any disk. */
+export const DEFAULT_APPLY_CONCURRENCY = 8;
+
 /**
  * Writes one reviewed file. A file that is not `ready` is returned as its status without touching disk. If the
  * file no longer hashes to `baseSha256` (or, for a create, now exists) the result is `conflict` and nothing is
  * written. Errors from the filesystem propagate.
  */
 export async function applyPreparedFile(ws: Workspace, file: PreparedFile): Promise<ChangeResult> {
-  if (file.status !== 'ready') {
-    return { path: file.path, status: file.status, ...(file.reason !== undefined ? { reason: file.reason } : {}) };
-  }
-  let abs: string;
+  const [result] = await applyPreparedFiles(ws, [file], { concurrency: 1 });
+  return result!;
+}
+
+/** Runs `task` on every index below `count`, at most `limit` at a time; the first error is thrown after all stop. */
+async function eachBounded(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < count) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  if (failure !== null) throw (failure as { err: unknown }).err;
+}
+
+/**
+ * Writes several reviewed files, each exactly as `applyPreparedFile` would (its own re-checks, its own result),
+ * up to `concurrency` at a time; results are in the order given. All files are re-checked first, then their temp
+ * names are journalled, then they are written; each folder written to is fsync'd once, after its files are renamed
+ * and before any result is returned. A filesystem error stops the call (files already written stay written).
+ */
+export async function applyPreparedFiles(
+  ws: Workspace,
+  files: readonly PreparedFile[],
+  options: { concurrency?: number } = {},
+): Promise<ChangeResult[]> {
+  const limit = Math.max(1, options.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
+  const checked: Checked[] = new Array(files.length);
+  await eachBounded(files.length, limit, async (i) => {
+    checked[i] = await check(ws, files[i]!);
+  });
+  const temps = checked.map((c) => ('done' in c || c.operation === 'delete' ? null : tempPathFor(c.abs)));
+  const listed = temps.filter((t): t is string => t !== null);
+  const journal = listed.length > 0 ? await openJournal(ws, listed) : null;
+  const results: ChangeResult[] = new Array(files.length);
+  const touched = new Set<string>();
   try {
-    abs = (await ws.resolve(file.path)).abs;
-  } catch (err) {
-    if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
-    throw err;
+    await eachBounded(files.length, limit, async (i) => {
+      const c = checked[i]!;
+      if ('done' in c) {
+        results[i] = c.done;
+        return;
+      }
+      results[i] = await write(files[i]!, c, temps[i]!);
+      if (results[i]!.status === 'applied') touched.add(path.dirname(c.abs));
+    });
+  } finally {
+    await Promise.all([...touched].map(syncDir));
+    if (journal !== null) await fs.rm(journal, { force: true });
   }
-  // A file of any other size cannot hash to the base, so nothing bigger than the base is read.
-  const current = await readCurrent(abs, file.path, file.before === null ? 0 : Buffer.byteLength(file.before, 'utf8'));
-  if (file.operation === 'create') {
-    if (current.kind !== 'missing') return conflict(file, `"${file.path}" was created by someone else after review; nothing was written.`);
-  } else {
-    if (current.kind === 'missing') return conflict(file, `"${file.path}" was deleted after review; nothing was written.`);
-    if (current.kind === 'refused' || current.sha256 !== file.baseSha256) {
-      return conflict(file, `"${file.path}" changed after review; nothing was written. Read it again and propose against its current content.`);
-    }
-  }
-  if (file.operation === 'delete') {
-    try {
-      await checkFolderUnchanged(abs);
-    } catch (err) {
-      if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
-      throw err;
-    }
-    await fs.unlink(abs);
-    return { path: file.path, status: 'applied' };
-  }
-  if (file.after === null) throw new Error(`Prepared file ${file.path} is ready but has no content to write.`);
-  let mode: number | undefined;
-  if (file.operation === 'create') {
-    try {
-      await ensureParent(ws, abs);
-    } catch (err) {
-      if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
-      throw err;
-    }
-  } else {
-    mode = (await fs.stat(abs)).mode & 0o7777;
-  }
-  try {
-    await writeAtomically(abs, file.after, mode);
-  } catch (err) {
-    if (err instanceof WorkspaceError) return { path: file.path, status: 'invalid', reason: err.message };
-    throw err;
-  }
-  return { path: file.path, status: 'applied' };
+  return results;
 }
