@@ -186,7 +186,6 @@ async function serveStore(
     close() {
       closing ??= (async () => {
         // No new connections; requests are handled synchronously against the store, so none is left half-written.
-        hub.end();
         bridge.stop();
         environments.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -200,7 +199,9 @@ async function serveStore(
           // The store cannot be written (its disk is gone): the next start fails these turns instead.
           log(`runtime: could not mark the stopped turns failed: ${String(err)}`);
         }
-        // Streams end cleanly after their last event: a client resumes from it (Last-Event-ID) on the next start.
+        // Streams end cleanly after their last event (published once its commit is durable, group-commit.ts): a
+        // client resumes from it (Last-Event-ID) on the next start.
+        await store.durable().catch(() => undefined);
         hub.end();
         server.closeAllConnections();
         await closed;
