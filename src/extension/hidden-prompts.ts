@@ -41,8 +41,14 @@ async function askInNotification(deputy: Deputy, sessionId: string, binding: str
   );
   const decision = CHOICES.find(([label]) => label === pick)?.[1];
   // Dismissed: the question stays open in the panel (and times out as a deny).
-  if (!decision || !deputy.state.prompts.has(binding)) return;
-  await deputy.request(AnswerPrompt.type, { sessionId, binding, decision });
+  if (!decision) return;
+  // A notification outlives its question (answered in the panel, timed out, session stopped): say so, never guess.
+  if (!deputy.state.prompts.has(binding)) {
+    void vscode.window.showInformationMessage('Deputy: that question was already answered or withdrawn; nothing was sent.');
+    return;
+  }
+  const r = await deputy.request(AnswerPrompt.type, { sessionId, binding, decision });
+  if (!r.accepted) void vscode.window.showInformationMessage('Deputy: that question is no longer open; nothing was allowed.');
 }
 
 /** Agent-made text in a notification: one line, no control or bidi characters, bounded. */
