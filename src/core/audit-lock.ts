@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openStateFile, readStateFile } from './state-dir.js';
+import { openStateFile, readStateFile, isProcessRunning } from './state-dir.js';
 
 export interface LockOptions {
   /** A lock older than this is taken to be abandoned. Default 30 s. */
@@ -98,7 +98,7 @@ async function breakIfStale(lockFile: string, staleMs: number): Promise<boolean>
   const owner = await readOwner(lockFile);
   const old = Date.now() - mtimeMs > staleMs;
   // An owner that has not finished writing its lock file yet reads as null: young and ownerless is not stale.
-  const dead = owner !== null && owner.host === os.hostname() && !isRunning(owner.pid);
+  const dead = owner !== null && owner.host === os.hostname() && !isProcessRunning(owner.pid);
   if (!old && !dead) return false;
   // Rename first: of several processes breaking the same stale lock, exactly one rename succeeds.
   const aside = `${lockFile}.stale-${randomBytes(6).toString('hex')}`;
@@ -116,11 +116,3 @@ async function breakIfStale(lockFile: string, staleMs: number): Promise<boolean>
   return true;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -36,7 +36,7 @@ import {
   type AuditRecord,
 } from './audit-record.js';
 import { redactRecord, redactText, type KnownSecrets } from './redact.js';
-import { ensureStateDir, openStateFile } from './state-dir.js';
+import { ensureStateDir, openStateFile, readStateFile } from './state-dir.js';
 
 export type { AuditActor, AuditEventType, AuditHead, AuditRecord } from './audit-record.js';
 export { verifyAudit, readAudit } from './audit-verify.js';
@@ -246,7 +246,7 @@ export class AuditLog {
   private async recover(): Promise<ChainState> {
     const handle = await this.log();
     let size = (await handle.stat()).size;
-    const headText = await readHeadText(headPathFor(this.file));
+    const headText = await readStateFile(headPathFor(this.file));
     const headFile = headText === null ? null : parseHead(headText);
     let head: AuditHead | null = headFile === null ? null : { seq: headFile.seq, hash: headFile.hash };
     const pending = headFile?.pending;
@@ -315,20 +315,6 @@ interface Tail {
   record: AuditRecord;
 }
 
-async function readHeadText(file: string): Promise<string | null> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await openStateFile(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
 
 /** The last record of the chain in its first `size` bytes, read from the end; null for an empty chain. */
 async function readTail(handle: fs.FileHandle, size: number, file: string): Promise<Tail | null> {

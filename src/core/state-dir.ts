@@ -210,3 +210,13 @@ export async function prepareStateDir(root: string): Promise<string> {
   await fs.rename(temp, file);
   return dir;
 }
+
+/** Whether a process with this pid is alive on this host (EPERM: alive, owned by someone else). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -8,6 +8,7 @@
  * which fails if a lock is already there. Breaking a stale lock renames it away first and checks that what was
  * renamed is the lock judged stale, so two starts racing to break the same lock cannot both win.
  */
+import { isProcessRunning } from '../core/state-dir.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
@@ -118,12 +119,7 @@ async function readOwner(file: string): Promise<LockOwner | 'missing' | 'unreada
  */
 async function isAlive(owner: LockOwner): Promise<boolean> {
   if (owner.host !== hostname()) return true;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!isProcessRunning(owner.pid)) return false;
   if (owner.processStart === undefined) return true;
   const now = await processStart(owner.pid);
   return now === undefined || now === owner.processStart;

@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChangeResult } from '../../protocol/tools.js';
-import { ensureStateDir, openStateFile } from '../state-dir.js';
+import { ensureStateDir, openStateFile, isProcessRunning } from '../state-dir.js';
 import type { Workspace } from '../workspace.js';
 import { WorkspaceError } from '../workspace-error.js';
 import { readCurrent } from './prepare.js';
@@ -127,14 +127,6 @@ async function openJournal(ws: Workspace, temps: string[]): Promise<string> {
   return file;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temp files an interrupted apply left behind: those listed in the journal of a process that is no
@@ -167,7 +159,7 @@ export async function cleanInterruptedApplies(ws: Workspace): Promise<string[]> 
       continue; // being written right now, or not a journal: not ours to judge
     }
     if (typeof journal.pid !== 'number' || !Array.isArray(journal.temps)) continue;
-    if (journal.host !== os.hostname() || isRunning(journal.pid)) continue;
+    if (journal.host !== os.hostname() || isProcessRunning(journal.pid)) continue;
     for (const temp of journal.temps) {
       if (typeof temp !== 'string' || !path.isAbsolute(temp) || !isInside(ws.root, temp) || !TEMP_NAME.test(path.basename(temp))) continue;
       const stats = await fs.lstat(temp).catch(() => null);
