@@ -203,11 +203,13 @@ describe('runtime self-hosted environment (token mode) with the real codex exec-
       sleeper = startRemoteExecServer(env.remote_url, env.id, ws, { accessKeyId: 'AKIATESTEXAMPLE00002', secretAccessKey: 'not-checked-in-token-mode' });
       const collector = await collectEvents(client, session.id, (e) => e.type === 'agent.session.turn.cancelled' || e.type === 'agent.session.turn.completed');
       await client.beta.agents.sessions.events.create(session.id, { events: [{ type: 'agent.session.input.message', input: 'Wait.' }] } as never);
-      // Cancel once the command is visibly running (its first output arrived).
+      // Cancel once the command is visibly running: its own first line arrived (a login shell's start-up files may
+      // print before it, on a developer's machine).
       for (;;) {
         const items = (await client.beta.agents.sessions.items.list(session.id)).data;
         const running = items.find((i) => i.type === 'command_execution');
-        if (running && collector.events.some((e) => e.type === 'agent.output.command_execution_output.delta')) break;
+        const started = collector.events.some((e) => e.type === 'agent.output.command_execution_output.delta' && JSON.stringify(e).includes('started'));
+        if (running && started) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       await client.beta.agents.sessions.events.create(session.id, { events: [{ type: 'agent.session.input.cancel' }] } as never);
