@@ -5,6 +5,9 @@
 # hand (npm 11 skips dependencies' install scripts), then VS Code's native modules rebuilt against Node 24.
 # Prints the code-server launcher's path on its last line.
 set -euo pipefail
+# Run from inside `npm test`, npm's own npm_* variables would reach the nested installs below (and ran code-server's
+# postinstall under the wrong Node there): this install configures npm itself.
+for v in $(compgen -e | grep '^npm_' || true); do unset "$v"; done
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 version="4.139.1"
 cache="$root/.cache/code-server"
