@@ -12,6 +12,7 @@ export const COMMAND_IDS = [
   'deputy.selectEndpoint',
   'deputy.signIn',
   'deputy.setApiKey',
+  'deputy.setAuditSigningKey',
   'deputy.showLog',
   'deputy.verifyAudit',
   'deputy.exportAudit',

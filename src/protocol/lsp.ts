@@ -24,6 +24,8 @@ export interface ServerSecrets {
   modelApiKey?: string;
   /** The OpenAI API key for `deputy.endpoint: openai` (`deputy.setApiKey` → "openai"). */
   openaiApiKey?: string;
+  /** The Ed25519 private key (PEM) that signs audit digests (`deputy.setAuditSigningKey`). */
+  auditSigningKey?: string;
 }
 
 /** The settings the server needs, read and normalised by the extension's settings module (DESIGN.md §9). */
