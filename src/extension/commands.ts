@@ -4,7 +4,7 @@
  * failing silently; otherwise it starts the server on first use.
  */
 import * as vscode from 'vscode';
-import { ExportAudit, ListSessions, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
+import { ExportAudit, ListSessions, Report, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
 import type { CommandId } from './manifest-ids.js';
 import type { PanelProvider } from './panel.js';
@@ -213,6 +213,32 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         const r = await deputy.request(ExportAudit.type, { folderUri: folder.uri.toString(), format, out: out.fsPath });
         if (r.ok) void vscode.window.showInformationMessage(r.message || `Exported to ${out.fsPath}`);
         else void vscode.window.showErrorMessage(r.message);
+      },
+    },
+    'deputy.report': {
+      server: true,
+      async run() {
+        const folders = vscode.workspace.workspaceFolders ?? [];
+        if (folders.length === 0) {
+          void vscode.window.showInformationMessage('Open a folder first: the report reads its audit trail.');
+          return;
+        }
+        const out = await vscode.window.showSaveDialog({
+          title: 'Save the Deputy report (one HTML file)',
+          defaultUri: vscode.Uri.joinPath(folders[0]!.uri, `deputy-report-${new Date().toISOString().slice(0, 10)}.html`),
+          filters: { HTML: ['html'] },
+        });
+        if (!out) return;
+        const r = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Deputy: reading and verifying the audit trails…' },
+          () => deputy.request(Report.type, { folderUris: folders.map((f) => f.uri.toString()), out: out.fsPath }),
+        );
+        if (!r.ok) {
+          void vscode.window.showErrorMessage(r.message);
+          return;
+        }
+        const pick = await vscode.window.showInformationMessage(`Report written to ${out.fsPath}.`, 'Open in Browser');
+        if (pick) await vscode.env.openExternal(out);
       },
     },
     'deputy.reviewChanges': {

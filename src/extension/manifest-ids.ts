@@ -16,6 +16,7 @@ export const COMMAND_IDS = [
   'deputy.showLog',
   'deputy.verifyAudit',
   'deputy.exportAudit',
+  'deputy.report',
   'deputy.reviewChanges',
   'deputy.restartServer',
 ] as const;

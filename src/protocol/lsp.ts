@@ -220,6 +220,25 @@ export namespace VerifyAudit {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
+export namespace Report {
+  export const method = 'deputy/report' as const;
+  /**
+   * Sent by the client for `deputy.report`: writes the governance report (`deputy report --html`) of the given
+   * folders' audit trails to `out`. The server reads and verifies the trails, so the extension host never does.
+   */
+  export interface Params {
+    folderUris: string[];
+    out: string;
+    /** ISO 8601: only sessions that started at or after it. */
+    since?: string;
+  }
+  export interface Result {
+    ok: boolean;
+    message: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
 export namespace ExportAudit {
   export const method = 'deputy/exportAudit' as const;
   /** Sent by the client for `deputy.exportAudit`: writes a folder's verified trail to `out` (jsonl or OTLP/JSON). */
