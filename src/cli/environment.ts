@@ -4,6 +4,7 @@
  * read, and reviews the agent's changes when the harness disconnects and on Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
+import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { AuditLog } from '../core/audit.js';
 import {
   ListenError,
@@ -73,7 +74,8 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
-  const audit = await AuditLog.open(workspace.root);
+  const signer = await resolveAuditSigner(io.env, v.profile ? { profile: v.profile } : {});
+  const audit = await AuditLog.open(workspace.root, signer ? { signer } : {});
   const lines = new LineReader(io.stdin, io.stdout);
   const task = `env_${randomBytes(6).toString('hex')}`;
   const commands = await createCommandGate({ policy, allowUnsandboxed: v['allow-unsandboxed'] === true });

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { AuditLog } from '../core/audit.js';
 import { KnownSecrets } from '../core/redact.js';
 import { Policy } from '../core/policy.js';
@@ -44,7 +45,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   const workspace = await openWorkspace(options.workspace);
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies(options, workspace.root);
-  const audit = await AuditLog.open(workspace.root, { known });
+  const signer = await resolveAuditSigner(io.env, options.profile ? { profile: options.profile } : {});
+  const audit = await AuditLog.open(workspace.root, { known, ...(signer ? { signer } : {}) });
   const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {

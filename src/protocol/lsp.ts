@@ -24,6 +24,8 @@ export interface ServerSecrets {
   modelApiKey?: string;
   /** The OpenAI API key for `deputy.endpoint: openai` (`deputy.setApiKey` → "openai"). */
   openaiApiKey?: string;
+  /** The Ed25519 private key (PEM) that signs audit digests (`deputy.setAuditSigningKey`). */
+  auditSigningKey?: string;
 }
 
 /** The settings the server needs, read and normalised by the extension's settings module (DESIGN.md §9). */
@@ -213,6 +215,25 @@ export namespace VerifyAudit {
   export interface Result {
     ok: boolean;
     /** What the check found, worded for a person. */
+    message: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+export namespace Report {
+  export const method = 'deputy/report' as const;
+  /**
+   * Sent by the client for `deputy.report`: writes the governance report (`deputy report --html`) of the given
+   * folders' audit trails to `out`. The server reads and verifies the trails, so the extension host never does.
+   */
+  export interface Params {
+    folderUris: string[];
+    out: string;
+    /** ISO 8601: only sessions that started at or after it. */
+    since?: string;
+  }
+  export interface Result {
+    ok: boolean;
     message: string;
   }
   export const type = new RequestType<Params, Result, void>(method);

@@ -14,6 +14,7 @@ import {
   FollowUp,
   ListSessions,
   ProposedFile,
+  Report,
   ReviewFiles,
   ServerStatus,
   SessionEventLog,
@@ -25,7 +26,7 @@ import {
   VerifyAudit,
   type ServerInitOptions,
 } from '../protocol/lsp.js';
-import { exportAuditRequest, verifyAuditRequest } from './audit-requests.js';
+import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-requests.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
 
@@ -107,5 +108,6 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   });
   c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
+  c.onRequest(Report.type, (p) => reportRequest(p));
   c.onNotification(Configure.type, (s) => r.configure(s));
 }
