@@ -50,8 +50,16 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
     'deputy.stopAll': {
       server: true,
       async run() {
-        const r = await deputy.request0(StopAll.type);
-        void vscode.window.showInformationMessage(r.stopped ? `Stopping ${r.stopped} session${r.stopped === 1 ? '' : 's'}.` : 'No session is running.');
+        const r = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Deputy: stopping every session (all windows and terminals)…' },
+          () => deputy.request0(StopAll.type),
+        );
+        const silent = r.silent ? ` ${r.silent} Deputy process${r.silent === 1 ? '' : 'es'} did not answer in time.` : '';
+        void vscode.window.showInformationMessage(
+          r.stopped
+            ? `Stopped ${r.stopped} session${r.stopped === 1 ? '' : 's'} in ${(r.elapsedMs / 1000).toFixed(1)} s.${silent}`
+            : `No session was running.${silent}`,
+        );
       },
     },
     'deputy.showSessions': {

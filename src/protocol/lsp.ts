@@ -109,9 +109,19 @@ export namespace StopSession {
 
 export namespace StopAll {
   export const method = 'deputy/stopAll' as const;
-  /** Sent by the client for `deputy.stopAll`: stops every running session of this window. */
+  /**
+   * Sent by the client for `deputy.stopAll`: pulls the person's kill switch (`src/core/kill-switch.ts`), so every
+   * Deputy process on this machine — this window's server, other windows', every `deputy run` and `deputy environment
+   * serve` — stops its sessions; answers once they all reported stopped (or the wait ran out).
+   */
   export interface Result {
+    /** Sessions stopped, over every process that answered. */
     stopped: number;
+    /** Processes that answered, and how many did not in time. */
+    processes: number;
+    silent: number;
+    /** From the gesture to the last process reporting its sessions stopped. */
+    elapsedMs: number;
   }
   export const type = new RequestType0<Result, void>(method);
 }

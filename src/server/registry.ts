@@ -105,6 +105,13 @@ export class SessionRegistry {
     return n;
   }
 
+  /** Stops every running session and resolves, with how many, once their turns have ended (Stop all). */
+  async stopAllSettled(): Promise<number> {
+    const running = [...this.sessions.values()].filter((s) => s.stop());
+    await Promise.all(running.map((s) => s.settled()));
+    return running.length;
+  }
+
   /** With `attach`, every folder's endpoint is asked for its Deputy sessions; those not hosted yet are attached. */
   async list(p: ListSessions.Params): Promise<ListSessions.Result> {
     if (p.attach) {
