@@ -318,7 +318,7 @@ export class ToolRunner {
     if (realPath === spelledPath) return spelled;
     const real = this.deps.policy.decide({ tool, path: realPath });
     return STRICTNESS[real.decision] > STRICTNESS[spelled.decision]
-      ? { decision: real.decision, reason: `${real.reason} (${spelledPath} is a link to ${realPath})` }
+      ? { ...real, reason: `${real.reason} (${spelledPath} is a link to ${realPath})` }
       : spelled;
   }
 
