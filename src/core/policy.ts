@@ -177,15 +177,8 @@ export class Policy {
    * workspace's own files are fenced by the org's locks).
    */
   static async load(file: string, kind: PolicySourceKind = 'workspace'): Promise<Policy> {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new PolicyError(
-        code === 'ENOENT' ? `Policy file ${file} does not exist.` : `Cannot read policy file ${file}: ${(err as Error).message}`,
-      );
-    }
+    if (file.endsWith('.cedar')) return Policy.parseCedar(await readPolicyText(file), file, kind);
+    const text = await readPolicyText(file);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -364,6 +357,15 @@ export class Policy {
     const verdict: PolicyVerdict = { decision: v.decision, reason: v.reason, policies: v.policies };
     if (v.trial) verdict.trial = v.trial;
     return verdict;
+  }
+}
+
+async function readPolicyText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PolicyError(code === 'ENOENT' ? `Policy file ${file} does not exist.` : `Cannot read policy file ${file}: ${(err as Error).message}`);
   }
 }
 

@@ -58,7 +58,7 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
     const tool = access === 'read' ? 'workspace_read' : access === 'list' ? 'workspace_list' : 'propose_changes';
     const verdict = strictestVerdict(s.env.policy, tool, target.rel, target.realRel);
     if (verdict.decision === 'allow') return;
-    await record(s.env, 'policy.decision', s.session, { call_id: callId, tool: method, path: target.rel, decision: verdict.decision, reason: verdict.reason });
+    await record(s.env, 'policy.decision', s.session, { call_id: callId, tool: method, path: target.rel, decision: verdict.decision, reason: verdict.reason, policies: verdict.policies, ...(verdict.trial ? { trial: verdict.trial } : {}) });
     if (verdict.decision === 'deny') throw new ExecError(ExecErrorCodes.invalidRequest, `Denied by policy: ${verdict.reason}`);
     // A change is never approved here: it is staged in the shadow and reviewed per file later.
     if (access === 'write') return;

@@ -40,7 +40,7 @@ export async function createCommandGate(options: CommandGateOptions): Promise<Co
   const support = options.support ?? (await detectSandbox());
   const rules = commandRulesOf(options.policy);
   return {
-    judge: (argv) => judgeCommand(argv, rules),
+    judge: (argv) => judgeCommand(argv, rules, options.policy.hasCedar() ? (facts) => options.policy.decideCommand(facts) : undefined),
     spawn: (spec) => spawnSandboxed(spec, support, { allowUnsandboxed: options.allowUnsandboxed }),
     sandboxType: support.kind === 'bwrap' ? 'linuxSeccomp' : 'none',
     ...(support.kind === 'none' ? { unavailable: support.reason } : {}),

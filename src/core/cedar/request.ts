@@ -36,6 +36,12 @@ export function awsPrincipal(arn: string, account: string, tags: Record<string, 
   return { arn, account, user, onAws: true, tags };
 }
 
+/** The principal of an audit actor: the IAM identity when it is an ARN, else the local user it names. */
+export function principalOf(actor: { principal: string; account?: string }): Principal {
+  if (actor.principal.startsWith('arn:')) return awsPrincipal(actor.principal, actor.account ?? actor.principal.split(':')[4] ?? '');
+  return { arn: `local:${actor.principal}`, account: actor.account ?? '', user: actor.principal, onAws: false, tags: {} };
+}
+
 /** One simple command of a command line, as words. */
 export interface CommandFacts {
   /** The whole command line. */
