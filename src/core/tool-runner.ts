@@ -106,6 +106,7 @@ export class ToolRunner {
     await this.record('policy.decision', call.session, {
       call_id: call.callId,
       tool: call.name,
+      ...(typeof call.args.path === 'string' ? { path: call.args.path } : {}),
       decision: verdict.decision,
       reason: verdict.reason,
       policies: verdict.policies,
