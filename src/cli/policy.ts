@@ -14,7 +14,7 @@ import { deputySchema } from '../core/cedar/schema.js';
 import { GrantStore } from '../core/grants.js';
 import { Policy, PolicyError, type PolicyRequest } from '../core/policy.js';
 import { ORG_POLICY_ENV, loadWorkspacePolicy } from '../core/policy-sources.js';
-import { commandRulesOf, judgeCommand } from '../environment/command-policy.js';
+import { judgeWithPolicy } from '../environment/command-policy.js';
 import { UserError, type CliIO, type Command } from './io.js';
 import { visibleText } from '../core/visible-text.js';
 
@@ -181,7 +181,7 @@ async function explain(argv: string[], io: CliIO): Promise<number> {
   };
 
   if (tool === 'run_command' && argvOfCommand) {
-    const verdict = judgeCommand(argvOfCommand, commandRulesOf(policy), policy.hasCedar() ? (facts) => policy.decideCommand(facts) : undefined);
+    const verdict = judgeWithPolicy(argvOfCommand, policy);
     if (v.json) {
       io.stdout.write(`${JSON.stringify({ tool, command: argvOfCommand, ...verdict, recorded: recorded?.data ?? null }, null, 2)}\n`);
       return 0;
@@ -192,6 +192,7 @@ async function explain(argv: string[], io: CliIO): Promise<number> {
     out(`Why: ${verdict.reason}`);
     out(`Decided by: ${verdict.rules.join(', ') || '(defaults and checks)'}`);
     show(verdict.rules);
+    if (verdict.trial) out(`With log-only policies enforced: ${verdict.trial.decision} — ${verdict.trial.reason}`);
   } else {
     const req: PolicyRequest = { tool, ...(target !== undefined ? { path: target } : {}), ...(line !== undefined ? { command: line } : {}) };
     const verdict = policy.explain(req);
@@ -235,6 +236,6 @@ async function grants(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`No grants in ${store.file}.\n`);
     return 0;
   }
-  for (const g of list) io.stdout.write(`${visibleText(`${g.id} (${g.scope})`)}\n${visibleText(g.cedar).replace(/^/gm, '  ')}\n`);
+  for (const g of list) io.stdout.write(`${visibleText(`${g.id} (${g.scope})`)}\n${visibleText(g.cedar.trimEnd()).replace(/^/gm, '  ')}\n`);
   return 0;
 }

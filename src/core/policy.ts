@@ -326,6 +326,11 @@ export class Policy {
     return this.cedar.length > 0;
   }
 
+  /** Whether any Cedar file is log-only (decisions then carry a `trial`). */
+  hasLogOnly(): boolean {
+    return this.cedar.some((s) => s.logOnly);
+  }
+
   private taskFacts(): PolicyTaskFacts {
     return {
       ...(this.task.taskId !== undefined ? { taskId: this.task.taskId } : {}),
@@ -371,7 +376,7 @@ async function readPolicyText(file: string): Promise<string> {
 
 /** A command line judged whole, without a shell's reading of it (the client-tool path has no shell). */
 function lineFacts(line: string): CommandFacts {
-  return { line, segment: [], segments: [], redirects: [], constructs: [], subshell: false, envAssignments: [] };
+  return { line, segment: [], segments: [], names: [], redirects: [], constructs: [], subshell: false, envAssignments: [] };
 }
 
 function describe(rule: PolicyRule): string {

@@ -7,6 +7,7 @@ import { Workspace, type WalkOptions } from './workspace.js';
 import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
 import type { Policy, PolicyVerdict } from './policy.js';
 import type { GrantScope, GrantStore } from './grants.js';
+import { principalOf } from './cedar/request.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
 import type { TurnLimits } from './turn-limits.js';
@@ -70,7 +71,8 @@ export class ToolRunner {
   private policy: Policy;
 
   constructor(private readonly deps: ToolRunnerDeps) {
-    this.policy = deps.policy.withTask({ taskId: deps.task });
+    // Policies decide for the person this runner acts for (their ARN, or the local user), within this task.
+    this.policy = deps.policy.withPrincipal(principalOf(deps.actor)).withTask({ taskId: deps.task });
   }
 
   /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */
@@ -165,7 +167,7 @@ export class ToolRunner {
     });
     await this.record('policy.grant', call.session, { call_id: call.callId, tool: call.name, grant: grant.id, scope, cedar: grant.cedar });
     const set = await store.policySet();
-    this.policy = this.deps.policy.withTask({ taskId: this.deps.task }).withGrants(set ? [set] : []);
+    this.policy = this.policy.withGrants(set ? [set] : []);
   }
 
   private async runReadTool(

@@ -34,6 +34,8 @@ export interface CommandVerdict {
   segments: string[][];
   /** The sandbox may give the command network access: every segment is allowed by a rule that grants it. */
   network: boolean;
+  /** What the verdict would be with the log-only policy sets enforced; only when there are any. */
+  trial?: { decision: Decision; reason: string; rules: string[] };
 }
 
 const RANK: Record<Decision, number> = { allow: 0, ask: 1, deny: 2 };
@@ -115,6 +117,23 @@ export async function loadCommandRules(files: readonly string[]): Promise<Comman
  * as an exact rule does; a permit of a segment counts like a prefix rule for that segment.
  */
 export type CedarCommandJudge = (facts: CommandFacts) => CedarVerdict;
+
+/**
+ * A command under a loaded policy: its shorthand command rules and the built-in rules, its Cedar files and grants,
+ * and (when some policy set is log-only) what that trial would have decided.
+ */
+export function judgeWithPolicy(argv: readonly string[], policy: Policy, rules: readonly CommandRule[] = commandRulesOf(policy)): CommandVerdict {
+  if (!policy.hasCedar()) return judgeCommand(argv, rules);
+  const verdict = judgeCommand(argv, rules, (facts) => policy.decideCommand(facts));
+  if (policy.hasLogOnly()) {
+    const trial = judgeCommand(argv, rules, (facts) => {
+      const v = policy.decideCommand(facts);
+      return v.trial ? { ...v, ...v.trial } : v;
+    });
+    verdict.trial = { decision: trial.decision, reason: trial.reason, rules: trial.rules };
+  }
+  return verdict;
+}
 
 export function judgeCommand(argv: readonly string[], rules: readonly CommandRule[], cedar?: CedarCommandJudge): CommandVerdict {
   const analysis = analyzeArgv(argv);
@@ -198,6 +217,7 @@ function commandFacts(line: string, segments: string[][], constructs: readonly s
     line,
     segment: [],
     segments,
+    names: segments.map((words) => commandName(words[0] ?? '')),
     redirects,
     constructs,
     subshell: /\$\(|`|(^|[\s;&|])\(/.test(line),

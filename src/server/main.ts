@@ -29,6 +29,7 @@ import {
 import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-requests.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
+import { POLICY_SYNC, wirePolicyDiagnostics } from './policy-diagnostics.js';
 
 /** One server per process: its connection, keys and registry live in this scope, not in module state. */
 function serve(): void {
@@ -61,9 +62,10 @@ function serve(): void {
     });
     registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
     wire(connection, registry);
+    wirePolicyDiagnostics(connection);
     if (problem) log(`secrets: ${problem}`);
     return {
-      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
+      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } }, textDocumentSync: POLICY_SYNC },
       serverInfo: { name: 'deputy', version: DEPUTY_VERSION },
     };
   });

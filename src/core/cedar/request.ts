@@ -49,6 +49,11 @@ export interface CommandFacts {
   /** The segment this request judges; empty for the request about the line as a whole. */
   segment: readonly string[];
   segments: readonly (readonly string[])[];
+  /**
+   * Each segment's command name as the gate reads it: a system binary by its bare name (`/usr/bin/git` → `git`),
+   * anything else as written (`./git` is not git). Same order as `segments`.
+   */
+  names: readonly string[];
   /** What the line writes to or reads from, as written (`> out.txt`, `2>&1`). */
   redirects: readonly string[];
   /** Constructs the gate flags (redirects, substitutions, here-docs, …), described. */
@@ -87,14 +92,16 @@ const NETWORK_SUBCOMMANDS: Record<string, ReadonlySet<string>> = {
   gh: new Set(['*']),
 };
 
+/** The last path segment of a command word (`/tmp/x/sudo` → `sudo`): what a forbid should test. */
+const baseName = (word: string | undefined): string => (word ?? '').slice((word ?? '').lastIndexOf('/') + 1);
+
 function reachesNetwork(words: readonly string[]): boolean {
-  const name = (words[0] ?? '').slice((words[0] ?? '').lastIndexOf('/') + 1);
+  const name = baseName(words[0]);
   if (NETWORK_NAMES.has(name)) return true;
   const subs = NETWORK_SUBCOMMANDS[name];
   return subs !== undefined && (subs.has('*') || subs.has(words[1] ?? ''));
 }
 
-const commandName = (word: string | undefined): string => (word ?? '').slice((word ?? '').lastIndexOf('/') + 1);
 
 /** Globs whose match a policy may test (`context.input.globs`): those compiled shorthand rules name. */
 export interface GlobFacts {
@@ -145,6 +152,8 @@ export function contextOf(req: CedarRequest, globFacts: GlobFacts): CedarContext
   const args = (req.args ?? {}) as Record<string, unknown>;
   const c = req.command;
   const segmentWords = c?.segment ?? [];
+  const segmentIndex = c ? c.segments.findIndex((words) => words.length === segmentWords.length && words.every((w, i) => w === segmentWords[i])) : -1;
+  const name = segmentWords.length === 0 ? '' : (c?.names[segmentIndex] ?? segmentWords[0] ?? '');
   return {
     input: {
       args: canonicalJson(req.args ?? {}),
@@ -159,9 +168,9 @@ export function contextOf(req: CedarRequest, globFacts: GlobFacts): CedarContext
       query: typeof args.query === 'string' ? args.query : '',
       operation: typeof args.operation === 'string' ? args.operation : '',
       command: c?.line ?? '',
-      segment: { name: commandName(segmentWords[0]), words: segmentWords.join(' '), args: segmentWords.slice(1) },
+      segment: { name, baseName: baseName(segmentWords[0]), words: segmentWords.join(' '), args: segmentWords.slice(1) },
       segments: (c?.segments ?? []).map((words) => words.join(' ')),
-      commandNames: (c?.segments ?? []).map((words) => commandName(words[0])),
+      commandNames: [...new Set([...(c?.names ?? []), ...(c?.segments ?? []).map((words) => baseName(words[0]))])],
       redirects: [...(c?.redirects ?? [])],
       constructs: [...(c?.constructs ?? [])],
       subshell: c?.subshell === true,

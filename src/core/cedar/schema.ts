@@ -46,8 +46,11 @@ const BASE = `namespace ${NAMESPACE} {
   entity Tool;
 
   // One simple command of a command line (a pipeline stage, a side of && or ;, the inside of a subshell).
+  // name: as the gate reads it (/usr/bin/git is "git", ./git stays "./git"): test it in a permit.
+  // baseName: the last path segment (/tmp/x/sudo is "sudo"): test it in a forbid.
   type Segment = {
     name: String,
+    baseName: String,
     words: String,
     args: Set<String>,
   };
