@@ -59,6 +59,29 @@ export function grantCedar(id: string, g: GrantRequest): string {
   ].join('\n');
 }
 
+/**
+ * Whether a policy is a grant as `grantCedar` writes it: a permit with `==` on principal, action and resource,
+ * and no condition but `context.session.taskId == "<id>"`.
+ */
+export function isGrantShape(text: string): boolean {
+  const json = cedar.policyToJson(text);
+  if (json.type === 'failure') return false;
+  const p = json.json;
+  if (p.effect !== 'permit' || p.principal.op !== '==' || p.action.op !== '==' || p.resource.op !== '==') return false;
+  if (p.conditions.length === 0) return true;
+  if (p.conditions.length !== 1 || p.conditions[0]!.kind !== 'when') return false;
+  const eq = (p.conditions[0]!.body as { '=='?: { left: unknown; right: unknown } })['=='];
+  const attr = (e: unknown): { left: unknown; attr: string } | undefined => (e as { '.'?: { left: unknown; attr: string } } | undefined)?.['.'];
+  const task = attr(eq?.left);
+  const session = attr(task?.left);
+  return (
+    task?.attr === 'taskId' &&
+    session?.attr === 'session' &&
+    (session.left as { Var?: string }).Var === 'context' &&
+    typeof (eq?.right as { Value?: unknown } | undefined)?.Value === 'string'
+  );
+}
+
 export class GrantStore {
   readonly file: string;
 
@@ -94,13 +117,17 @@ export class GrantStore {
     });
   }
 
-  /** The stored grants as a policy set (kind `grant`); an unreadable file is an error, never "no grants". */
+  /**
+   * The stored grants as a policy set (kind `grant`); an unreadable file is an error, never "no grants". Only
+   * policies of the shape Deputy writes count (one person, one action, one resource, at most a task condition):
+   * the file sits in the workspace, so a grants file planted there can never be a blanket permit.
+   */
   async policySet(): Promise<CedarPolicySet | null> {
     const text = await readStateFile(this.file);
     if (text === null || text.trim() === '') return null;
     const { set, diagnostics } = parsePolicySet(text, { kind: 'grant', origin: this.file, idPrefix: 'grant' });
     if (!set) throw new Error(`${this.file} has errors: ${diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join('; ')}`);
-    return set;
+    return { ...set, policies: set.policies.filter((p) => isGrantShape(p.text)) };
   }
 
   /** Removes a grant; false when there is none with this id. */
