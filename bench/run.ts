@@ -12,6 +12,7 @@ import { cliStartup } from './cli-startup.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
 import { eventStream } from './events.js';
+import { policyDecision } from './policy-decision.js';
 import { BenchUsageError, envInt } from './measure.js';
 import { runtimeLoad, runtimeLoadBase } from './runtime-load.js';
 import { consoleTable, markdownReport } from './report.js';
@@ -19,7 +20,7 @@ import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
   eventStream, changesetApply, changesetApplyDurable, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream,
-  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase,
+  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, policyDecision,
 ];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { chmod, copyFile } from 'node:fs/promises';
 
 /** Modules src/cli/main.ts loads on demand; each is bundled on its own as dist/cli-<name>.js. */
-const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'report', 'stop'];
+const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'report', 'stop', 'policy'];
 
 /**
  * Heavy modules a command needs only on one path (OpenTelemetry's exporter for `audit export --otlp-endpoint`, the
@@ -107,6 +107,8 @@ await Promise.all([
   }),
 ]);
 await copyFile('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm');
+// Cedar's Node build reads its .wasm from beside the JS that loads it: every bundle in dist/ that decides policy.
+await copyFile('node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm', 'dist/cedar_wasm_bg.wasm');
 
 // The panel runs in the webview (a browser page): one self-contained script, loaded under a nonce.
 await build({

@@ -16,6 +16,7 @@ import {
   type ReviewOutcome,
 } from '../environment/index.js';
 import { createCommandGate } from '../environment/process-types.js';
+import { principalOf } from '../core/cedar/request.js';
 import { parseCommandArgs } from './args.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
@@ -73,8 +74,8 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
   const out = (s: string) => io.stdout.write(`${s}\n`);
   const workspace = await openWorkspace(resolve(io.cwd, v.workspace ?? '.'));
   await prepareStateDir(workspace.root);
-  const policy = await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
+  const policy = (await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root, io)).withPrincipal(principalOf(actor));
   const signer = await resolveAuditSigner(io.env, v.profile ? { profile: v.profile } : {});
   const audit = await AuditLog.open(workspace.root, signer ? { signer } : {});
   const lines = new LineReader(io.stdin, io.stdout);

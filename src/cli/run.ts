@@ -5,12 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { KillSwitch } from '../core/kill-switch.js';
 import { AuditLog } from '../core/audit.js';
 import { KnownSecrets } from '../core/redact.js';
-import { Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
+import { loadWorkspacePolicy, ORG_POLICY_ENV } from '../core/policy-sources.js';
+import { GrantStore } from '../core/grants.js';
+import { principalOf } from '../core/cedar/request.js';
 import { prepareStateDir } from '../core/state-dir.js';
 import { runTask, type TaskObserver, type TaskSummary } from '../core/task.js';
 import { Workspace } from '../core/workspace.js';
@@ -45,7 +48,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   const style = styleFor(io);
   const workspace = await openWorkspace(options.workspace);
   await prepareStateDir(workspace.root);
-  const policy = await loadPolicies(options, workspace.root);
+  let policy = await loadPolicies(options, workspace.root, io);
   const signer = await resolveAuditSigner(io.env, options.profile ? { profile: options.profile } : {});
   const audit = await AuditLog.open(workspace.root, { known, ...(signer ? { signer } : {}) });
   const lines = new LineReader(io.stdin, io.stdout);
@@ -55,6 +58,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     connection = await connect(options, io.env);
     known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
+    policy = policy.withPrincipal(principalOf(connection.actor));
     const client = connection.client;
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
     // An endpoint that does not confirm in time is no longer followed: the task ends cancelled all the same.
@@ -85,6 +89,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         workspace,
         policy,
         audit,
+        grants: new GrantStore(workspace.root),
         prompter: new TerminalPrompter(io, lines, style),
         actor: connection.actor,
         provenance: {
@@ -135,13 +140,13 @@ export async function openWorkspace(root: string): Promise<Workspace> {
   return Workspace.open(root);
 }
 
-/** The workspace's own policy (`.deputy/policy.json`, which no agent may change) under the ones given by flag. */
-export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, root: string): Promise<Policy> {
-  const layers = [Policy.defaults()];
-  for (const file of options.policyFiles) layers.push(await Policy.load(file));
-  const workspacePolicy = join(root, '.deputy', 'policy.json');
-  if (await stat(workspacePolicy).catch(() => null)) layers.push(await Policy.load(workspacePolicy));
-  return Policy.combine(...layers);
+/**
+ * The policy for a run in `root`: the org's file (`DEPUTY_ORG_POLICY`) and the ones given by flag, the workspace's
+ * own `.deputy/policy.json` and `.deputy/policy.cedar` (which no agent may change), and the person's grants.
+ */
+export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, root: string, io?: Pick<CliIO, 'env' | 'cwd'>): Promise<Policy> {
+  const orgFile = io?.env[ORG_POLICY_ENV];
+  return loadWorkspacePolicy({ root, files: options.policyFiles, ...(orgFile && io ? { orgFile: resolve(io.cwd, orgFile) } : {}) });
 }
 
 export function workspaceHash(root: string): string {

@@ -32,7 +32,7 @@ export class TerminalPrompter implements Prompter {
     const { style } = this;
     this.write(`\n${style.yellow('?')} ${style.bold(`The agent wants to ${cleanLine(q.summary)}`)} ${style.dim(`(${cleanLine(q.reason)})`)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-      const line = await this.lines.ask(`  Allow? [y]es / [n]o: `);
+      const line = await this.lines.ask(`  Allow? [y]es / [n]o / [t]his task / [w]orkspace: `);
       if (line === null) {
         this.write(style.dim('(end of input: denied)\n'));
         return { binding: q.binding, allow: false };
@@ -40,7 +40,9 @@ export class TerminalPrompter implements Prompter {
       const answer = line.trim().toLowerCase();
       if (['y', 'yes', 'allow'].includes(answer)) return { binding: q.binding, allow: true };
       if (['n', 'no', 'deny'].includes(answer)) return { binding: q.binding, allow: false };
-      this.write(`  Please answer y or n${attempt === MAX_TRIES ? '' : ` (${MAX_TRIES - attempt} more)`}.\n`);
+      if (['t', 'task'].includes(answer)) return { binding: q.binding, allow: true, scope: 'task' };
+      if (['w', 'workspace'].includes(answer)) return { binding: q.binding, allow: true, scope: 'workspace' };
+      this.write(`  Please answer y, n, t or w${attempt === MAX_TRIES ? '' : ` (${MAX_TRIES - attempt} more)`}.\n`);
     }
     this.write(style.dim('  No clear answer: denied.\n'));
     return { binding: q.binding, allow: false };

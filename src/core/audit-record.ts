@@ -32,6 +32,9 @@ export interface AuditActor {
  * - `tool.call`: `call_id`, `tool` (the tool's name), `summary?`
  * - `tool.result`: `call_id`, `tool?`, `success?` (boolean), `error?`
  * - any other record about one tool call (`policy.decision`, `prompt.*`, `changeset.*`, `error`): `call_id`
+ * - `policy.decision`: `decision`, `reason`, `policies?` (the deciding policy ids), `trial?` (what log-only policy
+ *   sets would have decided: `{decision, policies, reason}`)
+ * - `policy.grant`: `grant` (its id), `scope`, `cedar` (the grant as Cedar)
  * - `usage`: `input_tokens?`, `output_tokens?` (counts for one turn or call; readers sum them)
  * - `task.finished`: `status?` (`completed` | `failed` | `cancelled`)
  * - `error`: `message`
@@ -44,6 +47,7 @@ export type AuditEventType =
   | 'tool.call'
   | 'tool.result'
   | 'policy.decision'
+  | 'policy.grant'
   | 'prompt.asked'
   | 'prompt.answered'
   | 'changeset.proposed'
@@ -66,6 +70,7 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEvent
   'tool.call',
   'tool.result',
   'policy.decision',
+  'policy.grant',
   'prompt.asked',
   'prompt.answered',
   'changeset.proposed',

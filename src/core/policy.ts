@@ -25,7 +25,12 @@ import { promises as fs } from 'node:fs';
 import * as posix from 'node:path/posix';
 import { TOOL_NAMES } from '../protocol/tools.js';
 import { parseCommandRules, type CommandRule } from './command-rules.js';
-import { compileGlob, matchGlob } from './glob.js';
+import { compileGlob } from './glob.js';
+import { CedarAuthorizer, type CedarOutcome, type CedarVerdict } from './cedar/authorizer.js';
+import { formatDiagnostic } from './cedar/diagnostics.js';
+import { parsePolicySet, type CedarPolicy, type CedarPolicySet, type PolicySourceKind } from './cedar/policy-set.js';
+import { localPrincipal, type CommandFacts, type Principal } from './cedar/request.js';
+import { actionRef, shorthandToCedar } from './cedar/shorthand.js';
 
 /**
  * What policy says about a tool call.
@@ -42,6 +47,8 @@ export interface PolicyRequest {
   path?: string;
   /** The command line, for `run_command`. */
   command?: string;
+  /** The exact arguments, for policies that test them (`context.input.args`, `query`, `operation`). */
+  args?: unknown;
 }
 
 export interface PolicyVerdict {
@@ -49,6 +56,10 @@ export interface PolicyVerdict {
   decision: Decision;
   /** Names the rule or default that decided, for the prompt, the audit record and the agent. */
   reason: string;
+  /** Ids of the policies that decided (Cedar ids, or shorthand labels such as `org.json rule 2`); empty by default. */
+  policies: string[];
+  /** What log-only policy sets would have decided, when there are any (audited, not enforced). */
+  trial?: CedarOutcome;
 }
 
 /** A rule as written in a policy file. */
@@ -70,11 +81,18 @@ export class PolicyError extends Error {
 /** Tools a rule may name: the client tools plus `run_command`, or `*` for any. */
 export const POLICY_TOOLS: readonly string[] = [...TOOL_NAMES, 'run_command'];
 const READ_TOOLS: ReadonlySet<string> = new Set(['workspace_list', 'workspace_read', 'workspace_search']);
-const RANK: Record<Decision, number> = { allow: 0, ask: 1, deny: 2 };
 
 interface NamedRule extends PolicyRule {
   /** How a verdict names this rule, e.g. `org.json rule 2`. */
   label: string;
+  /** Whose rule it is: a workspace's rules are fenced by the org's `@lock("workspace")`. */
+  kind: PolicySourceKind;
+}
+
+/** Facts of the task a decision is made in. */
+export interface PolicyTaskFacts {
+  taskId?: string;
+  budgetUsedCents?: number;
 }
 
 /**
@@ -114,18 +132,39 @@ export const SECRET_FILE_GLOBS = [
   '**/.ssh/**',
 ] as const;
 
-const SECRET_FILE_RULE: NamedRule = {
-  label: 'built-in rule',
-  tools: [...READ_TOOLS],
-  paths: [...SECRET_FILE_GLOBS],
-  decision: 'ask',
-  reason: 'the file may hold credentials, so reading it needs your yes',
-};
+/** Under every policy, last: secret files ask, and reading the workspace is otherwise allowed. */
+const BUILT_IN_READS = [...READ_TOOLS].map(actionRef).join(', ');
+const BUILT_IN_TEXT = `@id("built-in rule")
+@reason("the file may hold credentials, so reading it needs your yes")
+@decision("ask")
+permit (principal, action in [${BUILT_IN_READS}], resource) when { context.input.secretFile };
+
+@id("default")
+@reason("reading the workspace is allowed")
+permit (principal, action in [${BUILT_IN_READS}], resource);
+`;
+/** Parsed on first use (the WASM module loads then). */
+let builtInSet: CedarPolicySet | undefined;
+function builtIns(): CedarPolicySet {
+  if (!builtInSet) {
+    const { set, diagnostics } = parsePolicySet(BUILT_IN_TEXT, { kind: 'builtin', origin: 'built-in rules' });
+    if (!set) throw new Error(`Deputy's built-in policy does not validate: ${diagnostics.map((d) => d.message).join('; ')}`);
+    builtInSet = set;
+  }
+  return builtInSet;
+}
 
 export class Policy {
+  private authorizer: CedarAuthorizer | undefined;
+  private commandAuthorizer: CedarAuthorizer | undefined;
+
   private constructor(
     private readonly rules: readonly NamedRule[],
     private readonly commands: readonly CommandRule[] = [],
+    /** Cedar policy files and grants, org first. */
+    private readonly cedar: readonly CedarPolicySet[] = [],
+    readonly principal: Principal = localPrincipal(),
+    private readonly task: PolicyTaskFacts = {},
   ) {}
 
   /** No rules of its own: only the built-in rules and the defaults. */
@@ -133,27 +172,34 @@ export class Policy {
     return new Policy([]);
   }
 
-  static async load(file: string): Promise<Policy> {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new PolicyError(
-        code === 'ENOENT' ? `Policy file ${file} does not exist.` : `Cannot read policy file ${file}: ${(err as Error).message}`,
-      );
-    }
+  /**
+   * A policy file: Cedar when it ends in `.cedar`, else the JSON shorthand. `kind` says whose it is (the
+   * workspace's own files are fenced by the org's locks).
+   */
+  static async load(file: string, kind: PolicySourceKind = 'workspace'): Promise<Policy> {
+    if (file.endsWith('.cedar')) return Policy.parseCedar(await readPolicyText(file), file, kind);
+    const text = await readPolicyText(file);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (err) {
       throw new PolicyError(`Policy file ${file} is not valid JSON: ${(err as Error).message}`);
     }
-    return Policy.parse(json, file);
+    return Policy.parse(json, file, kind);
+  }
+
+  /** A Cedar policy file's text; its policies are named `<kind>:<id>`. Any error diagnostic refuses the file. */
+  static parseCedar(text: string, origin: string, kind: PolicySourceKind = 'workspace'): Policy {
+    const { set, diagnostics } = parsePolicySet(text, { kind, origin, idPrefix: kind });
+    if (!set) {
+      const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(origin, d));
+      throw new PolicyError(`Policy ${origin} has errors:\n${errors.join('\n')}`);
+    }
+    return new Policy([], [], [set]);
   }
 
   /** Validates `json`; `source` names it in errors and verdicts (a file path, "org policy", …). */
-  static parse(json: unknown, source: string): Policy {
+  static parse(json: unknown, source: string, kind: PolicySourceKind = 'workspace'): Policy {
     const fail = (field: string, problem: string): never => {
       throw new PolicyError(`Policy ${source}: ${field} ${problem}.`);
     };
@@ -178,7 +224,7 @@ export class Policy {
       if (r.decision !== 'allow' && r.decision !== 'ask' && r.decision !== 'deny') {
         fail(`${at}.decision`, 'must be "allow", "ask" or "deny"');
       }
-      const rule: NamedRule = { label: `${label} rule ${i + 1}`, decision: r.decision as Decision };
+      const rule: NamedRule = { label: `${label} rule ${i + 1}`, kind, decision: r.decision as Decision };
       if (r.tools !== undefined) {
         rule.tools = stringList(r.tools, `${at}.tools`, fail);
         for (const [j, tool] of rule.tools.entries()) {
@@ -209,10 +255,91 @@ export class Policy {
 
   /** Every layer's rules, the first layer's named first in verdicts (put the org policy first). */
   static combine(...layers: Policy[]): Policy {
+    const first = layers[0];
     return new Policy(
       layers.flatMap((layer) => layer.rules),
       layers.flatMap((layer) => layer.commands),
+      layers.flatMap((layer) => layer.cedar),
+      first?.principal,
+      first?.task,
     );
+  }
+
+  /** The same policy deciding for `principal` (the IAM identity, or the local user). */
+  withPrincipal(principal: Principal): Policy {
+    return new Policy(this.rules, this.commands, this.cedar, principal, this.task);
+  }
+
+  /** The same policy with grants (Cedar, the person's earlier yeses) added. */
+  withGrants(grants: readonly CedarPolicySet[]): Policy {
+    return new Policy(this.rules, this.commands, [...this.cedar.filter((s) => s.kind !== 'grant'), ...grants], this.principal, this.task);
+  }
+
+  /** The same policy, deciding within a task (its id and budget used are facts policies may test). */
+  withTask(task: PolicyTaskFacts): Policy {
+    return new Policy(this.rules, this.commands, this.cedar, this.principal, { ...this.task, ...task });
+  }
+
+  /** Every policy set that decides, in the order verdicts name them: shorthand (compiled), Cedar, built-in. */
+  policySets(): CedarPolicySet[] {
+    const seen = new Set<string>();
+    const compiled = this.rules.map((rule): CedarPolicySet => {
+      let id = rule.label;
+      for (let n = 2; seen.has(id); n++) id = `${rule.label} #${n}`;
+      seen.add(id);
+      const reason = rule.reason ?? describe(rule);
+      const text = shorthandToCedar({ ...rule, label: id, reason }, POLICY_TOOLS);
+      const policy: CedarPolicy = { id, effect: rule.decision === 'deny' ? 'forbid' : 'permit', ask: rule.decision === 'ask', reason, network: false, lock: [], text, source: rule.kind, logOnly: false };
+      return { kind: rule.kind, origin: rule.label, policies: [policy], logOnly: false };
+    });
+    return [...compiled, ...this.cedar, builtIns()];
+  }
+
+  /** The full Cedar verdict for a request: what decides, what else matched, locks, errors, the log-only trial. */
+  explain(req: PolicyRequest): CedarVerdict {
+    this.authorizer ??= new CedarAuthorizer(this.policySets(), { globs: this.globs(), secretGlobs: SECRET_FILE_GLOBS });
+    const path = req.path === undefined ? undefined : normalizePath(req.path);
+    return this.authorizer.decide(
+      {
+        tool: req.tool,
+        ...(path ? { path } : {}),
+        ...(path === null ? { outsideWorkspace: true } : {}),
+        ...(req.command !== undefined ? { command: lineFacts(normalizeCommand(req.command)) } : {}),
+        ...(req.args !== undefined ? { args: req.args } : {}),
+        ...this.taskFacts(),
+      },
+      this.principal,
+    );
+  }
+
+  /**
+   * The Cedar files' and grants' verdict on one command (the line as a whole when `facts.segment` is empty, else
+   * one segment of it). The shorthand's command rules are judged by the command gate itself.
+   */
+  decideCommand(facts: CommandFacts): CedarVerdict {
+    this.commandAuthorizer ??= new CedarAuthorizer(this.cedar, { globs: [], secretGlobs: [] });
+    return this.commandAuthorizer.decide({ tool: 'run_command', command: facts, ...this.taskFacts() }, this.principal);
+  }
+
+  /** Whether any Cedar file or grant is loaded (the command gate skips asking Cedar otherwise). */
+  hasCedar(): boolean {
+    return this.cedar.length > 0;
+  }
+
+  /** Whether any Cedar file is log-only (decisions then carry a `trial`). */
+  hasLogOnly(): boolean {
+    return this.cedar.some((s) => s.logOnly);
+  }
+
+  private taskFacts(): PolicyTaskFacts {
+    return {
+      ...(this.task.taskId !== undefined ? { taskId: this.task.taskId } : {}),
+      ...(this.task.budgetUsedCents !== undefined ? { budgetUsedCents: this.task.budgetUsedCents } : {}),
+    };
+  }
+
+  private globs(): string[] {
+    return [...new Set(this.rules.flatMap((r) => r.paths ?? []))];
   }
 
   /** The command rules of every layer: `commandRules`, plus the `rules` that speak about every command or `run_command`. */
@@ -228,42 +355,28 @@ export class Policy {
   }
 
   decide(req: PolicyRequest): PolicyVerdict {
-    let path: string | undefined;
-    if (req.path !== undefined) {
-      const normal = normalizePath(req.path);
-      if (normal === null) return { decision: 'deny', reason: `the path "${req.path}" is outside the workspace` };
-      path = normal;
+    if (req.path !== undefined && normalizePath(req.path) === null) {
+      return { decision: 'deny', reason: `the path "${req.path}" is outside the workspace`, policies: ['built-in rule (workspace boundary)'] };
     }
-    const request = { tool: req.tool, path, command: req.command === undefined ? undefined : normalizeCommand(req.command) };
-    let best: NamedRule | undefined;
-    for (const rule of [...this.rules, SECRET_FILE_RULE]) {
-      if (!matches(rule, request)) continue;
-      if (!best || RANK[rule.decision] > RANK[best.decision]) best = rule;
-    }
-    if (best) return { decision: best.decision, reason: `${best.label}: ${best.reason ?? describe(best)}` };
-    return READ_TOOLS.has(req.tool)
-      ? { decision: 'allow', reason: 'default: reading the workspace is allowed' }
-      : { decision: 'ask', reason: `default: ${req.tool} needs your yes` };
+    const v = this.explain(req);
+    const verdict: PolicyVerdict = { decision: v.decision, reason: v.reason, policies: v.policies };
+    if (v.trial) verdict.trial = v.trial;
+    return verdict;
   }
 }
 
-function matches(rule: NamedRule, req: { tool: string; path: string | undefined; command: string | undefined }): boolean {
-  if (rule.tools && !rule.tools.some((tool) => tool === '*' || tool === req.tool)) return false;
-  if (rule.paths) {
-    const path = req.path;
-    if (path === undefined) return false;
-    // deny and ask match regardless of case: on a case-insensitive file system `Secrets/x` is `secrets/x`, and
-    // tightening on a case variant is safe; allow matches only the exact spelling, so it never loosens more.
-    const loose = rule.decision !== 'allow';
-    if (!rule.paths.some((glob) => (loose ? matchGlob(glob.toLowerCase(), path.toLowerCase()) : matchGlob(glob, path)))) {
-      return false;
-    }
+async function readPolicyText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PolicyError(code === 'ENOENT' ? `Policy file ${file} does not exist.` : `Cannot read policy file ${file}: ${(err as Error).message}`);
   }
-  if (rule.commands) {
-    const command = req.command;
-    if (command === undefined || !rule.commands.includes(command)) return false;
-  }
-  return true;
+}
+
+/** A command line judged whole, without a shell's reading of it (the client-tool path has no shell). */
+function lineFacts(line: string): CommandFacts {
+  return { line, segment: [], segments: [], names: [], redirects: [], constructs: [], subshell: false, envAssignments: [] };
 }
 
 function describe(rule: PolicyRule): string {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PreparedFile } from './changeset/index.js';
+import type { GrantScope } from './grants.js';
 
 export interface PermissionQuestion {
   binding: string;
@@ -22,6 +23,11 @@ export interface PermissionQuestion {
 export interface PermissionAnswer {
   binding: string;
   allow: boolean;
+  /**
+   * How far a yes reaches (`grants.ts`): this request (`once`, the default), the same tool on the same path or
+   * command for the rest of the task, or in this workspace until revoked. Ignored on a no.
+   */
+  scope?: GrantScope;
 }
 
 export interface FileReviewQuestion {

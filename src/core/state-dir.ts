@@ -172,6 +172,23 @@ export async function readStateFile(file: string): Promise<string | null> {
 }
 
 export const STATE_GITIGNORE = `# Written by Deputy (see its README, "What goes into git").
+# Committed: the audit trail (evidence) and the workspace policy (policy.json, policy.cedar).
+# Never committed: your grants (grants.cedar), the runtime's store and token, locks, temporary files, anything else.
+*
+!.gitignore
+!policy.json
+!policy.cedar
+!audit/
+audit/*
+!audit/audit.jsonl
+!audit/audit.head
+`;
+
+/** What earlier versions wrote: replaced by the allow-list when found exactly so. */
+const PREVIOUS_GITIGNORES = new Set([
+  'runtime/\n',
+  // Before the Cedar policy file (`policy.cedar`) was committed too.
+  `# Written by Deputy (see its README, "What goes into git").
 # Committed: the audit trail (evidence) and the workspace policy.
 # Never committed: the runtime's store and token, locks, temporary files, anything else.
 *
@@ -181,10 +198,8 @@ export const STATE_GITIGNORE = `# Written by Deputy (see its README, "What goes 
 audit/*
 !audit/audit.jsonl
 !audit/audit.head
-`;
-
-/** What earlier versions wrote: replaced by the allow-list when found exactly so. */
-const PREVIOUS_GITIGNORES = new Set(['runtime/\n']);
+`,
+]);
 
 /**
  * Creates `<root>/.deputy` when missing and gives it its `.gitignore`. The file is created exclusively (`wx`: a

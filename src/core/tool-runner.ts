@@ -6,6 +6,8 @@
 import { Workspace, type WalkOptions } from './workspace.js';
 import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
 import type { Policy, PolicyVerdict } from './policy.js';
+import type { GrantScope, GrantStore } from './grants.js';
+import { principalOf } from './cedar/request.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
 import type { TurnLimits } from './turn-limits.js';
@@ -57,13 +59,21 @@ export interface ToolRunnerDeps {
   observer?: ToolObserver;
   /** The turn's caps; a permission prompt over the cap is not asked and ends the turn. */
   limits?: TurnLimits;
+  /** Where a yes "for this task" or "for this workspace" is kept; without it every yes is for one request. */
+  grants?: GrantStore;
 }
 
 export class ToolRunner {
   /** Per session: relative path → SHA-256 of the file when the agent last read it. */
   private readonly reads = new Map<string, Map<string, string>>();
 
-  constructor(private readonly deps: ToolRunnerDeps) {}
+  /** The deps' policy, plus the grants the person gave during this task. */
+  private policy: Policy;
+
+  constructor(private readonly deps: ToolRunnerDeps) {
+    // Policies decide for the person this runner acts for (their ARN, or the local user), within this task.
+    this.policy = deps.policy.withPrincipal(principalOf(deps.actor)).withTask({ taskId: deps.task });
+  }
 
   /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */
   async run(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome> {
@@ -98,8 +108,11 @@ export class ToolRunner {
     await this.record('policy.decision', call.session, {
       call_id: call.callId,
       tool: call.name,
+      ...(typeof call.args.path === 'string' ? { path: call.args.path } : {}),
       decision: verdict.decision,
       reason: verdict.reason,
+      policies: verdict.policies,
+      ...(verdict.trial ? { trial: { decision: verdict.trial.decision, policies: verdict.trial.policies, reason: verdict.trial.reason } } : {}),
     });
     if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
     if (call.name === 'propose_changes') return this.proposeChanges(call);
@@ -109,13 +122,13 @@ export class ToolRunner {
         await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
         return fail(message);
       }
-      const allowed = await this.askPermission(call, summary, verdict.reason);
+      const allowed = await this.askPermission(call, summary, verdict.reason, call.args.path);
       if (!allowed) return fail('The user denied this request.');
     }
     return this.runReadTool(call.session, call.name, call.args, signal ? { signal } : {});
   }
 
-  private async askPermission(call: ToolCall, summary: string, reason: string): Promise<boolean> {
+  private async askPermission(call: ToolCall, summary: string, reason: string, path: unknown): Promise<boolean> {
     const binding = bindingFor(call.session, call.callId, { tool: call.name, args: call.args });
     await this.record('prompt.asked', call.session, { call_id: call.callId, tool: call.name, summary, reason });
     const answer = await this.deps.prompter.askPermission({
@@ -133,9 +146,28 @@ export class ToolRunner {
       call_id: call.callId,
       tool: call.name,
       answer: allow ? 'allow' : 'deny',
+      ...(allow && answer.scope && answer.scope !== 'once' ? { scope: answer.scope } : {}),
       ...(answer.binding !== binding ? { note: 'answer not bound to this request; treated as deny' } : {}),
     });
+    if (allow && answer.scope && answer.scope !== 'once') await this.grant(call, answer.scope, path);
     return allow;
+  }
+
+  /** Keeps the person's yes as a grant (Cedar) and decides with it from now on. */
+  private async grant(call: ToolCall, scope: GrantScope, path: unknown): Promise<void> {
+    const store = this.deps.grants;
+    if (!store) return;
+    const grant = await store.add({
+      scope,
+      tool: call.name,
+      ...(typeof path === 'string' ? { path: normalizeRel(path) } : {}),
+      taskId: this.deps.task,
+      principal: this.policy.principal,
+      at: new Date().toISOString(),
+    });
+    await this.record('policy.grant', call.session, { call_id: call.callId, tool: call.name, grant: grant.id, scope, cedar: grant.cedar });
+    const set = await store.policySet();
+    this.policy = this.policy.withGrants(set ? [set] : []);
   }
 
   private async runReadTool(
@@ -303,27 +335,27 @@ export class ToolRunner {
    * for the tool to refuse with its own message.
    */
   private async verdictFor(tool: ToolName, path: unknown): Promise<PolicyVerdict> {
-    if (typeof path !== 'string') return this.deps.policy.decide({ tool });
+    if (typeof path !== 'string') return this.policy.decide({ tool });
     let resolved: { rel: string; realRel: string };
     try {
       resolved = await this.deps.workspace.resolve(path);
     } catch {
-      return this.deps.policy.decide({ tool, path: normalizeRel(path) });
+      return this.policy.decide({ tool, path: normalizeRel(path) });
     }
     return this.strictest(tool, resolved.rel, resolved.realRel);
   }
 
   private strictest(tool: ToolName, spelledPath: string, realPath: string): PolicyVerdict {
-    const spelled = this.deps.policy.decide({ tool, path: spelledPath });
+    const spelled = this.policy.decide({ tool, path: spelledPath });
     if (realPath === spelledPath) return spelled;
-    const real = this.deps.policy.decide({ tool, path: realPath });
+    const real = this.policy.decide({ tool, path: realPath });
     return STRICTNESS[real.decision] > STRICTNESS[spelled.decision]
-      ? { decision: real.decision, reason: `${real.reason} (${spelledPath} is a link to ${realPath})` }
+      ? { ...real, reason: `${real.reason} (${spelledPath} is a link to ${realPath})` }
       : spelled;
   }
 
   private decide(tool: ToolName, path: string): PolicyVerdict['decision'] {
-    return this.deps.policy.decide({ tool, path }).decision;
+    return this.policy.decide({ tool, path }).decision;
   }
 
   private ledger(session: string): Map<string, string> {

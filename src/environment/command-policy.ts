@@ -17,6 +17,8 @@ import type { CommandRule, CommandToken } from '../core/command-rules.js';
 import { normalizeCommandLine } from '../core/command-rules.js';
 import { Policy } from '../core/policy.js';
 import type { Decision } from '../core/policy.js';
+import type { CedarVerdict } from '../core/cedar/authorizer.js';
+import type { CommandFacts } from '../core/cedar/request.js';
 import { analyzeArgv, commandName } from './shell-analysis.js';
 import type { ShellWord } from './shell-words.js';
 
@@ -32,6 +34,8 @@ export interface CommandVerdict {
   segments: string[][];
   /** The sandbox may give the command network access: every segment is allowed by a rule that grants it. */
   network: boolean;
+  /** What the verdict would be with the log-only policy sets enforced; only when there are any. */
+  trial?: { decision: Decision; reason: string; rules: string[] };
 }
 
 const RANK: Record<Decision, number> = { allow: 0, ask: 1, deny: 2 };
@@ -107,12 +111,38 @@ export async function loadCommandRules(files: readonly string[]): Promise<Comman
   return commandRulesOf(Policy.combine(Policy.defaults(), ...layers));
 }
 
-export function judgeCommand(argv: readonly string[], rules: readonly CommandRule[]): CommandVerdict {
+/**
+ * Cedar's say on a command (`Policy.decideCommand`): asked once for the line as a whole (empty `segment`) and
+ * once per segment. A Cedar permit of the whole line lets its constructs (redirects, substitutions, …) through,
+ * as an exact rule does; a permit of a segment counts like a prefix rule for that segment.
+ */
+export type CedarCommandJudge = (facts: CommandFacts) => CedarVerdict;
+
+/**
+ * A command under a loaded policy: its shorthand command rules and the built-in rules, its Cedar files and grants,
+ * and (when some policy set is log-only) what that trial would have decided.
+ */
+export function judgeWithPolicy(argv: readonly string[], policy: Policy, rules: readonly CommandRule[] = commandRulesOf(policy)): CommandVerdict {
+  if (!policy.hasCedar()) return judgeCommand(argv, rules);
+  const verdict = judgeCommand(argv, rules, (facts) => policy.decideCommand(facts));
+  if (policy.hasLogOnly()) {
+    const trial = judgeCommand(argv, rules, (facts) => {
+      const v = policy.decideCommand(facts);
+      return v.trial ? { ...v, ...v.trial } : v;
+    });
+    verdict.trial = { decision: trial.decision, reason: trial.reason, rules: trial.rules };
+  }
+  return verdict;
+}
+
+export function judgeCommand(argv: readonly string[], rules: readonly CommandRule[], cedar?: CedarCommandJudge): CommandVerdict {
   const analysis = analyzeArgv(argv);
   const segments = analysis.segments.map((words) => words.map((w) => w.text));
   const line = normalizeCommandLine(analysis.line);
   const exact = rules.filter((r) => r.exact !== undefined && r.exact === line);
-  const exactAllow = exact.some((r) => r.decision === 'allow');
+  const facts = cedar ? commandFacts(line, segments, analysis.constructs) : undefined;
+  const whole = cedar && facts ? cedar(facts) : undefined;
+  const exactAllow = exact.some((r) => r.decision === 'allow') || whole?.decision === 'allow';
 
   interface Finding {
     decision: Decision;
@@ -123,6 +153,7 @@ export function judgeCommand(argv: readonly string[], rules: readonly CommandRul
   const findings: Finding[] = [];
   for (const danger of analysis.dangers) findings.push({ decision: 'deny', reason: `refused: the command ${danger}`, rule: 'built-in check' });
   for (const rule of exact) findings.push({ decision: rule.decision, reason: ruleReason(rule), rule: label(rule), network: rule.network === true });
+  if (whole?.matched) for (const id of whole.policies) findings.push({ decision: whole.decision, reason: whole.reason, rule: id, network: whole.network });
   if (!exactAllow) {
     for (const construct of analysis.constructs) {
       findings.push({ decision: 'ask', reason: `${construct} needs your yes (only a rule naming this exact command line allows it)` });
@@ -131,8 +162,16 @@ export function judgeCommand(argv: readonly string[], rules: readonly CommandRul
   let networkEverywhere = analysis.segments.length > 0 || exact.length > 0;
   for (const words of analysis.segments) {
     const shown = words.map((w) => w.text).join(' ');
-    let segmentNetwork = exact.some((r) => r.decision === 'allow' && r.network === true);
+    let segmentNetwork = exact.some((r) => r.decision === 'allow' && r.network === true) || (whole?.decision === 'allow' && whole.network);
     let matched = exactAllow;
+    if (cedar && facts) {
+      const v = cedar({ ...facts, segment: words.map((w) => w.text) });
+      if (v.matched) {
+        matched = true;
+        for (const id of v.policies) findings.push({ decision: v.decision, reason: `\`${shown}\`: ${v.reason}`, rule: id, network: v.network });
+        if (v.decision === 'allow' && v.network) segmentNetwork = true;
+      }
+    }
     for (const rule of rules) {
       if (rule.prefix === undefined) continue;
       const m = matchRule(rule, view(words));
@@ -149,8 +188,11 @@ export function judgeCommand(argv: readonly string[], rules: readonly CommandRul
     if (!segmentNetwork) networkEverywhere = false;
   }
 
-  const worst = findings.reduce<Decision>((acc, f) => (RANK[f.decision] > RANK[acc] ? f.decision : acc), 'allow');
-  const deciding = findings.filter((f) => f.decision === worst);
+  let worst = findings.reduce<Decision>((acc, f) => (RANK[f.decision] > RANK[acc] ? f.decision : acc), 'allow');
+  // A grant is the person's earlier yes to this very line: it answers what would ask, never what is refused.
+  const granted = whole?.decision === 'allow' && whole.policies.length > 0 && whole.policies.every((id) => id.startsWith('grant:'));
+  if (granted && worst === 'ask') worst = 'allow';
+  const deciding = granted && worst === 'allow' ? findings.filter((f) => f.decision === 'allow' && f.rule?.startsWith('grant:')) : findings.filter((f) => f.decision === worst);
   const reason =
     worst === 'allow'
       ? `allowed: ${dedupe(deciding.map((f) => f.reason)).join('; ')}`
@@ -161,6 +203,25 @@ export function judgeCommand(argv: readonly string[], rules: readonly CommandRul
     rules: dedupe(deciding.flatMap((f) => (f.rule ? [f.rule] : []))),
     segments,
     network: worst !== 'deny' && networkEverywhere,
+  };
+}
+
+/** What Cedar policies may test about a command line (see `src/core/cedar/schema.ts`). */
+function commandFacts(line: string, segments: string[][], constructs: readonly string[]): CommandFacts {
+  const redirects = constructs.flatMap((c) => {
+    const m = /^a redirect \((.*)\)$/s.exec(c);
+    return m ? [m[1]!] : [];
+  });
+  const envAssignments = [...new Set([...line.matchAll(/(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1]!))];
+  return {
+    line,
+    segment: [],
+    segments,
+    names: segments.map((words) => commandName(words[0] ?? '')),
+    redirects,
+    constructs,
+    subshell: /\$\(|`|(^|[\s;&|])\(/.test(line),
+    envAssignments,
   };
 }
 

@@ -43,7 +43,7 @@ export function strictestVerdict(policy: Policy, tool: string, rel: string, real
   const spelled = policy.decide({ tool, path: rel === '' ? '.' : rel });
   if (realRel === rel) return spelled;
   const real = policy.decide({ tool, path: realRel === '' ? '.' : realRel });
-  return RANK[real.decision] > RANK[spelled.decision] ? { decision: real.decision, reason: `${real.reason} (${rel} is a link to ${realRel})` } : spelled;
+  return RANK[real.decision] > RANK[spelled.decision] ? { ...real, reason: `${real.reason} (${rel} is a link to ${realRel})` } : spelled;
 }
 
 /**

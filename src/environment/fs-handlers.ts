@@ -56,9 +56,14 @@ export function fsHandlers(s: FsSession): Record<string, RequestHandler> {
   /** Policy (and the person when it asks) for reading a file's content or listing a folder. */
   const authorize = async (target: ShadowPath, access: Access, callId: string, method: string): Promise<void> => {
     const tool = access === 'read' ? 'workspace_read' : access === 'list' ? 'workspace_list' : 'propose_changes';
-    const verdict = strictestVerdict(s.env.policy, tool, target.rel, target.realRel);
+    let verdict = strictestVerdict(s.env.policy, tool, target.rel, target.realRel);
+    if (access === 'write' && verdict.decision !== 'deny') {
+      // A Cedar policy may speak of the environment's writes as such (`fs_write`): its forbid refuses the write too.
+      const write = strictestVerdict(s.env.policy, 'fs_write', target.rel, target.realRel);
+      if (write.decision === 'deny') verdict = write;
+    }
     if (verdict.decision === 'allow') return;
-    await record(s.env, 'policy.decision', s.session, { call_id: callId, tool: method, path: target.rel, decision: verdict.decision, reason: verdict.reason });
+    await record(s.env, 'policy.decision', s.session, { call_id: callId, tool: method, path: target.rel, decision: verdict.decision, reason: verdict.reason, policies: verdict.policies, ...(verdict.trial ? { trial: verdict.trial } : {}) });
     if (verdict.decision === 'deny') throw new ExecError(ExecErrorCodes.invalidRequest, `Denied by policy: ${verdict.reason}`);
     // A change is never approved here: it is staged in the shadow and reviewed per file later.
     if (access === 'write') return;

@@ -104,7 +104,7 @@ export class ProcessTable {
       throw new ExecError(ExecErrorCodes.invalidRequest, message);
     }
     const verdict = gate.judge(argv);
-    await record(env, 'policy.decision', session, { call_id: callId, tool: ExecMethods.processStart, decision: verdict.decision, reason: verdict.reason, rules: verdict.rules });
+    await record(env, 'policy.decision', session, { call_id: callId, tool: ExecMethods.processStart, decision: verdict.decision, reason: verdict.reason, rules: verdict.rules, ...(verdict.trial ? { trial: verdict.trial } : {}) });
     let approver = 'policy';
     const refuse = async (message: string): Promise<never> => {
       await record(env, 'tool.result', session, { call_id: callId, tool: ExecMethods.processStart, success: false, error: message });

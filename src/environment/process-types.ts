@@ -5,7 +5,7 @@
  */
 import type { Policy } from '../core/policy.js';
 import type { SandboxType } from '../protocol/exec-server.js';
-import { commandRulesOf, judgeCommand, type CommandVerdict } from './command-policy.js';
+import { commandRulesOf, judgeWithPolicy, type CommandVerdict } from './command-policy.js';
 import { detectSandbox, spawnSandboxed, type SandboxSpec, type SandboxSupport, type SandboxedProcess } from './sandbox.js';
 
 export type { CommandVerdict } from './command-policy.js';
@@ -40,7 +40,7 @@ export async function createCommandGate(options: CommandGateOptions): Promise<Co
   const support = options.support ?? (await detectSandbox());
   const rules = commandRulesOf(options.policy);
   return {
-    judge: (argv) => judgeCommand(argv, rules),
+    judge: (argv) => judgeWithPolicy(argv, options.policy, rules),
     spawn: (spec) => spawnSandboxed(spec, support, { allowUnsandboxed: options.allowUnsandboxed }),
     sandboxType: support.kind === 'bwrap' ? 'linuxSeccomp' : 'none',
     ...(support.kind === 'none' ? { unavailable: support.reason } : {}),

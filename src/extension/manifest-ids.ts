@@ -33,6 +33,7 @@ export const SETTING_IDS = [
   'deputy.runtime.tokenFile',
   'deputy.prompts.timeoutMinutes',
   'deputy.budget.perTaskUsd',
+  'deputy.policy.orgFile',
 ] as const;
 
 export const PANEL_VIEW_ID = 'deputy.panel';

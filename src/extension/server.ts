@@ -92,7 +92,8 @@ export class DeputyServer implements vscode.Disposable {
       return child;
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [],
+      // Cedar policy files go to the server for diagnostics (src/server/policy-diagnostics.ts); nothing else does.
+      documentSelector: [{ scheme: 'file', pattern: '**/*.cedar' }],
       outputChannel: log,
       initializationOptions: (): ServerInitOptions => ({
         settings: readSettings(),

@@ -29,6 +29,7 @@ export function readSettings(): ServerSettings {
   const keyEnv = str('embedded.modelApiKeyEnv');
   const tokenFile = str('runtime.tokenFile');
   const budget = num('budget.perTaskUsd');
+  const orgPolicy = str('policy.orgFile');
   return {
     endpoint: normaliseEndpoint(str('endpoint')),
     ...(region ? { bedrockRegion: region } : {}),
@@ -41,6 +42,7 @@ export function readSettings(): ServerSettings {
     promptTimeoutMinutes: num('prompts.timeoutMinutes') ?? 15,
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
     workspaceTrusted: vscode.workspace.isTrusted,
+    ...(orgPolicy ? { policyOrgFile: orgPolicy } : {}),
   };
 }
 

@@ -45,6 +45,8 @@ export interface ServerSettings {
   budgetPerTaskUsd?: number;
   /** False in an untrusted workspace: the workspace's `.deputy/policy.json` is ignored and every tool asks. */
   workspaceTrusted: boolean;
+  /** `deputy.policy.orgFile`: the organisation's policy file (else the server's `DEPUTY_ORG_POLICY`). */
+  policyOrgFile?: string;
 }
 
 /** Sent as the LSP `initializationOptions`. */

@@ -4,21 +4,16 @@
  * the embedded runtime by itself.
  */
 import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { workspaceHash } from '../cli/run.js';
 import { AuditLog } from '../core/audit.js';
 import type { AuditSigner } from '../core/audit-digest.js';
-import { Policy } from '../core/policy.js';
+import type { Policy } from '../core/policy.js';
+import { loadWorkspacePolicy } from '../core/policy-sources.js';
 import { prepareStateDir } from '../core/state-dir.js';
 import { Workspace } from '../core/workspace.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
 import { connectFolder, type Connection } from './endpoint.js';
-
-/** In an untrusted workspace every tool asks, whatever the built-in defaults allow. */
-const UNTRUSTED = Policy.parse(
-  { rules: [{ tools: ['*'], decision: 'ask', reason: 'this workspace is not trusted: every tool asks' }] },
-  'untrusted workspace',
-);
 
 export class Folder {
   readonly name: string;
@@ -41,12 +36,12 @@ export class Folder {
     return new Folder(root, await Workspace.open(root), await AuditLog.open(root, signer ? { signer } : {}));
   }
 
-  /** The workspace's own `.deputy/policy.json` over the defaults, read per task so an edit takes effect at once. */
-  async policy(trusted: boolean): Promise<Policy> {
-    if (!trusted) return Policy.combine(Policy.defaults(), UNTRUSTED);
-    const file = join(this.root, '.deputy', 'policy.json');
-    if (!(await stat(file).catch(() => null))) return Policy.defaults();
-    return Policy.combine(Policy.defaults(), await Policy.load(file));
+  /**
+   * The org's policy, the workspace's own `.deputy/policy.json` and `.deputy/policy.cedar` and the person's grants
+   * (`policy-sources.ts`), read per task so an edit takes effect at once.
+   */
+  async policy(trusted: boolean, orgFile?: string): Promise<Policy> {
+    return loadWorkspacePolicy({ root: this.root, trusted, ...(orgFile ? { orgFile } : {}) });
   }
 
   /** `sha256:<16 hex>` of the folder's path, as `deputy run` stamps it in `deputy.workspace`. */

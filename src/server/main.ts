@@ -31,6 +31,7 @@ import { userInfo } from 'node:os';
 import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
+import { POLICY_SYNC, wirePolicyDiagnostics } from './policy-diagnostics.js';
 
 /** One server per process: its connection, keys and registry live in this scope, not in module state. */
 function serve(): void {
@@ -72,9 +73,10 @@ function serve(): void {
         return undefined;
       },
     );
+    wirePolicyDiagnostics(connection);
     if (problem) log(`secrets: ${problem}`);
     return {
-      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
+      capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } }, textDocumentSync: POLICY_SYNC },
       serverInfo: { name: 'deputy', version: DEPUTY_VERSION },
     };
   });

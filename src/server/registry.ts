@@ -3,6 +3,7 @@
  * sessions an endpoint still holds for a folder (found by Deputy's metadata: `deputy.workspace` is the folder's hash).
  * Settings and keys live here, handed in by `main.ts`; nothing here talks to the LSP connection directly.
  */
+import { ORG_POLICY_ENV } from '../core/policy-sources.js';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../protocol/events.js';
 import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
@@ -74,7 +75,7 @@ export class SessionRegistry {
         message,
         model: p.model ?? settings.model,
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
-        policy: await folder.policy(settings.workspaceTrusted),
+        policy: await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]),
         client: this.deps.clientName,
       });
       this.sessions.set(host.id, host);
@@ -156,7 +157,7 @@ export class SessionRegistry {
     for (const s of found) {
       if (this.sessions.has(s.id)) continue;
       const { task, events } = await readTranscript(client, s.id);
-      const host = HostedSession.attach(this.hostDeps(folder, connection), s, task, events, await folder.policy(settings.workspaceTrusted));
+      const host = HostedSession.attach(this.hostDeps(folder, connection), s, task, events, await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]));
       this.sessions.set(host.id, host);
     }
     this.deps.health('ok', this.healthLine());

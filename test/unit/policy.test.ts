@@ -149,6 +149,7 @@ describe('Policy files', () => {
     assert.deepEqual(policy.decide({ tool: 'workspace_search' }), {
       decision: 'deny',
       reason: 'policy.json rule 1: deny tools workspace_search',
+      policies: ['policy.json rule 1'],
     });
   });
 

@@ -32,13 +32,15 @@ test('git sees the audit trail and the policy, never the runtime store, token, l
     'runtime/runtime.db-journal': 'sqlite',
     'runtime/token': 'secret-token',
     'policy.json': '{"rules":[]}',
+    'policy.cedar': 'forbid (principal, action, resource);',
+    'grants.cedar': 'permit (principal, action, resource);',
     'state-added-later.json': '{}',
     '.gitignore.99.tmp': 'x',
   })) {
     await mkdir(join(dir, path, '..'), { recursive: true });
     await writeFile(join(dir, path), content);
   }
-  assert.deepEqual(untracked(repo.root), ['.deputy/.gitignore', '.deputy/audit/audit.head', '.deputy/audit/audit.jsonl', '.deputy/policy.json']);
+  assert.deepEqual(untracked(repo.root), ['.deputy/.gitignore', '.deputy/audit/audit.head', '.deputy/audit/audit.jsonl', '.deputy/policy.cedar', '.deputy/policy.json']);
 });
 
 test('an existing .gitignore someone wrote is left alone; Deputy\'s earlier one is replaced', async (t) => {
