@@ -188,7 +188,9 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     describe: `Deputy runtime at ${displayUrl(url)}`,
     provider: 'deputy',
     secrets: [token],
-    environmentAuth: bearer(token),
+    // `deputy serve` writes a fresh token at every start: the environment re-reads the file, so after a restart it
+    // registers again with the new one instead of stopping on a 401.
+    environmentAuth: tokenFile ? { authHeaders: async () => ({ authorization: `Bearer ${(await readFile(tokenFile, 'utf8').catch(() => token!)).trim() || token!}` }) } : bearer(token),
     close: async () => undefined,
   };
 }
