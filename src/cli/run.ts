@@ -193,8 +193,8 @@ function progress(io: CliIO, style: Style): TaskObserver {
     reconnecting(attempt) {
       line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
     },
-    environmentReviewed(notes) {
-      line(style.dim('What the agent is told in its next message:'));
+    environmentReviewed(notes, sent) {
+      line(style.dim(sent ? 'The review asks for changes; the agent is told in its next message:' : 'The review of the agent\'s changes:'));
       line(clean(notes));
     },
   };

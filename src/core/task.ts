@@ -59,8 +59,8 @@ export interface TaskObserver extends ToolObserver {
   reconnecting?(attempt: number): void;
   /** Something the person should know that is not the agent's output (a cancel that failed, a resync). */
   notice?(message: string): void;
-  /** The end-of-turn review of Deputy's environment is done: `notes` is what the agent is (or would be) told. */
-  environmentReviewed?(notes: string): void;
+  /** The end-of-turn review of Deputy's environment is done: `notes` sum it up; `sent` when they are the agent's next message. */
+  environmentReviewed?(notes: string, sent: boolean): void;
 }
 
 export interface TaskSummary {
@@ -205,8 +205,8 @@ async function followEnvironmentTurns(
       filesChanged.add(result.path);
       deps.observer?.changeApplied?.(result);
     }
-    if (review.notes) deps.observer?.environmentReviewed?.(review.notes);
     const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !params.cancel?.aborted;
+    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
     if (!again) return { ...outcome, filesChanged: [...filesChanged] };
     message = review.notes;
   }

@@ -89,7 +89,7 @@ test('deputy run --environment: commands under policy, the patch reviewed at the
       '- kept: old.txt',
     ].join('\n'),
   );
-  assert.match(result.stdout, /What the agent is told in its next message:/);
+  assert.match(result.stdout, /The review asks for changes; the agent is told in its next message:/);
 
   // The trail: the refused command, the approved one with its approver, the review's files.
   const audit = (await fs.readFile(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
