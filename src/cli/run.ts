@@ -26,7 +26,6 @@ import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
-import { openTaskEnvironment } from './run-environment.js';
 import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 
 /** How long a cancelled turn may take to be confirmed by the endpoint before Deputy stops following it. */
@@ -62,6 +61,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     const taskId = `task_${randomUUID()}`;
     const prompter = new TerminalPrompter(io, lines, style);
     if (options.environment) {
+      // Loaded only here: the command gate's shell parser is megabytes of JavaScript every other run would pay for.
+      const { openTaskEnvironment } = require('./run-environment.js') as typeof import('./run-environment.js');
       environment = await openTaskEnvironment({ options, connection, workspace, policy, audit, prompter, taskId, io, style });
       io.stdout.write(`${style.dim(`Deputy is the agent's environment: it works in ${environment.shadowRoot}; you review its changes after each turn`)}\n`);
     }
