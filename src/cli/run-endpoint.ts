@@ -17,6 +17,8 @@ import {
   credentialProviderFor,
   resolveIdentity,
 } from '../identity/index.js';
+import { BMA_SIGNING_SERVICE } from '../environment/direct-transport.js';
+import type { DirectTransportAuth } from '../environment/task-environment.js';
 import { UserError } from './io.js';
 import { upstreamFrom, type RunOptions } from './run-options.js';
 import { DEPUTY_CLIENT } from './version.js';
@@ -30,7 +32,17 @@ export interface Connection {
   provider: 'deputy' | 'openai' | 'aws.bedrock';
   /** Secrets this connection holds (the runtime's token): kept out of the audit trail and error text. */
   secrets: string[];
+  /**
+   * How Deputy's environment authenticates its direct transport (`--environment`) to this endpoint: SigV4 with the
+   * developer's credentials for Bedrock; a Deputy runtime's own auth (the bearer token or an IAM proof) otherwise,
+   * so the embedded runtime needs no AWS credentials. Absent where the direct transport is not offered (OpenAI).
+   */
+  environmentAuth?: DirectTransportAuth;
   close(): Promise<void>;
+}
+
+function bearer(token: string): DirectTransportAuth {
+  return { authHeaders: async () => ({ authorization: `Bearer ${token}` }) };
 }
 
 /** The secrets the options point at in the environment: the model's and OpenAI's API keys, a runtime token. */
@@ -82,6 +94,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         describe: `Amazon Bedrock Managed Agents (${options.region})`,
         provider: 'aws.bedrock',
         secrets: [],
+        environmentAuth: { credentials: credentialProvider, region: options.region, service: BMA_SIGNING_SERVICE },
         close: async () => undefined,
       };
     }
@@ -100,6 +113,7 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
     describe: `embedded runtime${own} → ${options.model} at ${displayUrl(options.modelBaseUrl)}`,
     provider: 'deputy',
     secrets: [runtime.token, ...(upstream.apiKey ? [upstream.apiKey] : [])],
+    environmentAuth: bearer(runtime.token),
     close: () => runtime.close(),
   };
 }
@@ -151,6 +165,7 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
       describe: `Deputy runtime at ${displayUrl(url)} (IAM)`,
       provider: 'deputy',
       secrets: [],
+      environmentAuth: { authHeaders: async () => ({ [IAM_PROOF_HEADER]: await proof() }) },
       close: async () => undefined,
     };
   }
@@ -173,6 +188,9 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
     describe: `Deputy runtime at ${displayUrl(url)}`,
     provider: 'deputy',
     secrets: [token],
+    // `deputy serve` writes a fresh token at every start: the environment re-reads the file, so after a restart it
+    // registers again with the new one instead of stopping on a 401.
+    environmentAuth: tokenFile ? { authHeaders: async () => ({ authorization: `Bearer ${(await readFile(tokenFile, 'utf8').catch(() => token!)).trim() || token!}` }) } : bearer(token),
     close: async () => undefined,
   };
 }

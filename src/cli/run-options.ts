@@ -37,6 +37,12 @@ export interface RunOptions extends ModelOptions {
   /** Caps per turn: tool calls, and permission prompts (`turn-limits.ts` defaults when absent). */
   maxSteps?: number;
   maxPrompts?: number;
+  /** Deputy is the session's execution environment (`environment: self_hosted`) instead of offering client tools. */
+  environment?: boolean;
+  /** With `environment`: run commands without a sandbox where none can run here. */
+  allowUnsandboxed?: boolean;
+  /** With `environment`: minutes a held command waits for an answer before it is denied. */
+  promptTimeoutMinutes?: number;
 }
 
 export const RUN_USAGE = `Usage: deputy run [options] "<task>"
@@ -78,6 +84,14 @@ Task:
                           past it the turn is cancelled
   --data-dir DIR          the embedded runtime's store (default <workspace>/.deputy/runtime)
 
+Execution environment:
+  --environment           be the agent's execution environment: the session is self_hosted, the
+                          agent's commands (under policy and your approval, sandboxed) and edits
+                          land in a shadow copy of the workspace, reviewed by you after each turn
+                          (embedded, a runtime URL, or bedrock)
+  --allow-unsandboxed     with --environment: run commands unsandboxed where no sandbox can run
+  --prompt-timeout-minutes N  with --environment: how long a held command waits for you (default 5)
+
 Answers come from the terminal, or one per line from stdin when it is not a terminal:
 y/n for permissions; a, r, or "c <comment>" for each proposed file. End of input rejects.`;
 
@@ -102,6 +116,9 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
       'data-dir': { type: 'string' },
       'max-steps': { type: 'string' },
       'max-prompts': { type: 'string' },
+      environment: { type: 'boolean' },
+      'allow-unsandboxed': { type: 'boolean' },
+      'prompt-timeout-minutes': { type: 'string' },
     },
     RUN_USAGE,
     true,
@@ -128,7 +145,20 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
     policyFiles: (v.policy ?? []).map((p) => resolve(io.cwd, p)),
     maxSteps: positiveInteger(v['max-steps'], DEFAULT_MAX_STEPS, '--max-steps'),
     maxPrompts: positiveInteger(v['max-prompts'], DEFAULT_MAX_PROMPTS, '--max-prompts'),
+    ...(v.environment ? { environment: true } : {}),
+    ...(v['allow-unsandboxed'] ? { allowUnsandboxed: true } : {}),
   };
+  if (!options.environment && (v['allow-unsandboxed'] || v['prompt-timeout-minutes'] !== undefined)) {
+    throw new UserError('--allow-unsandboxed and --prompt-timeout-minutes apply with --environment.', 2);
+  }
+  if (options.environment && endpoint.kind === 'openai') {
+    throw new UserError('--environment works with the embedded runtime, a Deputy runtime URL and Bedrock; OpenAI connects self-hosted environments through its own transport.', 2);
+  }
+  if (v['prompt-timeout-minutes'] !== undefined) {
+    const minutes = Number(v['prompt-timeout-minutes']);
+    if (!Number.isFinite(minutes) || minutes <= 0) throw new UserError(`--prompt-timeout-minutes must be a positive number; got "${v['prompt-timeout-minutes']}".`, 2);
+    options.promptTimeoutMinutes = minutes;
+  }
   if (v['token-file']) options.tokenFile = resolve(io.cwd, v['token-file']);
   if (v['server-id']) options.serverId = v['server-id'];
   const profile = v.profile ?? env.AWS_PROFILE;

@@ -3,7 +3,7 @@
  * agent says and does, asks the person for every gated action and every proposed file, applies only what
  * they approve, and ends with a summary: files changed, tokens, cost.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
@@ -29,6 +29,7 @@ import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
+import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 
 /** How long a cancelled turn may take to be confirmed by the endpoint before Deputy stops following it. */
 const CANCEL_CONFIRM_MS = 5_000;
@@ -54,12 +55,21 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let killSwitch: KillSwitch | undefined;
+  let environment: DeputyTaskEnvironment | undefined;
   try {
     connection = await connect(options, io.env);
     known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
     policy = policy.withPrincipal(principalOf(connection.actor));
     const client = connection.client;
+    const taskId = `task_${randomUUID()}`;
+    const prompter = new TerminalPrompter(io, lines, style);
+    if (options.environment) {
+      // Loaded only here: the command gate's shell parser is megabytes of JavaScript every other run would pay for.
+      const { openTaskEnvironment } = require('./run-environment.js') as typeof import('./run-environment.js');
+      environment = await openTaskEnvironment({ options, connection, workspace, policy, audit, prompter, taskId, io, style });
+      io.stdout.write(`${style.dim(`Deputy is the agent's environment: it works in ${environment.shadowRoot}; you review its changes after each turn`)}\n`);
+    }
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
     // An endpoint that does not confirm in time is no longer followed: the task ends cancelled all the same.
     const cancel = new AbortController();
@@ -90,7 +100,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         policy,
         audit,
         grants: new GrantStore(workspace.root),
-        prompter: new TerminalPrompter(io, lines, style),
+        prompter,
         actor: connection.actor,
         provenance: {
           actor: connection.actor,
@@ -100,9 +110,11 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         },
         observer: progress(io, style),
         maxToolOutputBytes: MAX_TOOL_OUTPUT_BYTES[ENDPOINT_KIND[connection.provider]],
+        ...(environment ? { environment } : {}),
       },
       {
         task: options.task,
+        taskId,
         model: options.model,
         ...(options.instructions ? { instructions: options.instructions } : {}),
         ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
@@ -129,6 +141,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   } finally {
     lines.close();
     await killSwitch?.close();
+    // Before the audit closes: ending the agent's processes writes their records.
+    await environment?.close();
     await audit.close();
     await connection?.close();
   }
@@ -184,6 +198,10 @@ function progress(io: CliIO, style: Style): TaskObserver {
     },
     reconnecting(attempt) {
       line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
+    },
+    environmentReviewed(notes, sent) {
+      line(style.dim(sent ? 'The review asks for changes; the agent is told in its next message:' : 'The review of the agent\'s changes:'));
+      line(clean(notes));
     },
   };
 }

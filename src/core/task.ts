@@ -15,6 +15,7 @@ import { ToolRunner, type ToolObserver } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import { TurnLimits, type CapReached, type TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
+import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
 
 export const DEFAULT_INSTRUCTIONS = [
   'You are Deputy, a careful software engineer working in the user\'s workspace on their behalf.',
@@ -58,6 +59,8 @@ export interface TaskObserver extends ToolObserver {
   reconnecting?(attempt: number): void;
   /** Something the person should know that is not the agent's output (a cancel that failed, a resync). */
   notice?(message: string): void;
+  /** The end-of-turn review of Deputy's environment is done: `notes` sum it up; `sent` when they are the agent's next message. */
+  environmentReviewed?(notes: string, sent: boolean): void;
 }
 
 export interface TaskSummary {
@@ -73,6 +76,21 @@ export interface TaskSummary {
   finalText: string;
 }
 
+/**
+ * The agent's instructions when Deputy is its execution environment: it works with the endpoint's own tools
+ * (`exec_command`, `apply_patch`) in what it sees as the workspace, and learns the review's outcome afterwards.
+ */
+export const ENVIRONMENT_INSTRUCTIONS = [
+  'You are Deputy, a careful software engineer working in the user\'s workspace on their behalf.',
+  'Explore with exec_command (read-only commands and tests run at once; others wait for the user\'s approval) and edit',
+  'files with apply_patch. Your edits stay in your working copy until the end of your turn, when a person reviews',
+  'each changed file; the next message tells you which were kept, rejected (with the reviewer\'s comment) or in',
+  'conflict. Revise when asked. Finish with a short summary of what you did.',
+].join(' ');
+
+/** Review rounds of one `--environment` task: the first turn and at most this many turns acting on a review's comments. */
+export const MAX_REVISION_TURNS = 3;
+
 export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
   client: OpenAI;
   /** Provenance stamped on the session: who acts, through which client, for which workspace. */
@@ -87,6 +105,11 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
   audit: AuditLog;
   /** Largest tool output the endpoint accepts (`MAX_TOOL_OUTPUT_BYTES` of its kind); larger ones are cut with a note. */
   maxToolOutputBytes?: number;
+  /**
+   * Deputy as the session's execution environment (`environment: self_hosted`) instead of client tools: the agent's
+   * commands and edits reach the workspace through it, and its changes are reviewed after every turn.
+   */
+  environment?: TaskEnvironment;
 }
 
 export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskSummary> {
@@ -100,7 +123,9 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
   try {
     const session = await createSession(deps, params, taskId);
     sessionId = session.id;
-    const outcome = await followTurn(deps, params, taskId, session);
+    const outcome = deps.environment
+      ? await followEnvironmentTurns(deps, deps.environment, params, taskId, session)
+      : await followTurn(deps, params, taskId, session, params.task, 0);
     return await finish(deps, params, taskId, session, outcome);
   } catch (err) {
     // The trail ends every task it started, even one that broke off.
@@ -123,13 +148,15 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
     'deputy.task': taskId,
     'deputy.workspace': provenance.workspaceHash,
   };
+  const environment = deps.environment;
   const session = await client.beta.agents.sessions.create(
     {
-      environment: { type: 'none' },
+      // With Deputy as the environment the endpoint offers its own tools (Codex's exec_command and apply_patch).
+      environment: environment ? { type: 'self_hosted', workspace_directory: environment.workspaceDirectory } : { type: 'none' },
       agent: {
-        instructions: params.instructions ?? DEFAULT_INSTRUCTIONS,
+        instructions: params.instructions ?? (environment ? ENVIRONMENT_INSTRUCTIONS : DEFAULT_INSTRUCTIONS),
         ...(params.model ? { model: params.model } : {}),
-        tools: TOOL_DEFINITIONS.map((t) => ({ ...t })),
+        ...(environment ? {} : { tools: TOOL_DEFINITIONS.map((t) => ({ ...t })) }),
       },
       metadata,
       ...(params.spendLimitCents !== undefined ? { spend_control: { limit: params.spendLimitCents } } : {}),
@@ -152,8 +179,44 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
   return session;
 }
 
-/** Subscribes, sends the task, and follows the turn to its end, running client tools as they are called. */
-async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession): Promise<TurnOutcome> {
+/**
+ * The turns of a task whose agent works in Deputy's environment: after each turn the environment's changes are
+ * reviewed (approved files applied, rejected ones reverted in the agent's copy). When the reviewer asked for changes
+ * (a rejection with a comment), the review's notes are the agent's next message, up to MAX_REVISION_TURNS times.
+ */
+async function followEnvironmentTurns(
+  deps: TaskDeps,
+  environment: TaskEnvironment,
+  params: TaskParams,
+  taskId: string,
+  session: AgentSession,
+): Promise<TurnOutcome> {
+  const filesChanged = new Set<string>();
+  let message = params.task;
+  for (let round = 0; ; round++) {
+    const outcome = await followTurn(deps, params, taskId, session, message, round);
+    for (const path of outcome.filesChanged) filesChanged.add(path);
+    // Stopped following without the endpoint's word: the turn may still be running, so its copy is not final.
+    if (params.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
+    // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
+    const review = await environment.review(session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
+    for (const result of review.results) {
+      if (result.status !== 'applied') continue;
+      filesChanged.add(result.path);
+      deps.observer?.changeApplied?.(result);
+    }
+    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !params.cancel?.aborted;
+    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
+    if (!again) return { ...outcome, filesChanged: [...filesChanged] };
+    message = review.notes;
+  }
+}
+
+/**
+ * Subscribes, sends `message` (the task, or a review's notes in a later round), and follows the turn to its end,
+ * running client tools as they are called.
+ */
+async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession, message: string, round: number): Promise<TurnOutcome> {
   const { client, audit, observer } = deps;
   const actor = deps.provenance.actor;
   const limits = new TurnLimits(params.caps);
@@ -167,6 +230,9 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
     actor,
     limits,
     ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
+    ...(deps.environment ? { environment: deps.environment } : {}),
+    // Each turn of a task cancels under a key of its own (the first keeps the one-turn key).
+    ...(round > 0 ? { cancelKey: `${taskId}:cancel:${round}` } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
@@ -188,10 +254,10 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
     first.catch(() => undefined);
     await stream.opened;
     await client.beta.agents.sessions.events.create(session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: params.task }] }] }],
-      'Idempotency-Key': `${taskId}:input`,
+      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
+      'Idempotency-Key': round > 0 ? `${taskId}:input:${round}` : `${taskId}:input`,
     });
-    await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: params.task } });
+    await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: message, ...(round > 0 ? { from: 'environment review' } : {}) } });
     if (params.cancel?.aborted) requestCancel();
     else params.cancel?.addEventListener('abort', requestCancel, { once: true });
     try {

@@ -17,6 +17,7 @@ import type { AuditActor, AuditLog } from './audit.js';
 import type { ToolRunner } from './tool-runner.js';
 import { limitToolOutput } from './tool-output.js';
 import type { CapReached, TurnLimits } from './turn-limits.js';
+import type { TaskEnvironment } from './task-environment.js';
 
 /** A client-tool call as both the item and the session's required action describe it (only the item has an id). */
 type FunctionCall = Pick<AgentFunctionCallItem, 'call_id' | 'name' | 'arguments' | 'turn_id'> & { id?: string };
@@ -47,6 +48,8 @@ export interface TurnFollowerDeps {
   limits?: TurnLimits;
   /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note. */
   maxOutputBytes?: number;
+  /** Deputy is the session's execution environment: told when the endpoint needs it and how it reports it. */
+  environment?: TaskEnvironment;
 }
 
 /** The official helper's waits for a tool result the service has not registered yet ("Unknown pending tool call"). */
@@ -258,6 +261,16 @@ export class TurnFollower {
         this.lastSession = event.session;
         await this.offerRequiredActions(event.session);
         return this.stopped;
+      case 'agent.session.environment.pending':
+      case 'agent.session.environment.ready':
+      case 'agent.session.environment.connected':
+      case 'agent.session.environment.disconnected':
+      case 'agent.session.environment.failed':
+      case 'agent.session.environment.expired':
+        this.deps.environment?.reported?.(event.environment.status, event.environment.error?.message ?? null);
+        // Pending, ready or lost: the endpoint waits for an environment to (re)connect.
+        if (event.type === 'agent.session.environment.pending' || event.type === 'agent.session.environment.ready') this.environmentNeeded();
+        return false;
       default:
         return false;
     }
@@ -269,6 +282,7 @@ export class TurnFollower {
    */
   private async offerRequiredActions(s: AgentSession, answeredBefore?: ReadonlySet<string>): Promise<void> {
     for (const action of s.required_actions ?? []) {
+      if (action.type === 'environment_connection') this.environmentNeeded();
       if (action.type !== 'function_call') continue;
       const key = callKey(action);
       if (answeredBefore?.has(key) && this.answered.has(key)) {
@@ -277,6 +291,17 @@ export class TurnFollower {
       }
       await this.dispatch(action);
     }
+  }
+
+  /**
+   * Starts Deputy's environment for the session (the port ignores repeats). The created session names the
+   * environment's `remote_url`; a failure to connect ends the turn, as the endpoint would wait for ever otherwise.
+   */
+  private environmentNeeded(): void {
+    this.deps.environment?.needed(this.deps.session, (message) => {
+      this.fail(message);
+      this.requestCancel();
+    });
   }
 
   /** True once the turn is over for this follower (a failure or a cap): nothing more is run. */

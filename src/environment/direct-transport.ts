@@ -42,11 +42,20 @@ export interface DirectTransportOptions {
   /** The session's `remote_url`. */
   remoteUrl: string;
   environmentId: string;
-  /** The developer's credentials (src/identity's providers); a SignInRequiredError from it stops the transport. */
-  credentials: () => Promise<AwsCredentialIdentity>;
-  region: string;
+  /**
+   * The developer's credentials (src/identity's providers): the register request and the handshake are SigV4-signed
+   * with them, as Bedrock Managed Agents requires. A SignInRequiredError from it stops the transport.
+   */
+  credentials?: () => Promise<AwsCredentialIdentity>;
+  /** The SigV4 region; required with `credentials`. */
+  region?: string;
   /** SigV4 service; `bedrock-mantle` by default. */
   service?: string;
+  /**
+   * Instead of SigV4: the headers that authenticate this caller to the endpoint, for each request (a Deputy runtime
+   * takes its bearer token or an IAM proof on these routes as on its others, and needs no AWS credentials then).
+   */
+  authHeaders?: () => Promise<Record<string, string>>;
   /** Serves exec-server JSON-RPC on an open socket; resolves when the connection is done with. */
   serve: (socket: WebSocket) => Promise<void>;
   signal: AbortSignal;
@@ -81,6 +90,7 @@ export class DirectTransportError extends Error {
  */
 export async function runDirectTransport(opts: DirectTransportOptions): Promise<void> {
   const base = checkedUrl(opts.remoteUrl, 'remote URL');
+  if (!opts.authHeaders && !(opts.credentials && opts.region)) throw new DirectTransportError('The direct transport needs credentials and a region to sign with, or authentication headers.');
   const backoff = opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
   let delay = backoff.initialMs;
   let attempt = 0;
@@ -145,7 +155,7 @@ export async function register(base: URL, opts: DirectTransportOptions): Promise
     if (response.status === 401 || response.status === 403) {
       // An expired or revoked session surfaces as the provider's SignInRequiredError on the next resolve; the
       // service's own refusal (no permission on this environment) is fatal with its text.
-      await opts.credentials();
+      await (opts.credentials ?? opts.authHeaders)?.();
       throw new DirectTransportError(`The environment endpoint refused the registration (HTTP ${response.status}): ${summary(text)}`, response.status);
     }
     if (!response.ok) throw new DirectTransportError(`Registration failed (HTTP ${response.status}): ${summary(text)}`, response.status);
@@ -221,12 +231,16 @@ async function serveUntilClosed(socket: WebSocket, opts: DirectTransportOptions)
   return closed;
 }
 
-/** The headers of a SigV4-signed request, as the Codex exec-server signs them (host, x-amz-date, token, and content-type for a body). */
+/**
+ * The headers of a request: SigV4-signed as the Codex exec-server signs them (host, x-amz-date, token, and
+ * content-type for a body), or the caller's own authentication headers.
+ */
 async function signedHeaders(url: URL, method: string, extra: Record<string, string>, body: string | undefined, opts: DirectTransportOptions): Promise<Record<string, string>> {
-  const credentials = await opts.credentials();
+  if (opts.authHeaders) return { ...extra, ...(await opts.authHeaders()) };
+  const credentials = await opts.credentials!();
   // No x-amz-content-sha256 header: the Codex exec-server does not sign one, and the payload hash is part of the
   // canonical request either way.
-  const signer = new SignatureV4({ service: opts.service ?? BMA_SIGNING_SERVICE, region: opts.region, credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+  const signer = new SignatureV4({ service: opts.service ?? BMA_SIGNING_SERVICE, region: opts.region!, credentials, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of url.searchParams) {
     const prev = query[k];

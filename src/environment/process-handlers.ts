@@ -137,7 +137,8 @@ export class ProcessTable {
       await refuse(`The command could not start: ${message}`);
       throw err;
     }
-    const tracked: Tracked = { id: processId, child, chunks: [], buffered: 0, seq: 0, exitCode: null, exited: false, closed: false, stdinOpen: pipeStdin, waiters: new Set() };
+    // A terminal always takes input: the harness's `write_stdin` to a `tty: true` command comes as `process/write`.
+    const tracked: Tracked = { id: processId, child, chunks: [], buffered: 0, seq: 0, exitCode: null, exited: false, closed: false, stdinOpen: pipeStdin || tty, waiters: new Set() };
     this.processes.set(processId, tracked);
     if (!pipeStdin && !tty) child.closeStdin();
     const started = Date.now();

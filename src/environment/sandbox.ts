@@ -29,7 +29,7 @@ export interface SandboxSpec {
   cwd: string;
   /** Folders the command may write (the shadow workspace). */
   writableRoots: readonly string[];
-  /** Folders and files the command must not see (the real workspace); the home folder is always hidden. */
+  /** Folders and files the command must not see (the real workspace); the home folder is always hidden (homeFolders). */
   hiddenPaths: readonly string[];
   /** The command's environment; scrubbed again here whatever the caller did. */
   env: Readonly<Record<string, string>>;
@@ -73,6 +73,8 @@ export class SandboxUnavailableError extends Error {
 }
 
 const DEFAULT_MAX_PROCESSES = 256;
+/** The command's HOME inside the sandbox: a folder of its private, empty /tmp. */
+export const SANDBOX_HOME = '/tmp/home';
 /**
  * Hidden whatever the caller says. A read-only bind does not stop `connect()` on a Unix socket, so the sockets
  * that hand out more power than the command has — the container engines, the session bus and per-user runtime
@@ -142,7 +144,9 @@ function isCredentialVariable(name: string): boolean {
 export function spawnSandboxed(spec: SandboxSpec, support: SandboxSupport, opts: { allowUnsandboxed: boolean }): SandboxedProcess {
   if (spec.argv.length === 0) throw new Error('spawnSandboxed: empty argv');
   if (support.kind === 'none' && !opts.allowUnsandboxed) throw new SandboxUnavailableError(support.reason);
-  const env: Record<string, string> = { ...scrubEnvironment(spec.env), ...(support.kind === 'bwrap' ? { TMPDIR: '/tmp' } : {}) };
+  // Inside the sandbox HOME is an empty folder of the private /tmp: a login shell (`bash -lc`, how the Codex harness
+  // runs every command) then reads no start-up file of the real home, and tools that write under HOME have a place.
+  const env: Record<string, string> = { ...scrubEnvironment(spec.env), ...(support.kind === 'bwrap' ? { TMPDIR: '/tmp', HOME: SANDBOX_HOME } : {}) };
   const maxProcesses = spec.maxProcesses ?? DEFAULT_MAX_PROCESSES;
   const inner = [
     // RLIMIT_NPROC: effective for an unprivileged user (root is exempt; the cgroup covers root).
@@ -182,8 +186,8 @@ function mountArgs(spec: SandboxSpec): string[] {
   const writable = [...new Set(spec.writableRoots.map((p) => realOrResolved(p)))];
   // By real path: a mount follows symlinks anyway, and one target reached under two names (`/var/run` is often a
   // link to `/run`) must be covered once — bwrap cannot mount twice through the link.
-  const hidden = [...new Set([os.homedir(), ...ALWAYS_HIDDEN, ...spec.hiddenPaths].map((p) => realOrResolved(p)))];
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  const hidden = [...new Set([...homeFolders(spec.env), ...ALWAYS_HIDDEN, ...spec.hiddenPaths].map((p) => realOrResolved(p)))];
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME];
   const hide = (p: string): void => {
     let isDir: boolean;
     try {
@@ -202,6 +206,24 @@ function mountArgs(spec: SandboxSpec): string[] {
   for (const w of writable) args.push('--bind', w, w);
   for (const p of hidden) if (writable.some((w) => inside(p, w))) hide(p);
   return args;
+}
+
+/**
+ * Every name the user's home goes by: the account's home from the password database (what `~root` and a login
+ * shell's start-up files use), HOME of this process (`os.homedir()`, which a caller may have pointed elsewhere)
+ * and HOME the command asked for. Hiding only `os.homedir()` left the real home readable whenever HOME was set
+ * to another folder.
+ */
+function homeFolders(commandEnv: Readonly<Record<string, string>>): string[] {
+  const homes = [os.homedir()];
+  try {
+    homes.push(os.userInfo().homedir);
+  } catch {
+    /* no password database entry: HOME is all there is */
+  }
+  const asked = commandEnv.HOME;
+  if (asked && path.isAbsolute(asked) && path.resolve(asked) !== '/') homes.push(asked);
+  return homes.filter((h) => h && path.resolve(h) !== '/');
 }
 
 /** Runs argv on a pseudo-terminal inside the sandbox (`script` allocates one; no native addon needed). */

@@ -62,6 +62,11 @@ export class EnvironmentBridge {
       return;
     }
     if (!rpc.isOpen || this.stopped) return;
+    // The session was deleted during the handshake (`close` dropped its registration): nothing to serve.
+    if (!this.registrations.has(environment.id)) {
+      rpc.close();
+      return;
+    }
     // One connection per environment: a newer one (after a drop the old side has not noticed yet) wins.
     this.live.get(environment.id)?.rpc.close();
     this.live.set(environment.id, { rpc, sessionId });
@@ -76,11 +81,35 @@ export class EnvironmentBridge {
     this.deps.onConnected(sessionId);
   }
 
-  /** Closes every connection (runtime shutdown); no events follow. */
+  /** Closes every connection (runtime shutdown); `markDisconnected` then records it. */
   stop(): void {
     this.stopped = true;
     for (const { rpc } of this.live.values()) rpc.close();
     this.live.clear();
+  }
+
+  /**
+   * Environments the store says are connected but that have no connection here — every one, at a start after a
+   * shutdown or a crash, and at shutdown itself — become `disconnected`, with the event, so a client's view of the
+   * session is true and a reconnecting environment is announced `connected` again. Returns how many.
+   */
+  markDisconnected(): number {
+    let count = 0;
+    for (const session of this.deps.store.sessionsWithConnectedEnvironment()) {
+      if (this.live.has(session.environment!.id)) continue;
+      this.setStatus(session.id, 'disconnected');
+      count++;
+    }
+    return count;
+  }
+
+  /** The session is gone (deleted): its environment's connection is closed and no registration of it is current. */
+  close(environmentId: string): void {
+    this.registrations.delete(environmentId);
+    const live = this.live.get(environmentId);
+    // Out of `live` first: the closing socket then records no `disconnected` for a session that no longer exists.
+    this.live.delete(environmentId);
+    live?.rpc.close();
   }
 
   private setStatus(sessionId: string, status: 'connected' | 'disconnected'): void {

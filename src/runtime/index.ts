@@ -131,7 +131,7 @@ async function serveStore(
     log,
   });
   const runner = new TurnRunner({ store, hub, upstream: options.upstream, client: createUpstreamClient(options.upstream), log, environments: bridge });
-  const service = new SessionService(store, hub, runner, options.upstream.model, () => publicUrl, options.keepDeletedSessions ?? false);
+  const service = new SessionService(store, hub, runner, options.upstream.model, () => publicUrl, options.keepDeletedSessions ?? false, bridge);
   const authenticate = options.authenticate ?? bearerAuthenticator(token);
   const environments = new EnvironmentRoutes({
     store,
@@ -143,6 +143,8 @@ async function serveStore(
   });
   const interrupted = service.recover();
   if (interrupted > 0) log(`runtime: ${interrupted} turn(s) interrupted by the last shutdown were marked failed`);
+  const dropped = bridge.markDisconnected();
+  if (dropped > 0) log(`runtime: ${dropped} environment(s) connected before the last shutdown are disconnected until they reconnect`);
 
   const server = http.createServer(
     createRequestHandler({
@@ -198,6 +200,12 @@ async function serveStore(
         } catch (err) {
           // The store cannot be written (its disk is gone): the next start fails these turns instead.
           log(`runtime: could not mark the stopped turns failed: ${String(err)}`);
+        }
+        try {
+          bridge.markDisconnected();
+        } catch (err) {
+          // As above: the next start records it.
+          log(`runtime: could not mark the environments disconnected: ${String(err)}`);
         }
         // Streams end cleanly after their last event (published once its commit is durable, group-commit.ts): a
         // client resumes from it (Last-Event-ID) on the next start.

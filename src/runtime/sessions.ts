@@ -11,6 +11,7 @@ import type { TurnRunner } from './turn-runner.js';
 import type { CreateSessionInput, InputEvent, SelfHostedEnvironmentInput, UpdateSessionInput } from './validate.js';
 import { environmentState, nowSeconds, pendingCalls, sessionObject, wireItem, type RuntimeItem, type StoredEnvironment, type StoredSession } from './wire.js';
 import { environmentRemoteUrl } from './environment-routes.js';
+import type { EnvironmentBridge } from './environment-bridge.js';
 
 export const INTERRUPTED_MESSAGE =
   'The Deputy runtime stopped while this turn was running, so the turn did not finish. Send the message again to retry.';
@@ -25,6 +26,8 @@ export class SessionService {
     private readonly environmentBase: () => string = () => '',
     /** Retention: a deleted session's rows stay in the store, hidden. Off by default: delete removes them. */
     private readonly keepDeleted = false,
+    /** The live environment connections, closed with their session. */
+    private readonly environments?: EnvironmentBridge,
   ) {}
 
   /**
@@ -109,11 +112,14 @@ export class SessionService {
   }
 
   delete(principal: string, id: string): void {
-    this.hub.atomically(() => {
+    const environmentId = this.hub.atomically(() => {
       const session = this.get(principal, id);
       this.runner.cancel(session);
       this.store.deleteSession(id, this.keepDeleted);
+      return session.environment?.id;
     });
+    // A deleted session's environment has nothing left to serve: its connection ends, and it cannot register again.
+    if (environmentId) this.environments?.close(environmentId);
     this.hub.end(id);
   }
 

@@ -168,6 +168,13 @@ export class RuntimeStore {
     }
   }
 
+  /** Sessions whose self-hosted environment was last recorded connected (none is, right after a start). */
+  sessionsWithConnectedEnvironment(): StoredSession[] {
+    return this.rows("SELECT body FROM sessions WHERE json_extract(body, '$.environment.status') = 'connected' AND deleted = 0 ORDER BY seq", []).map(
+      (r) => JSON.parse(r.body as string) as StoredSession,
+    );
+  }
+
   sessionsWithStatus(status: SessionStatus): StoredSession[] {
     return this.rows('SELECT body FROM sessions WHERE status = ? AND deleted = 0 ORDER BY seq', [status]).map(
       (r) => JSON.parse(r.body as string) as StoredSession,

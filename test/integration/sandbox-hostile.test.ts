@@ -117,8 +117,32 @@ describe('sandbox: hostile commands are contained', () => {
     assert.doesNotMatch(r.out + r.err, /not-for-agents/);
     assert.match(r.err, /No such file/);
     // Control: not hidden, the same command reads the file.
-    const open = await run(spec(['/bin/bash', '-c', `cat ${home}/credentials`], { hiddenPaths: [real] }));
+    const open = await run(spec(['/bin/bash', '-c', `cat ${home}/credentials`], { hiddenPaths: [real], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }));
     assert.match(open.out, /not-for-agents/);
+  });
+
+  it("a login shell reads nothing of the account's real home, even when HOME names another folder", async (t) => {
+    if (bwrapMissing()) return t.skip(bwrapMissing() as string);
+    // The account's home as the password database has it (where `bash -l` finds its start-up files), with a file
+    // of ours in it; Deputy's own HOME points elsewhere, as a test harness or a wrapper script may set it.
+    const realHome = os.userInfo().homedir;
+    const probe = path.join(realHome, `.deputy-sandbox-probe-${randomBytes(6).toString('hex')}`);
+    await fs.writeFile(probe, 'home-secret\n');
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const script = `cat ${probe}; echo "home=$HOME"; ls -A "$HOME" | wc -l`;
+      const r = await run(spec(['/bin/bash', '-lc', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: realHome } }));
+      assert.doesNotMatch(r.out + r.err, /home-secret/);
+      assert.match(r.err, /No such file/);
+      // HOME is an empty private folder, not the real one.
+      assert.match(r.out, /home=\/tmp\/home\n0\n/);
+      // Control: outside the sandbox the same file reads.
+      assert.equal(readFileSync(probe, 'utf8'), 'home-secret\n');
+    } finally {
+      process.env.HOME = savedHome;
+      await fs.rm(probe, { force: true });
+    }
   });
 
   it('a hidden path given through a symlink is hidden under its real name too', async (t) => {
