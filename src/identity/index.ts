@@ -12,6 +12,8 @@ export {
 } from './credentials.js';
 export { resolveIdentity, parsePrincipalArn, stsRegionFor, type CallerIdentity, type ResolveIdentityOptions } from './caller.js';
 export { signIn, SignInFailedError, type SignInOptions, type SignInResult, type SignInFlow } from './sign-in.js';
+export type { DeviceCodePrompt, SignInFailure } from './oidc-flows.js';
+export { signInExpiryOf, type SignInExpiry } from './sign-in-state.js';
 export { systemBrowser, type BrowserLauncher } from './browser.js';
 export { readSsoToken, writeSsoToken, type SsoCachedToken } from './token-cache.js';
 export {

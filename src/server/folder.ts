@@ -12,7 +12,7 @@ import { Policy } from '../core/policy.js';
 import { prepareStateDir } from '../core/state-dir.js';
 import { Workspace } from '../core/workspace.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
-import { connectFolder, type Connection } from './endpoint.js';
+import { connectFolder, type Connection, type ConnectHooks } from './endpoint.js';
 
 /** In an untrusted workspace every tool asks, whatever the built-in defaults allow. */
 const UNTRUSTED = Policy.parse(
@@ -58,7 +58,7 @@ export class Folder {
    * The folder's endpoint, connected once per endpoint configuration; a changed endpoint setting connects anew for
    * new tasks (sessions already running keep the connection they started on).
    */
-  connection(settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv): Promise<Connection> {
+  connection(settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv, hooks: ConnectHooks = {}): Promise<Connection> {
     const key = JSON.stringify([
       settings.endpoint,
       settings.bedrockRegion,
@@ -71,7 +71,7 @@ export class Folder {
     ]);
     if (!this.connecting || this.connectedWith !== key) {
       this.connectedWith = key;
-      const attempt = connectFolder(this.root, settings, secrets, env);
+      const attempt = connectFolder(this.root, settings, secrets, env, hooks);
       this.connecting = attempt;
       // A failed connection is not kept: the next task tries again (the model may have been started meanwhile).
       attempt.catch(() => {
