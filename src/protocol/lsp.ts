@@ -320,6 +320,8 @@ export interface IdentityStatus {
    */
   state: 'none' | 'checking' | 'signedIn' | 'signInRequired' | 'unavailable';
   profile?: string;
+  /** The SSO profile whose sign-in `profile` depends on, when it is another (a role assumed from an SSO profile). */
+  ssoProfile?: string;
   principal?: {
     arn: string;
     account: string;

@@ -110,6 +110,7 @@ export class IdentityMonitor {
       return {
         state: expiry === 'expired' ? 'signInRequired' : 'signedIn',
         ...named,
+        ...(sso && sso.ssoProfile !== profile ? { ssoProfile: sso.ssoProfile } : {}),
         principal,
         ...(expiresAt ? { expiresAt } : {}),
         expiry,

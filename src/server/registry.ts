@@ -66,6 +66,7 @@ export class SessionRegistry {
         deps.identity(status);
         // A sign-in made elsewhere (`aws sso login`, another window) also ends a pause.
         if (status.state === 'signedIn' && status.profile) this.signInWait.signedIn(status.profile);
+        if (status.state === 'signedIn' && status.ssoProfile) this.signInWait.signedIn(status.ssoProfile);
       },
     });
     this.signInWait = new SignInWait({

@@ -185,6 +185,8 @@ test('a Bedrock session whose sign-in runs out mid-task pauses, then goes on aft
     { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env' }] },
     { text: 'The .env names the API URL.' },
     { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env_2' }] },
+    { text: 'Read it again after aws sso login.' },
+    { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env_3' }] },
     { text: 'never reached' },
   ]);
   runtime = await startRuntime({ dataDir, upstream: { baseURL: model.baseURL, model: 'scripted', api: 'responses', maxRetries: 0 } });
@@ -227,16 +229,28 @@ test('a Bedrock session whose sign-in runs out mid-task pauses, then goes on aft
   assert.ok(results.length >= 1, 'the read reached the model');
   assert.equal(s.events.filter((e) => e.type === 'tool.completed' && e.callId === 'call_env').length, 1);
 
-  // Stop still works while paused: a second turn pauses, Stop ends it as stopped at once.
-  const follow = s.conn.sendRequest(StartTask.type, { prompt: 'Read it again' });
-  const second = await follow;
+  // A sign-in made outside Deputy (`aws sso login` in a terminal) ends a pause too, once Deputy looks again.
+  const second = await s.conn.sendRequest(StartTask.type, { prompt: 'Read it again' });
   assert.ok(!isFailure(second), JSON.stringify(second));
   const asked2 = await s.waitFor('prompt.asked', (e) => e.sessionId === second.sessionId);
   await seedSsoSignIn(home, aws, 'corp', -60_000);
   await s.conn.sendRequest(AnswerPrompt.type, { sessionId: second.sessionId, binding: asked2.binding, decision: 'allowOnce' });
   await s.waitFor('error', (e) => e.sessionId === second.sessionId && e.kind === 'signInRequired');
-  const stop = await s.conn.sendRequest(StopSession.type, { sessionId: second.sessionId });
+  await seedSsoSignIn(home, aws, 'corp', 3600_000);
+  const seenAgain = await s.conn.sendRequest(GetIdentity.type, { refresh: true });
+  assert.equal(seenAgain.state, 'signedIn');
+  await s.waitFor('message.completed', (e) => e.sessionId === second.sessionId && e.text === 'Read it again after aws sso login.', 30_000);
+
+  // Stop still works while paused: a third turn pauses, Stop ends it as stopped at once.
+  const third = await s.conn.sendRequest(StartTask.type, { prompt: 'And once more' });
+  assert.ok(!isFailure(third), JSON.stringify(third));
+  const asked3 = await s.waitFor('prompt.asked', (e) => e.sessionId === third.sessionId);
+  await seedSsoSignIn(home, aws, 'corp', -60_000);
+  await s.conn.sendRequest(AnswerPrompt.type, { sessionId: third.sessionId, binding: asked3.binding, decision: 'allowOnce' });
+  await s.waitFor('error', (e) => e.sessionId === third.sessionId && e.kind === 'signInRequired');
+  const stop = await s.conn.sendRequest(StopSession.type, { sessionId: third.sessionId });
   assert.equal(stop.stopped, true);
-  const stopped = await s.waitFor('turn.ended', (e) => e.sessionId === second.sessionId, 15_000);
+  const stopped = await s.waitFor('turn.ended', (e) => e.sessionId === third.sessionId, 15_000);
   assert.equal(stopped.outcome, 'cancelled');
+  await s.waitFor('session.status', (e) => e.sessionId === third.sessionId && e.status === 'cancelled');
 });
