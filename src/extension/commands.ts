@@ -13,7 +13,7 @@ import { generateSigningKey, pemSigner } from '../core/audit-digest.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
 
-interface CommandSpec {
+export interface CommandSpec {
   /** Needs the language server: checked (and started) before `run`. */
   server: boolean;
   run(...args: unknown[]): Promise<unknown>;

@@ -5,16 +5,13 @@
  */
 import * as vscode from 'vscode';
 import { GetIdentity, ListProfiles, SignOut } from '../protocol/lsp.js';
+import type { CommandSpec } from './commands.js';
 import type { Deputy } from './deputy.js';
 import { identityForClipboard, identityText } from './identity-format.js';
 import { readSettings, update } from './settings.js';
 import { signInFromEditor } from './sign-in.js';
 import { rememberSignOut } from './signed-out.js';
 
-interface CommandSpec {
-  server: boolean;
-  run(...args: unknown[]): Promise<unknown>;
-}
 
 export function identityCommands(deputy: Deputy): Record<
   'deputy.signIn' | 'deputy.signOut' | 'deputy.switchProfile' | 'deputy.copyIdentity' | 'deputy.identityMenu',
@@ -26,12 +23,12 @@ export function identityCommands(deputy: Deputy): Record<
       async run() {
         const s = deputy.identity ?? (await deputy.request(GetIdentity.type, { refresh: false }));
         const items: Array<vscode.QuickPickItem & { command: string }> = [
-          { label: '$(arrow-swap) Switch Profile', description: s.profile ? `now: ${s.profile}` : undefined, command: 'deputy.switchProfile' },
+          { label: '$(arrow-swap) Switch Profile', ...(s.profile ? { description: `now: ${s.profile}` } : {}), command: 'deputy.switchProfile' },
           { label: '$(sign-in) Sign In', command: 'deputy.signIn' },
-          { label: '$(sign-out) Sign Out', description: "Deputy stops using this sign-in; the AWS CLI stays signed in", command: 'deputy.signOut' },
+          { label: '$(sign-out) Sign Out', description: 'Deputy stops using this sign-in; the AWS CLI stays signed in', command: 'deputy.signOut' },
           { label: '$(copy) Copy Identity', command: 'deputy.copyIdentity' },
-          { label: '$(refresh) Refresh', command: 'refresh' },
-        ].map((i) => (i.description === undefined ? { label: i.label, command: i.command } : i)) as Array<vscode.QuickPickItem & { command: string }>;
+          { label: '$(refresh) Refresh', description: 'look again (e.g. after aws sso login)', command: 'refresh' },
+        ];
         const pick = await vscode.window.showQuickPick(items, { placeHolder: `Deputy acts as ${identityText(s, Date.now())}` });
         if (!pick) return;
         if (pick.command === 'refresh') await deputy.request(GetIdentity.type, { refresh: true });

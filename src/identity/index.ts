@@ -3,6 +3,7 @@ export { SignInRequiredError, describeServiceError, redactSecrets, type SignInRe
 export { listProfiles, findProfile, selectedProfileName, ssoSignInTarget, type ProfileInfo, type ProfileKind, type SsoSignInTarget } from './profiles.js';
 export {
   credentialProviderFor,
+  ssoRootOf,
   CredentialsUnavailableError,
   ProfileConfigError,
   REFRESH_WINDOW_MS,

@@ -3,8 +3,17 @@
  * with the person's side routed through the client — the browser page opened by `env.openExternal`, the device code
  * shown with a copy button. Failures are worded for the editor, never with CLI flags, never with a token.
  */
-import { ssoRootOf } from '../identity/credentials.js';
-import { findProfile, ProfileConfigError, redactSecrets, signIn, SignInFailedError, type BrowserLauncher, type DeviceCodePrompt, type SignInFailure } from '../identity/index.js';
+import {
+  findProfile,
+  ProfileConfigError,
+  redactSecrets,
+  signIn,
+  SignInFailedError,
+  ssoRootOf,
+  type BrowserLauncher,
+  type DeviceCodePrompt,
+  type SignInFailure,
+} from '../identity/index.js';
 import type { RequestFailure, SignIn, SignInProgress } from '../protocol/lsp.js';
 
 export interface SignInRequestDeps {
