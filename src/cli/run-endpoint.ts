@@ -16,6 +16,7 @@ import {
   createIamProofSource,
   credentialProviderFor,
   resolveIdentity,
+  type AwsCredentialsProvider,
 } from '../identity/index.js';
 import { BMA_SIGNING_SERVICE } from '../environment/direct-transport.js';
 import type { DirectTransportAuth } from '../environment/task-environment.js';
@@ -54,12 +55,25 @@ export function configuredSecrets(options: RunOptions, env: NodeJS.ProcessEnv): 
   ];
 }
 
-export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
+/**
+ * How a host adapts the credential providers `connect` builds: the language server wraps them so a session waits
+ * for a sign-in instead of failing, and so a profile the person signed out of is not used. The CLI passes none.
+ */
+export interface ConnectHooks {
+  credentials?(provider: AwsCredentialsProvider, profile: string | undefined): AwsCredentialsProvider;
+}
+
+function providerFor(options: Pick<RunOptions, 'profile'>, env: NodeJS.ProcessEnv, hooks: ConnectHooks): AwsCredentialsProvider {
+  const provider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
+  return hooks.credentials ? hooks.credentials(provider, options.profile) : provider;
+}
+
+export async function connect(options: RunOptions, env: NodeJS.ProcessEnv, hooks: ConnectHooks = {}): Promise<Connection> {
   switch (options.endpoint.kind) {
     case 'embedded':
-      return connectEmbedded(options, env);
+      return connectEmbedded(options, env, hooks);
     case 'url':
-      return connectRuntimeUrl(options, options.endpoint.url, env);
+      return connectRuntimeUrl(options, options.endpoint.url, env, hooks);
     case 'openai': {
       const apiKey = env[options.apiKeyEnv];
       if (!apiKey) {
@@ -69,13 +83,13 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
         );
       }
       const client = createAgentsClient({ kind: 'openai', apiKey, ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}) });
-      return { client, actor: await actorFor(options, env), describe: 'OpenAI Agents API', provider: 'openai', secrets: [apiKey], close: async () => undefined };
+      return { client, actor: await actorFor(options, env, hooks), describe: 'OpenAI Agents API', provider: 'openai', secrets: [apiKey], close: async () => undefined };
     }
     case 'bedrock': {
       if (!options.region) {
         throw new UserError('--endpoint bedrock needs a region: pass --region (e.g. us-west-2) or set AWS_REGION.');
       }
-      const credentialProvider = credentialProviderFor({ ...(options.profile ? { profile: options.profile } : {}), env });
+      const credentialProvider = providerFor(options, env, hooks);
       const identity = await resolveIdentity({
         ...(options.profile ? { profile: options.profile } : {}),
         region: options.region,
@@ -101,7 +115,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv): Prom
   }
 }
 
-async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Promise<Connection> {
+async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv, hooks: ConnectHooks): Promise<Connection> {
   const upstream = upstreamFrom(options, env);
   await checkModelAnswers(options, upstream.apiKey);
   const { runtime, dataDir, busy } = await startOwnRuntime(options.dataDir, upstream);
@@ -109,7 +123,7 @@ async function connectEmbedded(options: RunOptions, env: NodeJS.ProcessEnv): Pro
   const own = busy ? ` (store ${dataDir}: ${options.dataDir} is in use by process ${busy.pid}, ${busy.command})` : '';
   return {
     client,
-    actor: await actorFor(options, env),
+    actor: await actorFor(options, env, hooks),
     describe: `embedded runtime${own} → ${options.model} at ${displayUrl(options.modelBaseUrl)}`,
     provider: 'deputy',
     secrets: [runtime.token, ...(upstream.apiKey ? [upstream.apiKey] : [])],
@@ -145,12 +159,12 @@ async function startOwnRuntime(
   );
 }
 
-async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.ProcessEnv): Promise<Connection> {
+async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.ProcessEnv, hooks: ConnectHooks): Promise<Connection> {
   const baseURL = /\/v1$/.test(url) ? url : `${url}/v1`;
   if (options.auth === 'iam') {
     const profile = options.profile ? { profile: options.profile } : {};
     const region = options.region ? { region: options.region } : {};
-    const credentialProvider = credentialProviderFor({ ...profile, env });
+    const credentialProvider = providerFor(options, env, hooks);
     // One proof serves requests for a few minutes; a fresh one is signed before the runtime would refuse it.
     const proof = createIamProofSource({ credentialProvider, serverId: options.serverId!, ...region, env });
     const client = createAgentsClient({
@@ -184,7 +198,7 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
   const client = createAgentsClient({ kind: 'runtime', baseURL, token });
   return {
     client,
-    actor: await actorFor(options, env),
+    actor: await actorFor(options, env, hooks),
     describe: `Deputy runtime at ${displayUrl(url)}`,
     provider: 'deputy',
     secrets: [token],
@@ -199,9 +213,14 @@ async function connectRuntimeUrl(options: RunOptions, url: string, env: NodeJS.P
  * Who acts: the AWS principal when the user named a profile (so the trail shows the governed identity), else
  * the local account. Resolving an identity that needs sign-in fails here, before any work starts.
  */
-export async function actorFor(options: Pick<RunOptions, 'profile' | 'region'>, env: NodeJS.ProcessEnv): Promise<AuditActor> {
+export async function actorFor(options: Pick<RunOptions, 'profile' | 'region'>, env: NodeJS.ProcessEnv, hooks: ConnectHooks = {}): Promise<AuditActor> {
   if (options.profile) {
-    const identity = await resolveIdentity({ profile: options.profile, ...(options.region ? { region: options.region } : {}), env });
+    const identity = await resolveIdentity({
+      profile: options.profile,
+      ...(options.region ? { region: options.region } : {}),
+      env,
+      credentialProvider: providerFor(options, env, hooks),
+    });
     return { principal: identity.arn, account: identity.account, client: DEPUTY_CLIENT };
   }
   return { principal: `local:${safeUser()}@${hostname()}`, client: DEPUTY_CLIENT };

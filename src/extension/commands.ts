@@ -6,13 +6,14 @@
 import * as vscode from 'vscode';
 import { ExportAudit, ListSessions, Report, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
+import { identityCommands } from './identity-commands.js';
 import type { CommandId } from './manifest-ids.js';
 import type { PanelProvider } from './panel.js';
 import { generateSigningKey, pemSigner } from '../core/audit-digest.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
 
-interface CommandSpec {
+export interface CommandSpec {
   /** Needs the language server: checked (and started) before `run`. */
   server: boolean;
   run(...args: unknown[]): Promise<unknown>;
@@ -93,26 +94,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         if (value) await update('endpoint', value);
       },
     },
-    'deputy.signIn': {
-      server: false,
-      async run(profileArg) {
-        const s = readSettings();
-        if (s.endpoint !== 'bedrock' && typeof profileArg !== 'string') {
-          await vscode.commands.executeCommand('deputy.setApiKey', s.endpoint === 'openai' ? 'openai' : 'model');
-          return;
-        }
-        const profile = typeof profileArg === 'string' ? profileArg : s.bedrockProfile ?? process.env.AWS_PROFILE;
-        const cli = vscode.Uri.joinPath(deputy.context.extensionUri, 'dist', 'cli.js').fsPath;
-        // The CLI's own sign-in (IAM Identity Center, shared with the AWS CLI's cache) in a terminal the person sees.
-        const terminal = vscode.window.createTerminal({
-          name: 'Deputy sign-in',
-          shellPath: process.execPath,
-          shellArgs: [cli, 'login', ...(profile ? ['--profile', profile] : [])],
-          env: { ELECTRON_RUN_AS_NODE: '1' },
-        });
-        terminal.show();
-      },
-    },
+    ...identityCommands(deputy),
     'deputy.setApiKey': {
       server: false,
       async run(kindArg) {

@@ -7,7 +7,19 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { EngineEvent } from '../protocol/events.js';
-import { Configure, ListSessions, SessionEvents, SessionsChanged, ServerStatus, isFailure, type RequestFailure } from '../protocol/lsp.js';
+import {
+  Configure,
+  IdentityChanged,
+  ListSessions,
+  OpenExternal,
+  SessionEvents,
+  SessionsChanged,
+  ServerStatus,
+  SignInProgress,
+  isFailure,
+  type IdentityStatus,
+  type RequestFailure,
+} from '../protocol/lsp.js';
 import { ClientState } from './client-state.js';
 import { ProposedContent } from './proposed-diff.js';
 import { DeputyServer, type Health } from './server.js';
@@ -30,6 +42,13 @@ export class Deputy implements vscode.Disposable {
   readonly server: DeputyServer;
   private readonly listeners: DeputyListeners[] = [];
   private health: Health = { state: 'stopped', message: 'not started' };
+  /** Who the server says Deputy acts as; undefined until it said so. */
+  identity: IdentityStatus | undefined;
+  private readonly identityChanged = new vscode.EventEmitter<IdentityStatus>();
+  readonly onIdentity = this.identityChanged.event;
+  private readonly signInProgress = new vscode.EventEmitter<SignInProgress.Params>();
+  /** A device-code sign-in's code and link, for the sign-in notification. */
+  readonly onSignInProgress = this.signInProgress.event;
 
   constructor(
     readonly context: vscode.ExtensionContext,
@@ -54,8 +73,8 @@ export class Deputy implements vscode.Disposable {
   // The message types of src/protocol/lsp.ts are sent by their method name: the language client is bundled apart
   // (see language-client.ts) with its own copy of vscode-jsonrpc, whose checks would not recognise this bundle's
   // type objects. The types still check every call here.
-  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
-    return (await this.client()).sendRequest<R>(type.method, params);
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    return (await this.client()).sendRequest<R>(type.method, params, token);
   }
 
   async request0<R>(type: RequestType0<R, void>): Promise<R> {
@@ -84,6 +103,8 @@ export class Deputy implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.identityChanged.dispose();
+    this.signInProgress.dispose();
     this.state.dispose();
     void this.server.dispose();
   }
@@ -97,6 +118,16 @@ export class Deputy implements vscode.Disposable {
       this.state.setSessions(p.sessions);
       void this.context.workspaceState.update(SESSIONS_LEFT_RUNNING, this.state.running() > 0);
       this.setHealth(this.health);
+    });
+    on(client, IdentityChanged.type, (p) => {
+      this.identity = p;
+      this.identityChanged.fire(p);
+    });
+    on(client, SignInProgress.type, (p) => this.signInProgress.fire(p));
+    // The server's browser sign-in: only a web page, opened where the person is (the local machine in a remote window).
+    client.onRequest(OpenExternal.method, async (p: OpenExternal.Params): Promise<OpenExternal.Result> => {
+      if (!/^https?:\/\//i.test(p.url)) return { opened: false };
+      return { opened: await vscode.env.openExternal(vscode.Uri.parse(p.url, true)) };
     });
     on(client, ServerStatus.type, (p) => {
       if (p.health === 'error') this.log.warn(p.message);

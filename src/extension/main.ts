@@ -10,7 +10,8 @@ import { Deputy, SESSIONS_LEFT_RUNNING } from './deputy.js';
 import { notifyHiddenPrompts } from './hidden-prompts.js';
 import { PANEL_VIEW_ID, PanelProvider } from './panel.js';
 import { PROPOSED_SCHEME } from './proposed-diff.js';
-import { affectsDeputy } from './settings.js';
+import { affectsDeputy, readSettings } from './settings.js';
+import { createIdentityItem } from './identity-status.js';
 import { createStatusItem } from './status.js';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, deputy.proposed),
       ...registerCommands(deputy, panel),
       createStatusItem(deputy),
+      createIdentityItem(deputy),
       notifyHiddenPrompts(deputy, panel),
       registerChat(deputy),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -36,8 +38,11 @@ export function activate(context: vscode.ExtensionContext): void {
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => deputy.configure()),
     );
-    if (context.workspaceState.get<boolean>(SESSIONS_LEFT_RUNNING)) {
-      log.info('A session was running when this window closed: starting the server to reattach.');
+    const settings = readSettings();
+    // An AWS identity in play: the server starts at once so the status bar shows who acts and when the sign-in ends.
+    const identityInPlay = Boolean(settings.bedrockProfile || process.env.AWS_PROFILE || settings.endpoint === 'bedrock');
+    if (context.workspaceState.get<boolean>(SESSIONS_LEFT_RUNNING) || (identityInPlay && vscode.workspace.workspaceFolders?.length)) {
+      log.info('A session was running when this window closed, or an AWS profile is in use: starting the server.');
       // After activation returns: loading the language client and spawning the server is not activation's cost.
       setImmediate(() => void deputy.client().catch((err: unknown) => log.error(`Starting the server failed: ${String(err)}`)));
     }

@@ -10,6 +10,7 @@ import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscod
 import { SECRET_FILE_ENV, type ServerInitOptions } from '../protocol/lsp.js';
 import { readSecrets, removeSecretFile, writeSecretFile } from './secrets.js';
 import { readSettings } from './settings.js';
+import { signedOutProfiles } from './signed-out.js';
 
 /** Crash restarts allowed within RESTART_WINDOW_MS before the server is left stopped. */
 const MAX_RESTARTS = 4;
@@ -97,6 +98,7 @@ export class DeputyServer implements vscode.Disposable {
       outputChannel: log,
       initializationOptions: (): ServerInitOptions => ({
         settings: readSettings(),
+        signedOutProfiles: signedOutProfiles(this.context),
         clientVersion: String((this.context.extension.packageJSON as { version?: string }).version ?? ''),
       }),
       errorHandler: {

@@ -58,7 +58,13 @@ export function affectsDeputy(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SECTION);
 }
 
-export async function update(key: 'endpoint' | 'model', value: string): Promise<void> {
+export async function update(key: 'endpoint' | 'model' | 'bedrock.profile', value: string): Promise<void> {
   const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration(SECTION).update(key, value, target);
+}
+
+/** `deputy.signIn.flow`: how Deputy: Sign In signs in (read by the editor only; the server is told the flow per request). */
+export function readSignInFlow(): 'auto' | 'browser' | 'deviceCode' {
+  const v = vscode.workspace.getConfiguration(SECTION).get<unknown>('signIn.flow');
+  return v === 'browser' || v === 'deviceCode' ? v : 'auto';
 }

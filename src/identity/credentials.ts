@@ -65,7 +65,7 @@ export function signInReasonOf(err: unknown): SignInReason | null {
 }
 
 /** The SSO profile whose sign-in a profile depends on: itself, or the end of its `source_profile` chain. */
-async function ssoRootOf(profile: ProfileInfo, env: NodeJS.ProcessEnv): Promise<ProfileInfo | undefined> {
+export async function ssoRootOf(profile: ProfileInfo, env: NodeJS.ProcessEnv): Promise<ProfileInfo | undefined> {
   let cur: ProfileInfo | undefined = profile;
   for (let hops = 0; cur && hops < 8; hops++) {
     if (isSso(cur)) return cur;

@@ -4,7 +4,8 @@
  */
 import { redactText } from '../core/redact.js';
 
-export type SignInReason = 'missing' | 'expired' | 'rejected';
+/** `signedOut`: the person signed out of Deputy (the AWS CLI's cached sign-in is untouched, Deputy just stops using it). */
+export type SignInReason = 'missing' | 'expired' | 'rejected' | 'signedOut';
 
 /** The profile's IAM Identity Center session is missing, expired or no longer accepted: a person must sign in. */
 export class SignInRequiredError extends Error {
@@ -16,7 +17,9 @@ export class SignInRequiredError extends Error {
         ? 'you have not signed in to IAM Identity Center yet'
         : reason === 'expired'
           ? 'the IAM Identity Center sign-in has expired'
-          : 'IAM Identity Center no longer accepts the cached sign-in';
+          : reason === 'signedOut'
+            ? 'you signed out of Deputy for this profile'
+            : 'IAM Identity Center no longer accepts the cached sign-in';
     super(
       `Sign-in required for AWS profile "${profile}": ${what}. ` +
         `Run \`deputy login --profile ${profile}\` (or \`aws sso login --profile ${profile}\`), then try again.`,

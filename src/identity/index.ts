@@ -3,6 +3,7 @@ export { SignInRequiredError, describeServiceError, redactSecrets, type SignInRe
 export { listProfiles, findProfile, selectedProfileName, ssoSignInTarget, type ProfileInfo, type ProfileKind, type SsoSignInTarget } from './profiles.js';
 export {
   credentialProviderFor,
+  ssoRootOf,
   CredentialsUnavailableError,
   ProfileConfigError,
   REFRESH_WINDOW_MS,
@@ -12,6 +13,8 @@ export {
 } from './credentials.js';
 export { resolveIdentity, parsePrincipalArn, stsRegionFor, type CallerIdentity, type ResolveIdentityOptions } from './caller.js';
 export { signIn, SignInFailedError, type SignInOptions, type SignInResult, type SignInFlow } from './sign-in.js';
+export type { DeviceCodePrompt, SignInFailure } from './oidc-flows.js';
+export { signInExpiryOf, type SignInExpiry } from './sign-in-state.js';
 export { systemBrowser, type BrowserLauncher } from './browser.js';
 export { readSsoToken, writeSsoToken, type SsoCachedToken } from './token-cache.js';
 export {

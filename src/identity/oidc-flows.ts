@@ -12,7 +12,8 @@ import {
 import type { BrowserLauncher } from './browser.js';
 import { createPkce, listenForCallback, REDIRECT_URI_WITHOUT_PORT } from './loopback.js';
 
-export type SignInFailure = 'denied' | 'timeout' | 'cancelled' | 'failed';
+/** `needsPerson`: only a silent renewal was allowed, and none was possible. */
+export type SignInFailure = 'denied' | 'timeout' | 'cancelled' | 'failed' | 'needsPerson';
 
 /** A sign-in that did not produce a token. The token cache has not been touched. */
 export class SignInFailedError extends Error {
@@ -46,12 +47,23 @@ export interface FlowContext {
   scopes: string[];
   /** Tells the person what to do (URL to open, code to confirm). */
   notify: (line: string) => void;
+  /** The device code's facts, for a front end that shows them itself (a copy button, a link) rather than as lines. */
+  deviceCode?: (info: DeviceCodePrompt) => void;
   browser: BrowserLauncher;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Waits between device-code polls; injectable so tests observe the polling without waiting for it. */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   clientName: string;
+}
+
+/** What a person needs to confirm a device sign-in. The user code is not a secret: it is shown to be typed. */
+export interface DeviceCodePrompt {
+  userCode: string;
+  verificationUri: string;
+  /** The verification page with the code filled in, when the service gives one. */
+  verificationUriComplete?: string;
+  expiresAt: Date;
 }
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -186,6 +198,12 @@ export async function deviceCodeFlow(ctx: FlowContext): Promise<{ token: OidcTok
   if (!start.deviceCode || !start.userCode) throw new SignInFailedError('IAM Identity Center did not start a device sign-in.', 'failed');
   const page = start.verificationUriComplete ?? start.verificationUri ?? '';
   ctx.notify(`To sign in, open ${page} on any device and confirm the code ${start.userCode}.`);
+  ctx.deviceCode?.({
+    userCode: start.userCode,
+    verificationUri: start.verificationUri ?? page,
+    ...(start.verificationUriComplete ? { verificationUriComplete: start.verificationUriComplete } : {}),
+    expiresAt: new Date(Date.now() + (start.expiresIn ?? 600) * 1000),
+  });
   if (ctx.browser.canOpen() && start.verificationUriComplete) await ctx.browser.open(start.verificationUriComplete);
 
   let intervalMs = Math.max(1, start.interval ?? 5) * 1000;

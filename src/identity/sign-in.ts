@@ -33,6 +33,10 @@ export interface SignInOptions {
   force?: boolean;
   /** Where the person is told what to do. */
   notify: (line: string) => void;
+  /** The device code's facts as a structure (the editor shows a copy button and a link). */
+  onDeviceCode?: FlowContext['deviceCode'];
+  /** False: renew with the refresh token or fail with `needsPerson`; never start a browser or device sign-in. */
+  interactive?: boolean;
   browser?: BrowserLauncher;
   /** How long to wait for the person; default 10 minutes. */
   timeoutMs?: number;
@@ -115,6 +119,8 @@ export async function signIn(opts: SignInOptions): Promise<SignInResult> {
     if (!opts.force) result = await tryRefresh(oidc, target, env, opts.signal);
     if (result) {
       flow = 'refresh';
+    } else if (opts.interactive === false) {
+      throw new SignInFailedError(`The sign-in of profile "${profile}" cannot be renewed without you: sign in again.`, 'needsPerson');
     } else {
       const browser = opts.browser ?? systemBrowser(env);
       const ctx: FlowContext = {
@@ -123,6 +129,7 @@ export async function signIn(opts: SignInOptions): Promise<SignInResult> {
         startUrl: target.startUrl,
         scopes: target.scopes,
         notify: opts.notify,
+        ...(opts.onDeviceCode ? { deviceCode: opts.onDeviceCode } : {}),
         browser,
         timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -5,7 +5,7 @@
  * given to `connect` through an environment object that no child process ever receives.
  */
 import { join } from 'node:path';
-import { connect, type Connection } from '../cli/run-endpoint.js';
+import { connect, type Connection, type ConnectHooks } from '../cli/run-endpoint.js';
 import { DEFAULT_MODEL, type EndpointChoice, type RunOptions } from '../cli/run-options.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
 
@@ -13,7 +13,7 @@ import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
 const MODEL_KEY_VAR = 'DEPUTY_EDITOR_MODEL_KEY';
 const OPENAI_KEY_VAR = 'DEPUTY_EDITOR_OPENAI_KEY';
 
-export type { Connection } from '../cli/run-endpoint.js';
+export type { Connection, ConnectHooks } from '../cli/run-endpoint.js';
 
 export function endpointChoice(endpoint: string): EndpointChoice {
   if (endpoint === 'embedded' || endpoint === 'openai' || endpoint === 'bedrock') return { kind: endpoint };
@@ -33,6 +33,7 @@ export function connectFolder(
   settings: ServerSettings,
   secrets: ServerSecrets,
   env: NodeJS.ProcessEnv,
+  hooks: ConnectHooks = {},
 ): Promise<Connection> {
   const keyEnv = secrets.modelApiKey ? MODEL_KEY_VAR : settings.embeddedModelApiKeyEnv;
   const options: RunOptions = {
@@ -48,7 +49,7 @@ export function connectFolder(
     dataDir: editorDataDir(folder),
     policyFiles: [],
     ...(settings.runtimeTokenFile ? { tokenFile: settings.runtimeTokenFile } : {}),
-    ...(settings.bedrockProfile ? { profile: settings.bedrockProfile } : env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {}),
+    ...(profileOf(settings, env) ? { profile: profileOf(settings, env)! } : {}),
     ...(settings.bedrockRegion ? { region: settings.bedrockRegion } : env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
   const withKeys: NodeJS.ProcessEnv = {
@@ -56,5 +57,10 @@ export function connectFolder(
     ...(secrets.modelApiKey ? { [MODEL_KEY_VAR]: secrets.modelApiKey } : {}),
     ...(secrets.openaiApiKey ? { [OPENAI_KEY_VAR]: secrets.openaiApiKey } : {}),
   };
-  return connect(options, withKeys);
+  return connect(options, withKeys, hooks);
+}
+
+/** The AWS profile the editor's sessions act as: `deputy.bedrock.profile`, else `AWS_PROFILE`, else none. */
+export function profileOf(settings: ServerSettings, env: NodeJS.ProcessEnv): string | undefined {
+  return settings.bedrockProfile || env.AWS_PROFILE || undefined;
 }

@@ -20,7 +20,10 @@ export function classify(err: unknown, settings: ServerSettings, known?: KnownSe
   if (err instanceof SignInRequiredError) {
     return {
       kind: 'signInRequired',
-      message: `The AWS sign-in for profile "${err.profile}" is missing or expired. Sign in, then send the task again.`,
+      message:
+        err.reason === 'signedOut'
+          ? `You signed out of AWS profile "${err.profile}" in Deputy. Sign in, then send the task again.`
+          : `The AWS sign-in for profile "${err.profile}" is missing or expired. Sign in, then send the task again.`,
       action: { kind: 'signIn', profile: err.profile },
     };
   }

@@ -13,7 +13,7 @@ import { loadWorkspacePolicy } from '../core/policy-sources.js';
 import { prepareStateDir } from '../core/state-dir.js';
 import { Workspace } from '../core/workspace.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
-import { connectFolder, type Connection } from './endpoint.js';
+import { connectFolder, type Connection, type ConnectHooks } from './endpoint.js';
 
 export class Folder {
   readonly name: string;
@@ -53,7 +53,7 @@ export class Folder {
    * The folder's endpoint, connected once per endpoint configuration; a changed endpoint setting connects anew for
    * new tasks (sessions already running keep the connection they started on).
    */
-  connection(settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv): Promise<Connection> {
+  connection(settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv, hooks: ConnectHooks = {}): Promise<Connection> {
     const key = JSON.stringify([
       settings.endpoint,
       settings.bedrockRegion,
@@ -66,7 +66,7 @@ export class Folder {
     ]);
     if (!this.connecting || this.connectedWith !== key) {
       this.connectedWith = key;
-      const attempt = connectFolder(this.root, settings, secrets, env);
+      const attempt = connectFolder(this.root, settings, secrets, env, hooks);
       this.connecting = attempt;
       // A failed connection is not kept: the next task tries again (the model may have been started meanwhile).
       attempt.catch(() => {

@@ -12,7 +12,14 @@ import {
   Configure,
   ExportAudit,
   FollowUp,
+  GetIdentity,
+  IdentityChanged,
+  ListProfiles,
   ListSessions,
+  OpenExternal,
+  SignIn,
+  SignInProgress,
+  SignOut,
   ProposedFile,
   Report,
   ReviewFiles,
@@ -29,7 +36,9 @@ import {
 import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-requests.js';
 import { userInfo } from 'node:os';
 import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
+import { systemClock } from './identity-monitor.js';
 import { SessionRegistry } from './registry.js';
+import { signInRequest } from './sign-in-request.js';
 import { takeSecrets } from './secrets.js';
 import { POLICY_SYNC, wirePolicyDiagnostics } from './policy-diagnostics.js';
 
@@ -62,6 +71,9 @@ function serve(): void {
       },
       health: (health, message) => status(health, message),
       log,
+      identity: (s) => void connection.sendNotification(IdentityChanged.type, s),
+      clock: systemClock,
+      signedOutProfiles: init.signedOutProfiles ?? [],
     });
     registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
     wire(connection, registry);
@@ -82,6 +94,7 @@ function serve(): void {
   });
 
   connection.onInitialized(() => {
+    void registry?.identity.refresh();
     connection.workspace.onDidChangeWorkspaceFolders(() => {
       void connection.workspace.getWorkspaceFolders().then((folders) => registry?.setFolders((folders ?? []).map((f) => f.uri)));
     });
@@ -132,4 +145,19 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
   c.onRequest(Report.type, (p) => reportRequest(p));
   c.onNotification(Configure.type, (s) => r.configure(s));
+  c.onRequest(GetIdentity.type, (p) => (p.refresh ? r.identity.refresh() : r.identity.status));
+  c.onRequest(ListProfiles.type, () => r.profiles());
+  c.onRequest(SignOut.type, (p) => r.signOut(p));
+  c.onRequest(SignIn.type, (p, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return signInRequest(p, abort.signal, {
+      env: process.env,
+      currentProfile: () => r.identity.profile(),
+      openExternal: (url) => c.sendRequest(OpenExternal.type, { url }).then((x) => x.opened, () => false),
+      progress: (x) => void c.sendNotification(SignInProgress.type, x),
+      log: (l) => c.console.log(redactText(l, r.known)),
+      signedIn: (profiles) => r.signedIn(profiles),
+    });
+  });
 }

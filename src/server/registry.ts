@@ -9,6 +9,11 @@ import type { EngineEvent } from '../protocol/events.js';
 import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
 import { KnownSecrets } from '../core/redact.js';
+import { SignInWait } from '../core/sign-in-wait.js';
+import { listProfiles, SignInRequiredError, type AwsCredentialIdentity, type AwsCredentialsProvider } from '../identity/index.js';
+import type { IdentityStatus, ListProfiles as ListProfilesMessage, SignIn, SignOut } from '../protocol/lsp.js';
+import type { ConnectHooks } from './endpoint.js';
+import { IdentityMonitor, type Clock } from './identity-monitor.js';
 import { EventLog, type EventInput } from './event-log.js';
 import { classify } from './failures.js';
 import { Folder } from './folder.js';
@@ -28,6 +33,11 @@ export interface RegistryDeps {
   sessionsChanged(sessions: SessionSummary[]): void;
   health(health: 'ok' | 'starting' | 'error', message: string): void;
   log(line: string): void;
+  /** The acting identity changed (IdentityChanged). */
+  identity(status: IdentityStatus): void;
+  clock: Clock;
+  /** Profiles the person signed out of in Deputy, remembered by the client. */
+  signedOutProfiles: string[];
 }
 
 export class SessionRegistry {
@@ -39,9 +49,38 @@ export class SessionRegistry {
   private changeScheduled = false;
   /** The keys handed over at spawn: scrubbed from every message this server words. */
   readonly known: KnownSecrets;
+  readonly identity: IdentityMonitor;
+  private readonly signedOut: Set<string>;
+  private readonly signInWait: SignInWait;
+  private readonly hooks: ConnectHooks;
 
   constructor(private readonly deps: RegistryDeps) {
     this.known = new KnownSecrets([deps.secrets.modelApiKey, deps.secrets.openaiApiKey]);
+    this.signedOut = new Set(deps.signedOutProfiles);
+    this.identity = new IdentityMonitor({
+      env: deps.env,
+      settings: () => this.deps.settings,
+      clock: deps.clock,
+      signedOut: this.signedOut,
+      log: (l) => deps.log(l),
+      publish: (status) => {
+        deps.identity(status);
+        // A sign-in made elsewhere (`aws sso login`, another window) also ends a pause.
+        if (status.state === 'signedIn' && status.profile) this.signInWait.signedIn(status.profile);
+        if (status.state === 'signedIn' && status.ssoProfile) this.signInWait.signedIn(status.ssoProfile);
+      },
+    });
+    this.signInWait = new SignInWait({
+      signInNeeded: (err) => (err instanceof SignInRequiredError ? { profile: err.profile, reason: err.reason } : null),
+      // As long as a person has to answer a prompt: the same deadline for the same kind of wait.
+      maxWaitMs: Math.max(0.001, deps.settings.promptTimeoutMinutes) * 60_000,
+      paused: (id, need) => {
+        this.sessions.get(id)?.paused(need);
+        void this.identity.refresh();
+      },
+      resumed: (id, profile) => this.sessions.get(id)?.resumed(profile),
+    });
+    this.hooks = { credentials: (provider, profile) => this.signInWait.wrap(this.gated(provider, profile)) };
     this.events = new EventLog((id, events) => deps.sendEvents(id, events));
     this.broker = new PromptBroker({
       emit: (id, e) => this.emit(id, e),
@@ -55,7 +94,49 @@ export class SessionRegistry {
   }
 
   configure(settings: ServerSettings): void {
+    const before = this.deps.settings;
     this.deps.settings = settings;
+    if (before.endpoint !== settings.endpoint || before.bedrockProfile !== settings.bedrockProfile || before.bedrockRegion !== settings.bedrockRegion) {
+      void this.identity.refresh();
+    }
+  }
+
+  /** Sign-in succeeded for these profiles: Deputy uses them again, and sessions paused for them go on. */
+  async signedIn(profiles: string[]): Promise<SignIn.Result> {
+    for (const p of profiles) this.signedOut.delete(p);
+    const identity = await this.identity.refresh();
+    for (const p of profiles) this.signInWait.signedIn(p);
+    return { identity };
+  }
+
+  /** Deputy stops using the profile's cached sign-in; the AWS CLI's cache stays as it is. */
+  async signOut(p: SignOut.Params): Promise<SignOut.Result> {
+    const profile = p.profile || this.identity.profile();
+    if (profile) this.signedOut.add(profile);
+    const identity = await this.identity.refresh();
+    return { identity, ...(profile ? { profile } : {}) };
+  }
+
+  async profiles(): Promise<ListProfilesMessage.Result> {
+    const all = await listProfiles(this.deps.env);
+    const current = this.identity.profile();
+    return {
+      profiles: all.map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        ...(p.accountId ? { accountId: p.accountId } : {}),
+        ...(p.roleName ? { roleName: p.roleName } : {}),
+        ...(p.region ? { region: p.region } : {}),
+      })),
+      ...(current ? { current } : {}),
+    };
+  }
+
+  private gated(provider: AwsCredentialsProvider, profile: string | undefined): () => Promise<AwsCredentialIdentity> {
+    return async () => {
+      if (profile && this.signedOut.has(profile)) throw new SignInRequiredError(profile, 'signedOut');
+      return await provider();
+    };
   }
 
   get settings(): ServerSettings {
@@ -65,9 +146,11 @@ export class SessionRegistry {
   async startTask(p: StartTask.Params): Promise<StartTask.Result> {
     const settings = this.deps.settings;
     try {
+      const profile = this.identity.profile();
+      if (profile && this.signedOut.has(profile)) throw new SignInRequiredError(profile, 'signedOut');
       const folder = await this.folder(p.folderUri);
       this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
-      const connection = await folder.connection(settings, this.deps.secrets, this.deps.env);
+      const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
       const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
       const budget = p.budgetUsd ?? settings.budgetPerTaskUsd;
       const host = await HostedSession.start(this.hostDeps(folder, connection), {
@@ -139,6 +222,7 @@ export class SessionRegistry {
 
   /** Server shutdown: stop following (sessions go on at the endpoint), close the trails and runtimes. */
   async close(): Promise<void> {
+    this.identity.close();
     for (const s of this.sessions.values()) await s.detach().catch(() => undefined);
     for (const f of this.folders.values()) await (await f.catch(() => undefined))?.close();
   }
@@ -146,7 +230,7 @@ export class SessionRegistry {
   private async attachFolder(root: string): Promise<void> {
     const folder = await this.folder(root);
     const settings = this.deps.settings;
-    const connection = await folder.connection(settings, this.deps.secrets, this.deps.env);
+    const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
     const client = connection.client;
     const found = [];
     for await (const s of client.beta.agents.sessions.list({ metadata: { 'deputy.workspace': folder.hash }, limit: 100 })) {
@@ -174,6 +258,7 @@ export class SessionRegistry {
       known: this.known,
       changed: () => this.changed(),
       log: (l) => this.deps.log(l),
+      signInWait: this.signInWait,
     };
   }
 

@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import type { AuditLog } from '../core/audit.js';
-import type { KnownSecrets } from '../core/redact.js';
+import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
 import { createSession, DEFAULT_INSTRUCTIONS, type TaskObserver } from '../core/task.js';
 import { ToolRunner } from '../core/tool-runner.js';
 import type { Policy } from '../core/policy.js';
+import type { SignInNeed, SignInWait } from '../core/sign-in-wait.js';
 import type { SessionStatus } from '../protocol/events.js';
 import type { RequestFailure, ServerSettings } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
@@ -32,6 +33,8 @@ export interface HostDeps {
   /** The session list changed (status, pending prompts). */
   changed(): void;
   log(line: string): void;
+  /** Where a turn's credential requests wait for a sign-in instead of failing. */
+  signInWait: SignInWait;
 }
 
 export interface StartParams {
@@ -157,6 +160,26 @@ export class HostedSession {
     return this.turn !== null;
   }
 
+  /** A request of the running turn needs a sign-in: the session waits (nothing is sent until then), and says so. */
+  paused(need: SignInNeed): void {
+    this.emit({
+      type: 'error',
+      kind: 'signInRequired',
+      message:
+        need.reason === 'signedOut'
+          ? `Paused: you signed out of AWS profile "${need.profile}" in Deputy. Sign in to go on; nothing is lost.`
+          : `Paused: the AWS sign-in for profile "${need.profile}" ran out. Sign in to go on; nothing is lost.`,
+      action: { kind: 'signIn', profile: need.profile },
+      fatal: false,
+    });
+    this.setStatus('waiting');
+  }
+
+  resumed(profile: string): void {
+    this.emit({ type: 'notice', message: `Signed in to AWS profile "${profile}" again: the session goes on.` });
+    if (this.turn) this.setStatus('running');
+  }
+
   /** Stops following without cancelling (the server is shutting down; the session goes on at the endpoint). */
   async detach(): Promise<void> {
     this.turn?.stop.abort();
@@ -213,10 +236,12 @@ export class HostedSession {
     const stop = new AbortController();
     if (announce) this.emit({ type: 'turn.started', turnId: turnKey, cause });
     this.setStatus('running');
-    const done = follow({ turnKey, cancel: cancel.signal, signal: stop.signal })
+    // The turn's requests know their session, so a sign-in that runs out pauses this session (and Stop ends the wait).
+    const done = this.deps.signInWait
+      .runForSession({ sessionId: this.id, stop: cancel.signal }, () => follow({ turnKey, cancel: cancel.signal, signal: stop.signal }))
       .then(
-        (outcome) => this.ended(turnKey, outcome),
-        (err: unknown) => this.broke(turnKey, err, stop.signal.aborted),
+        (outcome) => this.ended(turnKey, outcome, cancel.signal.aborted),
+        (err: unknown) => this.broke(turnKey, err, stop.signal.aborted, cancel.signal.aborted),
       )
       .catch((err: unknown) => this.deps.log(`session ${this.id}: ${String(err)}`))
       .finally(() => {
@@ -226,15 +251,18 @@ export class HostedSession {
     this.turn = { cancel, stop, done };
   }
 
-  private async ended(turnKey: string, outcome: TurnOutcome): Promise<void> {
+  private async ended(turnKey: string, given: TurnOutcome, stopped = false): Promise<void> {
     this.turn = null;
+    // A turn the person stopped that then failed to reach the endpoint (its sign-in ran out) ends as they asked: stopped.
+    const outcome: TurnOutcome = stopped && given.status === 'failed' ? { ...given, status: 'cancelled' } : given;
+    if (outcome !== given && given.error) this.emit({ type: 'notice', message: `Stopped. ${redactText(given.error, this.deps.known)}` });
     // Whatever was still open belongs to a turn that is over.
     this.deps.broker.withdrawSession(this.id, 'sessionStopped');
     this.session = outcome.lastSession;
     const refreshed = await this.deps.connection.client.beta.agents.sessions.retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
     this.noteUsage(refreshed);
-    const failure = outcome.error ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
+    const failure = outcome.error && outcome.status !== 'cancelled' ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
     if (failure) this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
@@ -255,10 +283,23 @@ export class HostedSession {
     });
   }
 
-  private async broke(turnKey: string, err: unknown, detached: boolean): Promise<void> {
+  private async broke(turnKey: string, err: unknown, detached: boolean, stopped: boolean): Promise<void> {
     this.turn = null;
     this.deps.broker.withdrawSession(this.id, 'sessionStopped');
     if (detached) return;
+    if (stopped) {
+      // Stopped while it could not reach the endpoint (e.g. waiting for a sign-in): the person's Stop is the outcome.
+      this.emit({ type: 'turn.ended', turnId: turnKey, outcome: 'cancelled' });
+      this.setStatus('cancelled');
+      await this.audit.append({
+        type: 'task.finished',
+        session: this.id,
+        task: this.taskId,
+        actor: this.deps.connection.actor,
+        data: { status: 'cancelled', files_changed: [], turn: turnKey },
+      });
+      return;
+    }
     const failure = classify(err, this.deps.settings(), this.deps.known);
     this.deps.log(`session ${this.id}: turn broke off: ${failure.message}`);
     this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });

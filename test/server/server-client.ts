@@ -16,7 +16,19 @@ import {
   ShutdownRequest,
 } from 'vscode-languageserver-protocol';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../../src/protocol/events.js';
-import { SECRET_FILE_ENV, SessionEvents, SessionsChanged, ServerStatus, type ServerSecrets, type ServerSettings } from '../../src/protocol/lsp.js';
+import {
+  IdentityChanged,
+  OpenExternal,
+  SECRET_FILE_ENV,
+  SessionEvents,
+  SessionsChanged,
+  ServerStatus,
+  SignInProgress,
+  type IdentityStatus,
+  type ServerInitOptions,
+  type ServerSecrets,
+  type ServerSettings,
+} from '../../src/protocol/lsp.js';
 import type { SessionSummary } from '../../src/protocol/webview.js';
 import { recordOutput } from '../fixtures/leak-ledger.js';
 
@@ -40,6 +52,14 @@ export interface ServerUnderTest {
   events: EngineEvent[];
   sessions: SessionSummary[];
   statuses: ServerStatus.Params[];
+  /** Every IdentityChanged, in order, with when it arrived (this process's clock). */
+  identities: Array<IdentityStatus & { receivedAt: number }>;
+  /** Every SignInProgress (device codes shown to the person). */
+  signInProgress: SignInProgress.Params[];
+  /** Plays the person's browser for OpenExternal; the default opens nothing. */
+  openExternal: (url: string) => Promise<boolean>;
+  /** Resolves with the first identity (already received or later) that matches. */
+  waitForIdentity(match: (s: IdentityStatus) => boolean, timeoutMs?: number): Promise<IdentityStatus & { receivedAt: number }>;
   stderr(): string;
   /** Resolves with the first event (already received or later) that matches. */
   waitFor<T extends EngineEventType>(type: T, match?: (e: EngineEventOf<T>) => boolean, timeoutMs?: number): Promise<EngineEventOf<T>>;
@@ -49,7 +69,12 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServer(folders: string[], settings: ServerSettings, secrets?: ServerSecrets): Promise<ServerUnderTest> {
+export async function startServer(
+  folders: string[],
+  settings: ServerSettings,
+  secrets?: ServerSecrets,
+  init: Pick<ServerInitOptions, 'signedOutProfiles'> = {},
+): Promise<ServerUnderTest> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (secrets) {
     const dir = mkdtempSync(join(tmpdir(), 'deputy-secrets-'));
@@ -66,6 +91,17 @@ export async function startServer(folders: string[], settings: ServerSettings, s
   const waiters: Array<() => void> = [];
   const logs: string[] = [];
   const state = { sessions: [] as SessionSummary[], statuses: [] as ServerStatus.Params[] };
+  const identities: ServerUnderTest['identities'] = [];
+  const signInProgress: SignInProgress.Params[] = [];
+  const browser = { open: async (_url: string) => false };
+  conn.onNotification(IdentityChanged.type, (p) => {
+    identities.push({ ...p, receivedAt: Date.now() });
+    for (const w of [...waiters]) w();
+  });
+  conn.onNotification(SignInProgress.type, (p) => {
+    signInProgress.push(p);
+  });
+  conn.onRequest(OpenExternal.type, async (p) => ({ opened: await browser.open(p.url) }));
   conn.onNotification(SessionEvents.type, (p) => {
     events.push(...p.events);
     for (const w of [...waiters]) w();
@@ -86,11 +122,11 @@ export async function startServer(folders: string[], settings: ServerSettings, s
     rootUri: null,
     capabilities: {},
     workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: f })),
-    initializationOptions: { settings, clientVersion: '0.0.0-test' },
+    initializationOptions: { settings, clientVersion: '0.0.0-test', ...init },
   });
   await conn.sendNotification(InitializedNotification.type, {});
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const record = () => recordOutput('deputy language server', `${stderr}\n${logs.join('\n')}\n${JSON.stringify(events)}`);
+  const record = () => recordOutput('deputy language server', `${stderr}\n${logs.join('\n')}\n${JSON.stringify(events)}\n${JSON.stringify(identities)}`);
   return {
     conn,
     child,
@@ -99,6 +135,35 @@ export async function startServer(folders: string[], settings: ServerSettings, s
       return state.sessions;
     },
     statuses: state.statuses,
+    identities,
+    signInProgress,
+    get openExternal() {
+      return browser.open;
+    },
+    set openExternal(fn) {
+      browser.open = fn;
+    },
+    waitForIdentity(match, timeoutMs = 20_000) {
+      return new Promise((done, fail) => {
+        const check = (): boolean => {
+          const hit = identities.find((s) => match(s));
+          if (hit) done(hit);
+          return Boolean(hit);
+        };
+        if (check()) return;
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          fail(new Error(`no matching identity within ${timeoutMs} ms; got: ${JSON.stringify(identities)}\n${stderr}\n${logs.join('\n')}`));
+        }, timeoutMs);
+        const w = () => {
+          if (check()) {
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(w), 1);
+          }
+        };
+        waiters.push(w);
+      });
+    },
     stderr: () => `${stderr}\n${logs.join('\n')}`,
     waitFor(type, match, timeoutMs = 20_000) {
       return new Promise((done, fail) => {
