@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
     load: () => (require('./entry/report.js') as typeof import('./entry/report.js')).command,
     summary: 'what agents did, under whose name, at what cost: HTML, JSON or a summary',
   },
+  revert: { load: () => (require('./entry/revert.js') as typeof import('./entry/revert.js')).command, summary: "put back the files a task's approved changes wrote" },
   environment: {
     load: () => (require('./entry/environment.js') as typeof import('./entry/environment.js')).command,
     summary: 'serve this workspace as a Codex harness\'s execution environment (serve)',
