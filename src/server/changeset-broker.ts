@@ -3,8 +3,8 @@
  * file that needs a decision (ready or in conflict) has one, from the card, the diff editor or a hunk's lens, in any
  * order and in as many requests as the person likes; then the engine gets the whole answer at once and applies the
  * approved set. A decision counts only for a file of that changeset with that binding and no decision yet; what is
- * refused says why and decides nothing. Unanswered by the deadline, or the session stopped: the undecided files are
- * rejected.
+ * refused says why and decides nothing. Unanswered by the deadline, or the session stopped: nothing of the set is
+ * applied (approvals given so far lapse).
  */
 import type { ChangesetReviewAnswer, ChangesetReviewQuestion, ReviewItem } from '../core/changeset/review.js';
 import type { ConflictReport, FileDecision, PromptWithdrawalReason, ReviewVerdict } from '../protocol/events.js';
@@ -216,6 +216,8 @@ export class ChangesetBroker {
     for (const item of o.question.items) {
       if (needsDecision(item) && !o.decisions.has(item.binding)) this.deps.emit(o.question.session, { type: 'prompt.withdrawn', binding: item.binding, reason });
     }
+    // A set not wholly decided applies nothing: approvals given so far lapse; rejections keep their comments.
+    for (const [binding, d] of o.decisions) if (d.decision === 'approve' || d.decision === 'keepHunks') o.decisions.delete(binding);
     this.finish(key, o);
   }
 
