@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { chmod, copyFile } from 'node:fs/promises';
 
 /** Modules src/cli/main.ts loads on demand; each is bundled on its own as dist/cli-<name>.js. */
-const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'report', 'stop', 'policy'];
+const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'report', 'stop', 'policy', 'revert'];
 
 /**
  * Heavy modules a command needs only on one path (OpenTelemetry's exporter for `audit export --otlp-endpoint`, the

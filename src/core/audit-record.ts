@@ -56,6 +56,7 @@ export type AuditEventType =
   | 'changeset.applied'
   | 'changeset.conflict'
   | 'changeset.invalid'
+  | 'changeset.reverted'
   | 'usage'
   | 'error'
   | 'task.started'
@@ -79,6 +80,7 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEvent
   'changeset.applied',
   'changeset.conflict',
   'changeset.invalid',
+  'changeset.reverted',
   'usage',
   'error',
   'task.started',

@@ -9,6 +9,12 @@ import { DEPUTY_VERSION } from '../cli/version.js';
 import { redactText } from '../core/redact.js';
 import {
   AnswerPrompt,
+  ChangesetsChanged,
+  ConflictVersions,
+  PendingChangesets,
+  RevertableTasks,
+  RevertTask,
+  ReviewChangeset,
   Configure,
   ExportAudit,
   FollowUp,
@@ -37,6 +43,7 @@ import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-r
 import { userInfo } from 'node:os';
 import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
 import { systemClock } from './identity-monitor.js';
+import { EditorWorkspaceFiles } from './editor-files.js';
 import { SessionRegistry } from './registry.js';
 import { signInRequest } from './sign-in-request.js';
 import { takeSecrets } from './secrets.js';
@@ -70,6 +77,8 @@ function serve(): void {
         status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
       },
       health: (health, message) => status(health, message),
+      changesetsChanged: (changesets) => void connection.sendNotification(ChangesetsChanged.type, { changesets }),
+      ...(init.editorFiles ? { editorFiles: (folderUri: string) => new EditorWorkspaceFiles(connection, folderUri) } : {}),
       log,
       identity: (s) => void connection.sendNotification(IdentityChanged.type, s),
       clock: systemClock,
@@ -133,14 +142,16 @@ function wire(c: LspConnection, r: SessionRegistry): void {
     return Array.isArray(events) ? { events } : events;
   });
   c.onRequest(AnswerPrompt.type, (p) => ({ accepted: r.broker.answer(p.sessionId, p.binding, p.decision, p.comment) }));
-  c.onRequest(ReviewFiles.type, (p) => {
-    const verdict = p.verdict === 'approve' ? 'approve' : 'reject';
-    return { accepted: r.broker.review(p.sessionId, p.changesetId, p.bindings, verdict, p.comment) };
-  });
+  c.onRequest(ReviewChangeset.type, (p) => r.broker.changesets.decide(p));
+  c.onRequest(ReviewFiles.type, (p) => ({ accepted: r.broker.changesets.decideCoarse(p.sessionId, p.changesetId, p.bindings, p.verdict, p.comment) }));
   c.onRequest(ProposedFile.type, (p) => {
-    const f = r.broker.file(p.sessionId, p.changesetId, p.binding);
+    const f = r.broker.changesets.file(p.sessionId, p.changesetId, p.binding);
     return f ?? { failure: { kind: 'internal', message: 'This proposed file is no longer open for review.' } };
   });
+  c.onRequest(PendingChangesets.type, () => ({ changesets: r.pendingChangesets() }));
+  c.onRequest(ConflictVersions.type, (p) => r.conflictVersions(p));
+  c.onRequest(RevertableTasks.type, (p) => r.revertable(p));
+  c.onRequest(RevertTask.type, (p) => r.revert(p));
   c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
   c.onRequest(Report.type, (p) => reportRequest(p));

@@ -20,6 +20,7 @@ import type { Connection } from './endpoint.js';
 import type { EventInput } from './event-log.js';
 import { classify, describeEndpoint } from './failures.js';
 import type { Folder } from './folder.js';
+import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { sessionObserver } from './session-observer.js';
 
@@ -35,6 +36,8 @@ export interface HostDeps {
   log(line: string): void;
   /** Where a turn's credential requests wait for a sign-in instead of failing. */
   signInWait: SignInWait;
+  /** Where approved changes are read and written (the editor, or the disk). */
+  files: WorkspaceFiles;
 }
 
 export interface StartParams {
@@ -79,6 +82,7 @@ export class HostedSession {
       actor: deps.connection.actor,
       task: taskId,
       observer: this.observer,
+      files: deps.files,
     });
   }
 
@@ -88,6 +92,11 @@ export class HostedSession {
 
   get audit(): AuditLog {
     return this.deps.folder.audit;
+  }
+
+  /** The workspace folder this session works in. */
+  get folder(): Folder {
+    return this.deps.folder;
   }
 
   /** Creates the session at the endpoint and starts its first turn (which goes on after this returns). */

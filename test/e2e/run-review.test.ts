@@ -5,6 +5,7 @@
  * per-file result, and the audit trail verifies — until a record is edited by hand.
  */
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -138,8 +139,10 @@ for (const api of ['responses', 'chat'] as const) {
     assert.equal(tampered.code, 1);
     assert.match(tampered.stdout + tampered.stderr, new RegExp(`record ${approvedAt + 1}\\b`));
 
-    // The runtime's store stays out of git; nothing else appeared in the workspace.
-    assert.deepEqual((await readdir(join(repo.root, '.deputy'))).sort(), ['.gitignore', 'audit', 'runtime']);
+    // The runtime's store and the pre-images kept for `deputy revert` stay out of git; nothing else appeared.
+    assert.deepEqual((await readdir(join(repo.root, '.deputy'))).sort(), ['.gitignore', 'audit', 'pre-images', 'runtime']);
+    const untracked = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: repo.root }).toString();
+    assert.doesNotMatch(untracked, /pre-images|runtime/);
   });
 }
 

@@ -73,7 +73,7 @@ export async function startServer(
   folders: string[],
   settings: ServerSettings,
   secrets?: ServerSecrets,
-  init: Pick<ServerInitOptions, 'signedOutProfiles'> = {},
+  init: Pick<ServerInitOptions, 'signedOutProfiles'> & { editorFiles?: boolean } = {},
 ): Promise<ServerUnderTest> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (secrets) {
