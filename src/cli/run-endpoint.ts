@@ -108,7 +108,7 @@ export async function connect(options: RunOptions, env: NodeJS.ProcessEnv, hooks
         describe: `Amazon Bedrock Managed Agents (${options.region})`,
         provider: 'aws.bedrock',
         secrets: [],
-        environmentAuth: { credentials: credentialProvider, region: options.region, service: BMA_SIGNING_SERVICE },
+        environmentAuth: { credentials: async () => credentialProvider(), region: options.region, service: BMA_SIGNING_SERVICE },
         close: async () => undefined,
       };
     }
