@@ -41,6 +41,13 @@ export interface BenchmarkResult {
   /** The check that both sides did the same work ("both saw 6,012 events, same last event id"). */
   verified: string;
   comparison: Comparison;
+  /** More rows from the same run, reported right after this one (the `events.create` p99 of the same load). */
+  rows?: BenchmarkResult[];
+}
+
+/** Every row of these results, each benchmark's own rows right after it. */
+export function allRows(results: readonly BenchmarkResult[]): BenchmarkResult[] {
+  return results.flatMap((r) => [r, ...allRows(r.rows ?? [])]);
 }
 
 export interface Benchmark {

@@ -161,6 +161,19 @@ export async function compare<A, B>(ours: Side<A>, reference: Side<B>, options: 
  * Figures each side measures itself (latency, memory, a rate it times on its own), compared by the same method:
  * one ratio per round, median with min and max. The caller's text says which direction is better.
  */
+/**
+ * A comparison of figures both sides already measured in the same rounds (round i of ours beside round i of the
+ * reference), for a second figure of one paired run: the `events.create` p99 of the load whose turns/s is the row
+ * above it, the longest task of the same webview rounds.
+ */
+export function pairedFigures(labels: { ours: string; reference: string }, ours: readonly number[], reference: readonly number[]): Comparison {
+  if (ours.length === 0 || ours.length !== reference.length) throw new Error(`paired figures need as many rounds on each side (${ours.length} and ${reference.length})`);
+  if (!reference.every((r) => Number.isFinite(r) && r > 0) || !ours.every((o) => Number.isFinite(o) && o >= 0)) {
+    throw new Error('a ratio needs finite figures and a positive reference');
+  }
+  return summarise(labels, { ours: [...ours], reference: [...reference], ratios: ours.map((o, i) => o / reference[i]!) }, { ours: null, reference: null });
+}
+
 export async function compareFigures<A, B>(ours: FigureSide<A>, reference: FigureSide<B>, options: CompareOptions): Promise<Comparison> {
   const once = <T>(side: FigureSide<T>) => () => withInput(side, (input) => side.measure(input));
   const rounds = await pairedRounds({ label: ours.label, once: once(ours) }, { label: reference.label, once: once(reference) }, options);

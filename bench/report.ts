@@ -1,5 +1,6 @@
 /** Renders benchmark results: a table for the terminal and the whole of `BENCHMARKS.md`. */
-import type { BenchConfig, BenchmarkResult, MachineFacts } from './benchmark.js';
+import { allRows, type BenchConfig, type BenchmarkResult, type MachineFacts } from './benchmark.js';
+import { sizesTable, type SizeRow } from './sizes.js';
 import type { Comparison } from './measure.js';
 
 export function formatRate(perSecond: number): string {
@@ -31,7 +32,7 @@ function pad(cells: string[][]): string[] {
 export function consoleTable(results: readonly BenchmarkResult[]): string {
   const rows = [
     ['benchmark', 'ours', 'reference', 'ratio', 'min–max', 'figure'],
-    ...results.map((r) => [
+    ...allRows(results).map((r) => [
       r.id,
       formatRate(r.comparison.ours.median),
       formatRate(r.comparison.reference.median),
@@ -51,13 +52,32 @@ export interface ReportContext {
   config: BenchConfig;
   /** How long the whole run took, for whoever wants to re-run it. */
   seconds: number;
+  /** How busy the machine was during the run: the 1-minute load average, sampled through it. */
+  load?: LoadFacts;
+  /** The shipped artifacts' sizes (`bench/sizes.ts`). */
+  sizes?: readonly SizeRow[];
+}
+
+export interface LoadFacts {
+  samples: number[];
+}
+
+/** "load average 3.1 (min 0.5, max 9.8) on 2 cores, 40 samples": how loaded the machine was while it measured. */
+export function loadText(load: LoadFacts, cores: number): string {
+  const s = [...load.samples].sort((a, b) => a - b);
+  const mid = s[Math.floor(s.length / 2)] ?? 0;
+  const f = (v: number) => v.toFixed(1);
+  return (
+    `The machine's 1-minute load average during the run: median ${f(mid)}, min ${f(s[0] ?? 0)}, max ${f(s.at(-1) ?? 0)} ` +
+    `on ${cores} cores (${s.length} samples${mid > cores ? '; more runnable work than cores, so the machine was shared and absolute figures are low' : ''}).`
+  );
 }
 
 function summaryTable(results: readonly BenchmarkResult[]): string[] {
   return [
     '| Benchmark | Ours (median) | Reference (median) | Ratio ours/reference (median of rounds) | Min–max of rounds |',
     '|---|---:|---:|---:|---:|',
-    ...results.map(
+    ...allRows(results).map(
       (r) =>
         `| ${r.title} | ${formatRate(r.comparison.ours.median)} ${figureUnit(r)} | ${formatRate(r.comparison.reference.median)} ${figureUnit(r)} | **${formatRatio(r.comparison.ratio)}** | ${formatRatioRange(r.comparison)} |`,
     ),
@@ -90,6 +110,7 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}.`,
     '',
+    ...(ctx.load ? [loadText(ctx.load, m.cores), ''] : []),
     '## How to read these figures',
     '',
     'Every benchmark runs Deputy\'s code ("ours") and a reference that does the same job on identical input, side by',
@@ -114,9 +135,10 @@ export function markdownReport(results: readonly BenchmarkResult[], ctx: ReportC
     'within noise of each other. The fsync-bound benchmarks (changeset apply, audit append) follow the storage',
     'and whatever else is writing to it at the time, so their ratios move more between runs than the CPU-bound ones.',
     '',
+    ...(ctx.sizes ? ['## Sizes', '', ...sizesTable(ctx.sizes), ''] : []),
     '## The benchmarks',
     '',
-    ...results.flatMap(section),
+    ...allRows(results).flatMap(section),
     '## Running them',
     '',
     '```sh',

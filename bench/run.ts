@@ -3,6 +3,7 @@
  * BENCHMARKS.md when all of them ran (or `--write` is given). Sizes come from `BENCH_*` environment variables.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { auditAppend, auditSigned, auditVerify } from './audit.js';
@@ -16,12 +17,15 @@ import { eventStream } from './events.js';
 import { policyDecision } from './policy-decision.js';
 import { BenchUsageError, envInt } from './measure.js';
 import { runtimeLoad, runtimeLoadBase } from './runtime-load.js';
-import { consoleTable, markdownReport } from './report.js';
+import { streamMemory } from './stream-memory.js';
+import { consoleTable, loadText, markdownReport, type LoadFacts } from './report.js';
+import { formatBytes, measureSizes } from './sizes.js';
+import { ROOT, packageVsix } from '../test/e2e/vscode/code-server.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
   eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream,
-  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, policyDecision,
+  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision,
 ];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
@@ -29,7 +33,7 @@ Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
 BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
-BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
+BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
@@ -72,19 +76,31 @@ async function main(argv: readonly string[]): Promise<void> {
   log(`Node ${machine.node} on ${machine.cpu} (${machine.cores} cores)`);
 
   const started = performance.now();
+  // How loaded the machine is while it measures (other work shares it): sampled through the run, for the report.
+  const load: LoadFacts = { samples: [os.loadavg()[0] ?? 0] };
+  const sampler = setInterval(() => load.samples.push(os.loadavg()[0] ?? 0), 10_000);
+  sampler.unref();
   const results: BenchmarkResult[] = [];
-  for (const benchmark of selected) {
-    const t0 = performance.now();
-    results.push(await benchmark.run(config, log));
-    log(`${benchmark.id}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  try {
+    for (const benchmark of selected) {
+      const t0 = performance.now();
+      results.push(await benchmark.run(config, log));
+      log(`${benchmark.id}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    clearInterval(sampler);
   }
+  // Sizes of what ships, with the report (packaging the .vsix takes a few seconds).
+  const sizes = write ? await measureSizes(packageVsix(ROOT)) : undefined;
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`\n${consoleTable(results)}\n\nratio = ours ÷ reference throughput (1.00× = as fast; 0.50× = half as many per second)\n`);
+  for (const s of sizes ?? []) process.stdout.write(`${s.artifact}: ${formatBytes(s.bytes)}${s.goalBytes === null ? '' : ` (goal < ${formatBytes(s.goalBytes)})`}\n`);
+  process.stdout.write(`${loadText(load, machine.cores)}\n`);
 
   if (write) {
     const file = path.resolve(__dirname, '..', 'BENCHMARKS.md');
     const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
-    await fs.writeFile(file, markdownReport(results, { date: new Date(), command, machine, config, seconds }));
+    await fs.writeFile(file, markdownReport(results, { date: new Date(), command, machine, config, seconds, load, ...(sizes ? { sizes } : {}) }));
     log(`wrote ${file}`);
   }
 }

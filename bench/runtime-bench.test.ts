@@ -10,6 +10,7 @@ import path from 'node:path';
 import { makeRuntimeLoad, makeRuntimeLoadBase, p99, DEFAULT_BASE, type LoadSizes } from './runtime-load.js';
 import { runtimeSource } from './runtime-process.js';
 import type { BenchConfig } from './benchmark.js';
+import { streamMemory } from './stream-memory.js';
 
 const TINY: LoadSizes = { sessions: 3, turns: 2, words: 5, warmup: 0, rounds: 1 };
 const CONFIG = { warmup: 0, rounds: 1 } as BenchConfig;
@@ -28,6 +29,28 @@ test('runtime-load: both stores complete every turn; the p99 of events.create is
   assert.match(r.ours, /p99 [\d.,]+ ms/);
   assert.match(r.reference, /tmpfs.*p99 [\d.,]+ ms/);
   assert.match(r.input, /3 sessions at once × 2 turns/);
+  // The p99 is a row of its own, paired round by round with the turns/s it came from.
+  const [p] = r.rows ?? [];
+  assert.equal(p?.id, 'runtime-load-p99');
+  assert.equal(p?.figure, 'ms at p99');
+  assert.equal(p?.comparison.ratios.length, 1);
+  assert.ok((p?.comparison.ours.median ?? 0) > 0 && (p?.comparison.reference.median ?? 0) > 0);
+});
+
+// Two runtime processes: minutes on a loaded 2-core machine.
+test('stream-memory: both sides complete every turn and report the runtime\'s RSS growth', { timeout: 600_000 }, async () => {
+  process.env.BENCH_STREAM_TURNS = '1';
+  process.env.BENCH_LOAD_ROUNDS = '1';
+  try {
+    const r = await streamMemory.run(CONFIG, () => undefined);
+    assert.equal(r.figure, 'MiB');
+    assert.equal(r.comparison.ratios.length, 1);
+    assert.ok(r.comparison.reference.median > 0, 'the turns alone grow the runtime');
+    assert.match(r.verified, /all 1 turns complete/);
+  } finally {
+    delete process.env.BENCH_STREAM_TURNS;
+    delete process.env.BENCH_LOAD_ROUNDS;
+  }
 });
 
 test('runtime-vs-base: a checkout as the base runs the same load', async () => {

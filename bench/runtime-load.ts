@@ -18,7 +18,7 @@ import OpenAI from 'openai';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
 import { startScriptedModel, type ScriptedModel } from '../test/fixtures/model-server.js';
 import { shareInWords, type Benchmark, type BenchmarkResult } from './benchmark.js';
-import { compare, envInt, median, type Side } from './measure.js';
+import { compare, envInt, median, pairedFigures, type Side } from './measure.js';
 import { formatRatio } from './report.js';
 import { runtimeSource, startRuntimeProcess, type RuntimeProcess, type RuntimeSource } from './runtime-process.js';
 
@@ -172,6 +172,32 @@ function inputText(sizes: LoadSizes): string {
 /** Drops the warm-up rounds' p99s: `compare` runs each side once per round, warm-ups first. */
 const timed = (values: number[], sizes: LoadSizes) => values.slice(sizes.warmup);
 
+/** The `events.create` p99 of the same rounds as a row of its own (latency: below 1× ours waits less). */
+function p99Row(
+  parent: { id: string; title: string; input: string; verified: string },
+  labels: { ours: string; reference: string },
+  ours: number[],
+  reference: number[],
+  words: { ours: string; reference: string; vs: string },
+): BenchmarkResult {
+  const comparison = pairedFigures(labels, ours, reference);
+  return {
+    id: `${parent.id}-p99`,
+    title: parent.title.replace(/^Runtime load: turns\/s/, 'Runtime load: `events.create` p99'),
+    unit: 'requests',
+    figure: 'ms at p99',
+    input: `${parent.input}; every \`events.create\` of a round timed from request to response`,
+    ours: words.ours,
+    reference: words.reference,
+    meaning:
+      `the p99 latency of \`events.create\` (the request that starts a turn) in the same rounds as the turns/s row above, ${words.vs}: ` +
+      `${formatRatio(comparison.ratio)} means the slowest 1% of those requests waited ${comparison.ratio >= 1 ? `${comparison.ratio.toFixed(1)} times as long` : `${Math.round(comparison.ratio * 100)}% as long`}. ` +
+      'Below 1× ours answers sooner; it is how long a client waits to start a turn while the other sessions stream.',
+    verified: parent.verified,
+    comparison,
+  };
+}
+
 export function makeRuntimeLoad(
   sizes: () => LoadSizes = () => loadSizesFromEnv(),
   source: () => string = () => process.env.BENCH_RUNTIME ?? '',
@@ -211,6 +237,15 @@ export function makeRuntimeLoad(
           'The `events.create` p99 is the latency of the request that starts a turn: how long a client waits while other sessions stream.',
         verified: `every round, each side completes all ${(s.sessions * s.turns).toLocaleString('en-US')} turns and every answer equals the scripted text`,
         comparison,
+        rows: [
+          p99Row(
+            { id: this.id, title: this.title, input: inputText(s), verified: `the p99 of exactly ${(s.sessions * s.turns).toLocaleString('en-US')} requests per side and round` },
+            { ours: 'store on disk', reference: 'store on tmpfs' },
+            pDisk,
+            pMemory,
+            { ours: `${who} with its store in ${os.tmpdir()} (disk)`, reference: `the same runtime with its store in ${shm} (tmpfs)`, vs: 'disk ÷ tmpfs' },
+          ),
+        ],
       };
     },
   };
@@ -250,6 +285,15 @@ export function makeRuntimeLoadBase(
             `${shareInWords(comparison.ratio)} turns per second as the base version under the same load on the same machine.`,
           verified: `every round, each side completes all ${(s.sessions * s.turns).toLocaleString('en-US')} turns and every answer equals the scripted text`,
           comparison,
+          rows: [
+            p99Row(
+              { id: this.id, title: this.title, input: inputText(s), verified: `the p99 of exactly ${(s.sessions * s.turns).toLocaleString('en-US')} requests per side and round` },
+              { ours: tree.label, reference: before.label },
+              pOurs,
+              pTheirs,
+              { ours: `the runtime of ${tree.label}, store in ${os.tmpdir()}`, reference: `the runtime of ${before.label} (\`BENCH_RUNTIME_BASE\`), same load, same disk`, vs: 'this tree ÷ the base' },
+            ),
+          ],
         };
       } finally {
         await before.dispose();

@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../protocol/events.js';
 import { SessionEventLog, isFailure } from '../protocol/lsp.js';
-import { isParseError, parseFromWebview, webviewHtml, type PanelError, type ToWebview } from '../protocol/webview.js';
+import { webviewHtml, type PanelError, type ToWebview } from '../protocol/webview.js';
 import type { Deputy } from './deputy.js';
 import { handleIntent } from './intents.js';
+import { receiveFromPanel } from './panel-inbox.js';
 import { PANEL_VIEW_ID } from './manifest-ids.js';
 import { panelSettings } from './panel-settings.js';
 
@@ -52,14 +53,13 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview.js')).toString(),
     });
     this.disposables.push(
-      view.webview.onDidReceiveMessage((raw: unknown) => {
-        const message = parseFromWebview(raw);
-        if (isParseError(message)) {
-          this.deputy.log.warn(`Refused a message from the panel: ${message.error}`);
-          return;
-        }
-        void handleIntent(this.deputy, this, message).catch((err: unknown) => this.showError('internal', `Deputy could not do that: ${String(err)}`));
-      }),
+      view.webview.onDidReceiveMessage((raw: unknown) =>
+        receiveFromPanel(raw, {
+          handle: (message) => handleIntent(this.deputy, this, message),
+          refuse: (text) => this.showError('internal', text),
+          log: (line) => this.deputy.log.warn(line),
+        }),
+      ),
       view.onDidChangeVisibility(() => this.updateBadge()),
       view.onDidDispose(() => (this.view = undefined)),
     );

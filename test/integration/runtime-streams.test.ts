@@ -5,50 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
-import { startRuntimeProcess } from '../../bench/runtime-process.js';
+import { bulkyText, nextTurn, nonReader, startStreamRuntime, streamMemoryRun } from '../../bench/stream-memory.js';
 import { startHarness } from '../fixtures/model-runtime-harness.js';
-import { startScriptedModel } from '../fixtures/model-server.js';
-
-/** `words` words of `size` characters: one `output_text.delta` event (a little over `size` bytes) per word. */
-const bulkyText = (words: number, size: number) => Array.from({ length: words }, (_, i) => `${i}`.padEnd(size, 'x')).join(' ');
 
 const message = (text: string) => ({
   type: 'agent.session.input.message' as const,
   input: [{ role: 'user' as const, content: [{ type: 'input_text' as const, text }] }],
 });
-
-/** Reads one turn's events off an open stream, leaving the stream open for the next. */
-async function nextTurn(events: AsyncIterator<AgentSessionEvent>): Promise<AgentSessionEvent[]> {
-  const seen: AgentSessionEvent[] = [];
-  let ended = false;
-  for (;;) {
-    const next = await events.next();
-    if (next.done) throw new Error('the stream ended mid-turn');
-    seen.push(next.value);
-    if (next.value.type === 'agent.session.turn.completed' || next.value.type === 'agent.session.turn.failed') ended = true;
-    if (ended && next.value.type === 'agent.session.idle') return seen;
-  }
-}
-
-/** Opens an SSE request on a raw socket and never reads from it. */
-async function nonReader(url: string, token: string, sessionId: string, lastEventId?: string): Promise<net.Socket> {
-  const { hostname, port } = new URL(url);
-  const socket = net.connect(Number(port), hostname);
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.on('error', () => undefined);
-  socket.write(
-    `GET /v1/agents/sessions/${sessionId}/events HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n` +
-      `Accept: text/event-stream\r\n${lastEventId ? `Last-Event-ID: ${lastEventId}\r\n` : ''}\r\n`,
-  );
-  return socket;
-}
 
 /** Reads a raw HTTP/1.1 chunked response until its last chunk; returns the body. */
 async function readToEndOfBody(socket: net.Socket): Promise<string> {
@@ -151,55 +118,16 @@ test('fifty clients that never read, live and replaying a long history, keep the
   const MB = 1024 * 1024;
   const TURNS = 20;
   // ~21 MB of events in all, as twenty 1 MB answers (one large message would measure the message, not the streams).
-  const model = await startScriptedModel(Array.from({ length: TURNS }, () => ({ text: bulkyText(1000, 1000) })));
-  t.after(() => model.close());
-  // tmpfs when there is one: this is about memory, not the disk.
-  const dataDir = await fs.mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'deputy-streams-'));
-  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const runtime = await startRuntimeProcess({ srcDir: path.resolve(__dirname, '..', '..', 'src'), dataDir, modelBaseURL: model.baseURL });
-  t.after(() => runtime.stop());
-  const sockets: net.Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
-
-  const sessions = new OpenAI({ apiKey: runtime.token, baseURL: `${runtime.url}/v1`, maxRetries: 3 }).beta.agents.sessions;
-  const session = await sessions.create({ environment: { type: 'none' } });
-  const stream = await sessions.events.stream(session.id);
-  t.after(() => stream.controller.abort());
-  const reader = stream[Symbol.asyncIterator]();
-  for (let i = 0; i < 50; i++) sockets.push(await nonReader(runtime.url, runtime.token, session.id));
-  await delay(300);
-  const before = await runtime.rss();
-  let peak = before;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, await runtime.rss());
-      await delay(50);
-    }
-  })();
-  t.after(async () => {
-    sampling = false;
-    await sampler.catch(() => undefined);
-  });
-
-  // Live: twenty turns stream ~21 MB of events to fifty sockets nobody reads.
-  const events: AgentSessionEvent[] = [];
-  for (let turn = 0; turn < TURNS; turn++) {
-    await sessions.events.create(session.id, { events: [message(`turn ${turn}`)] });
-    events.push(...(await nextTurn(reader)));
-  }
-  assert.equal(events.filter((e) => e.type === 'agent.session.turn.completed').length, TURNS);
-  // Replay: fifty more ask for the whole history and never read it.
-  for (let i = 0; i < 50; i++) sockets.push(await nonReader(runtime.url, runtime.token, session.id, events[0]!.event_id));
-  await delay(2000);
-  sampling = false;
-  await sampler;
-
-  const grew = (peak - before) / MB;
-  t.diagnostic(`runtime RSS ${Math.round(before / MB)} MB before, peak ${Math.round(peak / MB)} MB (+${Math.round(grew)} MB)`);
+  const { runtime, close } = await startStreamRuntime(TURNS);
+  t.after(close);
+  const run = await streamMemoryRun(runtime, { turns: TURNS, live: 50, replaying: 50 });
+  assert.equal(run.completed, TURNS);
+  const grew = (run.peakBytes - run.beforeBytes) / MB;
+  t.diagnostic(`runtime RSS ${Math.round(run.beforeBytes / MB)} MB before, peak ${Math.round(run.peakBytes / MB)} MB (+${Math.round(grew)} MB)`);
   // The turns alone grow the heap by about 200 MB (garbage not yet collected); every stream shares the live
   // frames and holds at most one replay page. Without these bounds the same load reaches gigabytes.
   assert.ok(grew < 350, `the runtime grew by ${Math.round(grew)} MB`);
   // And the runtime still answers.
-  assert.equal((await sessions.retrieve(session.id)).status, 'idle');
+  const sessions = new OpenAI({ apiKey: runtime.token, baseURL: `${runtime.url}/v1` }).beta.agents.sessions;
+  assert.equal((await sessions.retrieve(run.sessionId)).status, 'idle');
 });
