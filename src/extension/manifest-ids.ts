@@ -19,6 +19,11 @@ export const COMMAND_IDS = [
   'deputy.report',
   'deputy.reviewChanges',
   'deputy.restartServer',
+  'deputy.openAuditFolder',
+  // Run by the code lenses with their arguments (hidden from the Command Palette).
+  'deputy.dispatchMarker',
+  'deputy.dispatchMarkerWithOptions',
+  'deputy.symbolAction',
 ] as const;
 export type CommandId = (typeof COMMAND_IDS)[number];
 
@@ -33,6 +38,9 @@ export const SETTING_IDS = [
   'deputy.runtime.tokenFile',
   'deputy.prompts.timeoutMinutes',
   'deputy.budget.perTaskUsd',
+  'deputy.codeLens.enabled',
+  'deputy.codeLens.markers',
+  'deputy.codeLens.symbolActions',
 ] as const;
 
 export const PANEL_VIEW_ID = 'deputy.panel';

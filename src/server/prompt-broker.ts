@@ -63,6 +63,13 @@ export class PromptBroker {
     return f && f.sessionId === sessionId && f.changesetId === changesetId ? { path: f.path, before: f.before, after: f.after } : undefined;
   }
 
+  /** Files of announced changesets still without a verdict (for the "Review N agent changes" code lens). */
+  unreviewedFiles(): { sessionId: string; path: string }[] {
+    const out: { sessionId: string; path: string }[] = [];
+    for (const f of this.files.values()) if (!f.verdict) out.push({ sessionId: f.sessionId, path: f.path });
+    return out;
+  }
+
   pending(sessionId: string): number {
     let n = 0;
     for (const o of this.open.values()) if (o.sessionId === sessionId) n++;

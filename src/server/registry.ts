@@ -3,9 +3,12 @@
  * sessions an endpoint still holds for a folder (found by Deputy's metadata: `deputy.workspace` is the folder's hash).
  * Settings and keys live here, handed in by `main.ts`; nothing here talks to the LSP connection directly.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultAuditFile } from '../core/audit.js';
+import { sessionTimeline } from '../core/audit-timeline.js';
 import type { EngineEvent } from '../protocol/events.js';
-import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
+import type { AuditTimeline, FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
 import { KnownSecrets } from '../core/redact.js';
 import { EventLog, type EventInput } from './event-log.js';
@@ -128,6 +131,33 @@ export class SessionRegistry {
 
   eventsAfter(sessionId: string, afterSeq: number): EngineEvent[] | RequestFailure {
     return this.events.after(sessionId, afterSeq) ?? unknownSession();
+  }
+
+  /**
+   * Proposed files waiting for a verdict, by absolute path: how many, and the session of the latest. Read by the
+   * code lenses; the review engine owns what "pending" means beyond this.
+   */
+  unreviewedByPath(): Map<string, { count: number; sessionId: string }> {
+    const out = new Map<string, { count: number; sessionId: string }>();
+    for (const f of this.broker.unreviewedFiles()) {
+      const root = this.sessions.get(f.sessionId)?.folderRoot;
+      if (!root) continue;
+      const abs = join(root, ...f.path.split('/'));
+      const seen = out.get(abs);
+      out.set(abs, { count: (seen?.count ?? 0) + 1, sessionId: f.sessionId });
+    }
+    return out;
+  }
+
+  /** A hosted session's audit timeline, read and verified from its folder's trail. */
+  async auditTimeline(sessionId: string): Promise<AuditTimeline.Result> {
+    const host = this.sessions.get(sessionId);
+    if (!host) return unknownSession();
+    try {
+      return await sessionTimeline(defaultAuditFile(host.folderRoot), sessionId);
+    } catch (err) {
+      return { failure: { kind: 'internal', message: `The audit trail could not be read: ${err instanceof Error ? err.message : String(err)}` } };
+    }
   }
 
   running(): number {

@@ -14,6 +14,10 @@ import {
   InitializeRequest,
   LogMessageNotification,
   ShutdownRequest,
+  RegistrationRequest,
+  UnregistrationRequest,
+  CodeLensRefreshRequest,
+  type ClientCapabilities,
 } from 'vscode-languageserver-protocol';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../../src/protocol/events.js';
 import { SECRET_FILE_ENV, SessionEvents, SessionsChanged, ServerStatus, type ServerSecrets, type ServerSettings } from '../../src/protocol/lsp.js';
@@ -40,6 +44,10 @@ export interface ServerUnderTest {
   events: EngineEvent[];
   sessions: SessionSummary[];
   statuses: ServerStatus.Params[];
+  /** Methods the server registered dynamically and has not unregistered (only with `dynamicRegistration`). */
+  registered: Map<string, string>;
+  /** How many times the server asked the client to refresh its code lenses. */
+  lensRefreshes(): number;
   stderr(): string;
   /** Resolves with the first event (already received or later) that matches. */
   waitFor<T extends EngineEventType>(type: T, match?: (e: EngineEventOf<T>) => boolean, timeoutMs?: number): Promise<EngineEventOf<T>>;
@@ -49,7 +57,13 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServer(folders: string[], settings: ServerSettings, secrets?: ServerSecrets): Promise<ServerUnderTest> {
+/** What VS Code's client declares for the features the server registers dynamically. */
+export const DYNAMIC_CLIENT: ClientCapabilities = {
+  textDocument: { synchronization: { dynamicRegistration: true }, codeLens: { dynamicRegistration: true } },
+  workspace: { codeLens: { refreshSupport: true } },
+};
+
+export async function startServer(folders: string[], settings: ServerSettings, secrets?: ServerSecrets, capabilities: ClientCapabilities = {}): Promise<ServerUnderTest> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (secrets) {
     const dir = mkdtempSync(join(tmpdir(), 'deputy-secrets-'));
@@ -79,12 +93,23 @@ export async function startServer(folders: string[], settings: ServerSettings, s
   conn.onNotification(LogMessageNotification.type, (p) => {
     logs.push(p.message);
   });
+  const registered = new Map<string, string>();
+  let refreshes = 0;
+  conn.onRequest(RegistrationRequest.type, (p) => {
+    for (const r of p.registrations) registered.set(r.id, r.method);
+  });
+  conn.onRequest(UnregistrationRequest.type, (p) => {
+    for (const r of p.unregisterations) registered.delete(r.id);
+  });
+  conn.onRequest(CodeLensRefreshRequest.type, () => {
+    refreshes++;
+  });
   conn.onError(() => undefined);
   conn.listen();
   await conn.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: null,
-    capabilities: {},
+    capabilities,
     workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: f })),
     initializationOptions: { settings, clientVersion: '0.0.0-test' },
   });
@@ -99,6 +124,8 @@ export async function startServer(folders: string[], settings: ServerSettings, s
       return state.sessions;
     },
     statuses: state.statuses,
+    registered,
+    lensRefreshes: () => refreshes,
     stderr: () => `${stderr}\n${logs.join('\n')}`,
     waitFor(type, match, timeoutMs = 20_000) {
       return new Promise((done, fail) => {
