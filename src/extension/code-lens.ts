@@ -88,6 +88,7 @@ export class CodeLensFeature implements vscode.Disposable {
       const text = doc.getText();
       if (!markers.some((m) => text.includes(m))) return;
       done();
+      this.deputy.log.info(`${vscode.workspace.asRelativePath(doc.uri)} holds a task marker: starting the server for the code lenses.`);
       void this.deputy.client().catch((err: unknown) => this.deputy.log.error(`Starting the server for the code lenses failed: ${String(err)}`));
     };
     watch.push(

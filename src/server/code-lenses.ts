@@ -84,7 +84,10 @@ export class CodeLensService {
       if (settings.enabled && was.markers.join('\n') !== settings.markers.join('\n')) this.refresh();
       return;
     }
-    this.queue = this.queue.then(() => (settings.enabled ? this.register() : this.unregister())).catch((err: unknown) => this.deps.log(`code lenses: ${String(err)}`));
+    this.queue = this.queue
+      .then(() => (settings.enabled ? this.register() : this.unregister()))
+      .then(() => this.deps.log(`code lenses ${settings.enabled ? 'on' : 'off'}`))
+      .catch((err: unknown) => this.deps.log(`code lenses: ${String(err)}`));
   }
 
   /** Asks the editor to ask again (a changeset opened or was decided, markers changed). */
