@@ -85,9 +85,6 @@ export function commentSyntax(languageId: string | undefined): Syntax {
   return (languageId && BY_LANGUAGE[languageId]) || ANY;
 }
 
-/** Characters that decorate a comment's text after its opener (`///`, `//!`, `##`, `;;`, ` * `, `--|`). */
-const DECORATION = /^[\s*!/#;%'|-]*/;
-
 /** Where a comment starts on a line: its opener's column, the opener, and the block's closer if it is a block. */
 interface Opening {
   at: number;
@@ -96,16 +93,46 @@ interface Opening {
 }
 
 function firstOpening(line: string, from: number, syntax: Syntax): Opening | null {
+  // Plain loops, no closures: this runs for every line of every document the lenses see.
   let best: Opening | null = null;
-  const consider = (open: string, close?: string) => {
+  for (const [open, close] of syntax.block) {
     const at = line.indexOf(open, from);
-    if (at < 0) return;
-    // Earliest wins; at the same column the longer opener (`--[[` over `--`, `/**` is `/*`).
-    if (!best || at < best.at || (at === best.at && open.length > best.open.length)) best = close ? { at, open, close } : { at, open };
-  };
-  for (const [open, close] of syntax.block) consider(open, close);
-  for (const open of syntax.line) consider(open);
+    // Earliest wins; at the same column the longer opener (`--[[` over `--`).
+    if (at >= 0 && (!best || at < best.at || (at === best.at && open.length > best.open.length))) best = { at, open, close };
+  }
+  for (const open of syntax.line) {
+    const at = line.indexOf(open, from);
+    if (at >= 0 && (!best || at < best.at || (at === best.at && open.length > best.open.length))) best = { at, open };
+  }
   return best;
+}
+
+function containsMarker(line: string, markers: readonly string[], from = 0): boolean {
+  for (const m of markers) if (line.indexOf(m, from) >= 0) return true;
+  return false;
+}
+
+function markerAt(text: string, at: number, markers: readonly string[]): string | undefined {
+  for (const m of markers) if (text.startsWith(m, at)) return m;
+  return undefined;
+}
+
+/** Where a comment's text starts once its decoration (`///`, ` * `, `;;`…) is skipped. */
+function skipDecoration(line: string, from: number, to: number): number {
+  let i = from;
+  while (i < to && DECORATION_CHARS.has(line.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Characters that decorate a comment's text after its opener (`///`, `//!`, `##`, `;;`, ` * `, `--|`). */
+const DECORATION_CHARS = new Set([...' \t*!/#;%\'|-'].map((c) => c.charCodeAt(0)));
+
+function onlySpaceBefore(line: string, at: number): boolean {
+  for (let i = 0; i < at; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
 }
 
 /**
@@ -114,41 +141,39 @@ function firstOpening(line: string, from: number, syntax: Syntax): Opening | nul
  */
 function openingOnLine(line: string, from: number, syntax: Syntax, markers: readonly string[]): Opening | null {
   const first = firstOpening(line, from, syntax);
-  let o = first;
+  if (!first || first.close || !containsMarker(line, markers, first.at)) return first;
+  let o: Opening | null = first;
   // Only line comments are skipped: a block skipped here would lose track of where it ends.
   while (o && !o.close) {
-    const rest = line.slice(o.at + o.open.length).replace(DECORATION, '');
-    if (markers.some((m) => rest.startsWith(m))) return o;
+    if (markerAt(line, skipDecoration(line, o.at + o.open.length, line.length), markers)) return o;
     o = firstOpening(line, o.at + 1, syntax);
   }
   return first;
 }
 
-/** The comment text of each line: what a marker is looked for in, with where it starts on the line. */
+/** Where a line's comment text is, without copying it: the marker is looked for there. */
 interface CommentLine {
   line: number;
-  /** Column of `text` on the line. */
+  /** The comment text is `[col, end)` of the line. */
   col: number;
-  text: string;
+  end: number;
   /** Identifies one comment: a block, or a run of line comments with the same opener on consecutive lines. */
   comment: number;
-  /** The first line of a comment (a marker may follow the opener directly). */
-  first: boolean;
 }
 
 function commentLines(lines: readonly string[], syntax: Syntax, markers: readonly string[]): CommentLine[] {
   const out: CommentLine[] = [];
   let comment = 0;
-  let inBlock: { close: string } | null = null;
+  let inBlock: string | null = null;
   let lastLineComment: { line: number; open: string } | null = null;
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
     let from = 0;
-    if (inBlock) {
-      const end = line.indexOf(inBlock.close);
-      out.push({ line: n, col: 0, text: end < 0 ? line : line.slice(0, end), comment, first: false });
+    if (inBlock !== null) {
+      const end = line.indexOf(inBlock);
+      out.push({ line: n, col: 0, end: end < 0 ? line.length : end, comment });
       if (end < 0) continue;
-      from = end + inBlock.close.length;
+      from = end + inBlock.length;
       inBlock = null;
     }
     const o = openingOnLine(line, from, syntax, markers);
@@ -157,16 +182,17 @@ function commentLines(lines: readonly string[], syntax: Syntax, markers: readonl
     if (o.close) {
       const end = line.indexOf(o.close, textStart);
       comment++;
-      out.push({ line: n, col: textStart, text: end < 0 ? line.slice(textStart) : line.slice(textStart, end), comment, first: true });
-      if (end < 0) inBlock = { close: o.close };
+      out.push({ line: n, col: textStart, end: end < 0 ? line.length : end, comment });
+      if (end < 0) inBlock = o.close;
       lastLineComment = null;
       continue;
     }
     // A line comment continues the run above when it has the same opener and nothing but space before it.
-    const continues = lastLineComment !== null && lastLineComment.line === n - 1 && lastLineComment.open === o.open && line.slice(0, o.at).trim() === '';
+    const alone = onlySpaceBefore(line, o.at);
+    const continues = alone && lastLineComment !== null && lastLineComment.line === n - 1 && lastLineComment.open === o.open;
     if (!continues) comment++;
-    out.push({ line: n, col: textStart, text: line.slice(textStart), comment, first: !continues });
-    lastLineComment = line.slice(0, o.at).trim() === '' ? { line: n, open: o.open } : null;
+    out.push({ line: n, col: textStart, end: line.length, comment });
+    lastLineComment = alone ? { line: n, open: o.open } : null;
   }
   return out;
 }
@@ -179,31 +205,33 @@ export function findTaskMarkers(text: string, options: { languageId?: string; ma
   const markers = (options.markers ?? DEFAULT_MARKERS).filter((m) => m.trim() !== '');
   if (markers.length === 0) return [];
   // Cheap exit for the common case: most files hold no marker at all.
-  if (!markers.some((m) => text.includes(m))) return [];
+  if (!containsMarker(text, markers)) return [];
   const lines = text.split(/\r\n|\r|\n/);
   const found: TaskMarker[] = [];
   const all = commentLines(lines, commentSyntax(options.languageId), markers);
   for (let i = 0; i < all.length; i++) {
     const c = all[i]!;
-    const lead = DECORATION.exec(c.text)![0].length;
-    const rest = c.text.slice(lead);
-    const marker = markers.find((m) => rest.startsWith(m));
+    const line = lines[c.line]!;
+    if (!containsMarker(line, markers, c.col)) continue;
+    const start = skipDecoration(line, c.col, c.end);
+    const marker = markerAt(line, start, markers);
     if (!marker) continue;
-    const start = c.col + lead;
-    const parts = [rest.slice(marker.length).trim()];
+    const parts = [line.slice(start + marker.length, c.end).trim()];
     let endLine = c.line;
     // Continuation: the same comment's next lines, until a blank one, another marker or the comment's end.
     for (let j = i + 1; j < all.length; j++) {
       const next = all[j]!;
       if (next.comment !== c.comment || next.line !== endLine + 1) break;
-      const body = next.text.slice(DECORATION.exec(next.text)![0].length).trim();
-      if (body === '' || markers.some((m) => body.startsWith(m))) break;
+      const nextLine = lines[next.line]!;
+      const from = skipDecoration(nextLine, next.col, next.end);
+      const body = nextLine.slice(from, next.end).trim();
+      if (body === '' || markerAt(nextLine, from, markers)) break;
       parts.push(body);
       endLine = next.line;
     }
     const task = parts.filter((p) => p !== '').join('\n');
     if (task === '') continue;
-    found.push({ marker, line: c.line, start, end: c.col + c.text.trimEnd().length, endLine, task });
+    found.push({ marker, line: c.line, start, end: start + line.slice(start, c.end).trimEnd().length, endLine, task });
   }
   return found;
 }

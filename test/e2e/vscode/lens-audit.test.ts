@@ -55,7 +55,7 @@ test('Deputy in VS Code: a TODO(agent) lens dispatches a task; the audit timelin
   }
 });
 
-async function steps(vscode: VsCode, ws: string, requests: { body: unknown }[]): Promise<void> {
+async function steps(vscode: VsCode, ws: string, requests: { path: string; body: unknown }[]): Promise<void> {
   const { page } = vscode;
   // Open the file: the marker in it starts Deputy's server, which serves the marker lenses.
   await page.keyboard.press('Control+P');
@@ -78,7 +78,7 @@ async function steps(vscode: VsCode, ws: string, requests: { body: unknown }[]):
   await (await button(panel, 'Approve GREETING.md')).waitFor();
   await vscode.shot('lens-02-changeset');
   // The marker's text is the task, with where it came from and the enclosing function's source attached.
-  const sent = JSON.stringify(requests[0]?.body ?? '');
+  const sent = JSON.stringify(requests.find((r) => r.path === '/v1/responses')?.body ?? '');
   assert.match(sent, /write a greeting file for the team/);
   assert.match(sent, /src\/greet\.ts:2/);
   assert.match(sent, /function `greet`/);
