@@ -121,7 +121,7 @@ test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   ]);
   assert.deepEqual(selectBenchmarks(['code-lens']).map((b) => b.id), ['code-lens', 'code-lens-keystroke']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
-  assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-verify']);
+  assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-signed', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
   assert.throws(() => selectBenchmarks(['nope']), /No benchmark is called "nope".*events, changeset/);
 });
