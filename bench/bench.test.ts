@@ -11,6 +11,7 @@ import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { reviewApply, reviewApplyEditor } from './review-apply.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
+import { codeLens, codeLensKeystroke, sourceFile } from './code-lens.js';
 import { beforeAfter } from './before-after.js';
 import path from 'node:path';
 import { cliStartup } from './cli-startup.js';
@@ -116,8 +117,10 @@ test('sizes come from the environment and bad values are refused', () => {
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
     'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'environment-command',
-    'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base', 'stream-memory', 'policy-decision',
+    'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base', 'stream-memory', 'policy-decision', 'code-lens',
+    'code-lens-keystroke',
   ]);
+  assert.deepEqual(selectBenchmarks(['code-lens']).map((b) => b.id), ['code-lens', 'code-lens-keystroke']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
   assert.deepEqual(selectBenchmarks(['audit']).map((b) => b.id), ['audit-append', 'audit-signed', 'audit-verify']);
   assert.deepEqual(selectBenchmarks(['audit-verify', 'events']).map((b) => b.id), ['events', 'audit-verify']);
@@ -165,6 +168,27 @@ test('audit: appends and verifies whole chains', async () => {
   const verify = await tiny(auditVerify);
   assert.equal(verify.comparison.ours.units, 40);
   assert.equal(verify.comparison.reference.units, 40);
+});
+
+test('code lenses: both sides scan every line and find every marker; every keystroke applies', async () => {
+  const saved = { lines: process.env.BENCH_LENS_LINES, passes: process.env.BENCH_LENS_PASSES, keys: process.env.BENCH_LENS_KEYSTROKES };
+  Object.assign(process.env, { BENCH_LENS_LINES: '400', BENCH_LENS_PASSES: '2', BENCH_LENS_KEYSTROKES: '5' });
+  try {
+    const n = sourceFile(400).markers;
+    assert.ok(n >= 3, `${n} markers`);
+    const scan = await tiny(codeLens);
+    assert.equal(scan.comparison.ours.units, 800);
+    assert.equal(scan.comparison.reference.units, 800);
+    assert.match(scan.verified, new RegExp(`same ${n} markers \\(ours: ${n * 2} lenses\\)`));
+    const keys = await tiny(codeLensKeystroke);
+    assert.equal(keys.comparison.ours.units, 5);
+    assert.equal(keys.comparison.reference.units, 5);
+  } finally {
+    for (const [k, v] of [['BENCH_LENS_LINES', saved.lines], ['BENCH_LENS_PASSES', saved.passes], ['BENCH_LENS_KEYSTROKES', saved.keys]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });
 
 test('command gate and sandbox: both sides run every command with the same output', async () => {

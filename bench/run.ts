@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { auditAppend, auditSigned, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
+import { codeLens, codeLensKeystroke } from './code-lens.js';
 import { cliStartup } from './cli-startup.js';
 import { reviewApply, reviewApplyEditor } from './review-apply.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
@@ -25,7 +26,7 @@ import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
   eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream,
-  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision,
+  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision, codeLens, codeLensKeystroke,
 ];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
@@ -33,7 +34,7 @@ Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
 BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
-BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
+BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS, BENCH_LENS_LINES, BENCH_LENS_PASSES, BENCH_LENS_KEYSTROKES; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {

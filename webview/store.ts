@@ -2,7 +2,7 @@
  * The panel's state: what the extension last said (sessions, settings, errors) and one transcript per session
  * seen. Views subscribe; a batch of messages notifies them once per animation frame.
  */
-import type { PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
+import type { AuditTimelineData, PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
 import { Transcript } from './transcript.js';
 
 export type View = 'newTask' | 'session';
@@ -21,6 +21,8 @@ export class PanelStore {
   readonly sent = new Set<string>();
   /** Parsed Markdown of finished messages, by row object: parsed once, however often the row is drawn again. */
   readonly finishedHtml = new WeakMap<object, { text: string; html: string }>();
+  /** The last audit timeline the extension sent, per session. */
+  readonly audits = new Map<string, AuditTimelineData>();
   private readonly dismissed = new Set<string>();
   private readonly transcripts = new Map<string, Transcript>();
   private readonly listeners = new Set<() => void>();
@@ -69,6 +71,11 @@ export class PanelStore {
           this.errors = [...this.errors, message.error];
         }
         break;
+      case 'audit': {
+        const { type: _type, ...data } = message;
+        this.audits.set(message.sessionId, data);
+        break;
+      }
       case 'focusTask':
         this.selectedSessionId = null;
         this.taskPrefill = { prompt: message.prompt ?? '', nonce: (this.taskPrefill?.nonce ?? 0) + 1 };

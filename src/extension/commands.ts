@@ -3,8 +3,11 @@
  * the server says why when it cannot have it ("open a folder first", "the server stopped — see the log") instead of
  * failing silently; otherwise it starts the server on first use.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ExportAudit, ListSessions, Report, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
+import { ExportAudit, ListSessions, Report, StopAll, StopSession, TaskLens, VerifyAudit } from '../protocol/lsp.js';
+import { dispatchMarker, dispatchSymbolAction, type SymbolActionArgs } from './dispatch.js';
 import type { Deputy } from './deputy.js';
 import { identityCommands } from './identity-commands.js';
 import type { CommandId } from './manifest-ids.js';
@@ -231,9 +234,48 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         if (pick) await vscode.env.openExternal(out);
       },
     },
+    'deputy.openAuditFolder': {
+      server: false,
+      async run() {
+        const folder = await pickFolder();
+        if (!folder) return;
+        const dir = join(folder.uri.fsPath, '.deputy', 'audit');
+        if (!(await stat(dir).then((s) => s.isDirectory()).catch(() => false))) {
+          void vscode.window.showInformationMessage(`${folder.name} has no audit trail yet: it starts with the first task.`);
+          return;
+        }
+        // A desktop window opens the OS file manager; a browser or remote window can only show it in the Explorer.
+        const local = vscode.env.uiKind === vscode.UIKind.Desktop && !vscode.env.remoteName;
+        await vscode.commands.executeCommand(local ? 'revealFileInOS' : 'revealInExplorer', vscode.Uri.file(join(dir, 'audit.jsonl')));
+      },
+    },
+    'deputy.dispatchMarker': {
+      server: true,
+      async run(args) {
+        if (isDispatchArgs(args)) await dispatchMarker(deputy, panel, args, false);
+      },
+    },
+    'deputy.dispatchMarkerWithOptions': {
+      server: true,
+      async run(args) {
+        if (isDispatchArgs(args)) await dispatchMarker(deputy, panel, args, true);
+      },
+    },
+    'deputy.symbolAction': {
+      server: true,
+      async run(args) {
+        if (isSymbolActionArgs(args)) await dispatchSymbolAction(deputy, panel, args);
+      },
+    },
     'deputy.reviewChanges': {
       server: true,
-      async run() {
+      async run(args) {
+        // From the "Review N agent changes" lens: that file's session.
+        const fromLens = args && typeof args === 'object' && typeof (args as TaskLens.ReviewArgs).sessionId === 'string' ? (args as TaskLens.ReviewArgs).sessionId : undefined;
+        if (fromLens) {
+          await vscode.commands.executeCommand('deputy.openPanel', fromLens);
+          return;
+        }
         const open = [...deputy.state.changesets.values()];
         const latest = open.at(-1);
         if (!latest) {
@@ -297,6 +339,16 @@ async function pickSession(deputy: Deputy, placeHolder: string, runningOnly: boo
     { placeHolder },
   );
   return pick?.id;
+}
+
+function isDispatchArgs(a: unknown): a is TaskLens.DispatchArgs {
+  const d = a as TaskLens.DispatchArgs;
+  return !!a && typeof d.uri === 'string' && typeof d.line === 'number' && typeof d.endLine === 'number' && typeof d.task === 'string' && typeof d.marker === 'string';
+}
+
+function isSymbolActionArgs(a: unknown): a is SymbolActionArgs {
+  const d = a as SymbolActionArgs;
+  return !!a && typeof d.uri === 'string' && typeof d.line === 'number' && typeof d.character === 'number' && typeof d.name === 'string' && typeof d.prompt === 'string';
 }
 
 async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {

@@ -3,7 +3,7 @@
  * verdicts carry the binding the engine issued; the server decides whether they count.
  */
 import * as vscode from 'vscode';
-import { AnswerPrompt, Configure, FollowUp, ListSessions, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
+import { AnswerPrompt, AuditTimeline, Configure, FollowUp, ListSessions, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { FromWebview } from '../protocol/webview.js';
 import { runAction, type Deputy } from './deputy.js';
 import { openProposedDiff } from './proposed-diff.js';
@@ -12,6 +12,8 @@ import type { PanelProvider } from './panel.js';
 import { readSettings, update } from './settings.js';
 import { choose } from './panel-choice.js';
 import { panelSettings } from './panel-settings.js';
+
+const AUDIT_COMMAND_IDS = { verify: 'deputy.verifyAudit', export: 'deputy.exportAudit', openFolder: 'deputy.openAuditFolder' } as const;
 
 export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: FromWebview): Promise<void> {
   switch (m.type) {
@@ -109,6 +111,16 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
     }
     case 'runAction':
       await runAction(m.action);
+      return;
+    case 'showAudit': {
+      // Read and verified in the server: the extension host only relays.
+      const r = await deputy.request(AuditTimeline.type, { sessionId: m.sessionId });
+      if (isFailure(r)) panel.showError(r.failure.kind, r.failure.message, r.failure.action);
+      else panel.post({ type: 'audit', ...r });
+      return;
+    }
+    case 'auditCommand':
+      await vscode.commands.executeCommand(AUDIT_COMMAND_IDS[m.command]);
       return;
   }
 }

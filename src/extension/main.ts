@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { registerChat } from './chat.js';
+import { CodeLensFeature } from './code-lens.js';
 import { registerCommands } from './commands.js';
 import { Deputy, SESSIONS_LEFT_RUNNING } from './deputy.js';
 import { notifyHiddenPrompts } from './hidden-prompts.js';
@@ -21,7 +22,9 @@ export function activate(context: vscode.ExtensionContext): void {
   try {
     const deputy = new Deputy(context, log);
     const panel = new PanelProvider(deputy);
+    const lenses = new CodeLensFeature(deputy);
     context.subscriptions.push(
+      lenses,
       deputy,
       panel,
       vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
@@ -34,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!affectsDeputy(e)) return;
         deputy.configure();
+        if (e.affectsConfiguration('deputy.codeLens')) lenses.apply();
         panel.postSettings();
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => deputy.configure()),

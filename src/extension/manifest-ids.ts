@@ -23,6 +23,11 @@ export const COMMAND_IDS = [
   'deputy.report',
   'deputy.reviewChanges',
   'deputy.restartServer',
+  'deputy.openAuditFolder',
+  // Run by the code lenses with their arguments (hidden from the Command Palette).
+  'deputy.dispatchMarker',
+  'deputy.dispatchMarkerWithOptions',
+  'deputy.symbolAction',
 ] as const;
 export type CommandId = (typeof COMMAND_IDS)[number];
 
@@ -39,6 +44,9 @@ export const SETTING_IDS = [
   'deputy.prompts.timeoutMinutes',
   'deputy.budget.perTaskUsd',
   'deputy.policy.orgFile',
+  'deputy.codeLens.enabled',
+  'deputy.codeLens.markers',
+  'deputy.codeLens.symbolActions',
 ] as const;
 
 export const PANEL_VIEW_ID = 'deputy.panel';

@@ -4,7 +4,8 @@
  * keys live in SecretStorage (see secrets.ts).
  */
 import * as vscode from 'vscode';
-import type { ServerSettings } from '../protocol/lsp.js';
+import type { CodeLensSettings, ServerSettings } from '../protocol/lsp.js';
+import { DEFAULT_MARKERS } from '../core/task-markers.js';
 
 export const SECTION = 'deputy';
 const DEFAULT_MODEL_BASE_URL = 'http://127.0.0.1:11434/v1';
@@ -43,7 +44,34 @@ export function readSettings(): ServerSettings {
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
     workspaceTrusted: vscode.workspace.isTrusted,
     ...(orgPolicy ? { policyOrgFile: orgPolicy } : {}),
+    codeLens: readCodeLensSettings(c),
   };
+}
+
+/** A code-lens action on functions and classes: `{symbol}`, `{kind}` and `{file}` in the prompt are filled in. */
+export interface SymbolAction {
+  title: string;
+  prompt: string;
+}
+
+export const DEFAULT_SYMBOL_ACTIONS: readonly SymbolAction[] = [
+  { title: 'Write tests', prompt: 'Write tests for the {kind} `{symbol}` in {file}.' },
+  { title: 'Explain', prompt: 'Explain what the {kind} `{symbol}` in {file} does, and why.' },
+];
+
+export function readCodeLensSettings(c: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SECTION)): CodeLensSettings {
+  const markers = c.get<unknown>('codeLens.markers');
+  const list = Array.isArray(markers) ? markers.filter((m): m is string => typeof m === 'string' && m.trim() !== '').map((m) => m.trim()) : [...DEFAULT_MARKERS];
+  return { enabled: c.get<unknown>('codeLens.enabled') !== false, markers: [...new Set(list)].slice(0, 20) };
+}
+
+export function readSymbolActions(): SymbolAction[] {
+  const v = vscode.workspace.getConfiguration(SECTION).get<unknown>('codeLens.symbolActions');
+  if (!Array.isArray(v)) return [...DEFAULT_SYMBOL_ACTIONS];
+  return v
+    .filter((a): a is SymbolAction => !!a && typeof a === 'object' && typeof (a as SymbolAction).title === 'string' && typeof (a as SymbolAction).prompt === 'string')
+    .filter((a) => a.title.trim() && a.prompt.trim())
+    .slice(0, 10);
 }
 
 /** `embedded`, `openai`, `bedrock`, or an http(s) URL; anything else falls back to the embedded runtime. */

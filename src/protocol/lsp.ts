@@ -10,7 +10,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { EngineEvent, ErrorAction, ErrorKind } from './events.js';
 import type { ChangesetFileResult, ConflictReport, FileDecision, PromptDecision, ReviewVerdict } from './events.js';
-import type { PanelError, ReviewAllVerdict, SessionSummary } from './webview.js';
+import type { AuditTimelineData, PanelError, ReviewAllVerdict, SessionSummary } from './webview.js';
 
 /**
  * The environment variable naming the secrets file the extension writes (mode 0600, in a fresh 0700 folder) before it
@@ -47,6 +47,15 @@ export interface ServerSettings {
   workspaceTrusted: boolean;
   /** `deputy.policy.orgFile`: the organisation's policy file (else the server's `DEPUTY_ORG_POLICY`). */
   policyOrgFile?: string;
+  /** The task code lenses (`deputy.codeLens.*`); absent or disabled: the server asks for no document at all. */
+  codeLens?: CodeLensSettings;
+}
+
+/** `deputy.codeLens.*`, normalised by the extension. */
+export interface CodeLensSettings {
+  enabled: boolean;
+  /** Comment markers that make a task, matched literally at the start of a comment (`TODO(agent):`, `AGENT:`). */
+  markers: string[];
 }
 
 /** Sent as the LSP `initializationOptions`. */
@@ -448,6 +457,45 @@ export namespace ExportAudit {
     ok: boolean;
     message: string;
   }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * The task code lenses use the standard `textDocument/codeLens` request. The server registers it, and the document
+ * sync it needs, dynamically (`client/registerCapability`) only while `deputy.codeLens.enabled` is on, so with the
+ * feature off no document crosses the pipe. Each lens runs one of these client commands with the arguments below.
+ */
+export namespace TaskLens {
+  /** "Dispatch to agent": the marker's text is the task; the client attaches the enclosing symbol and the file. */
+  export const dispatch = 'deputy.dispatchMarker' as const;
+  /** "Dispatch with options…": the same, after quick picks for endpoint, model and budget. */
+  export const dispatchWithOptions = 'deputy.dispatchMarkerWithOptions' as const;
+  /** "Review N agent changes": opens the session whose changeset touches this file. */
+  export const review = 'deputy.reviewChanges' as const;
+  export interface DispatchArgs {
+    uri: string;
+    /** 0-based lines of the marker and of the last line its text continues on. */
+    line: number;
+    endLine: number;
+    marker: string;
+    task: string;
+  }
+  export interface ReviewArgs {
+    sessionId: string;
+  }
+}
+
+export namespace AuditTimeline {
+  export const method = 'deputy/auditTimeline' as const;
+  /**
+   * Sent by the client when the panel shows a session's audit timeline (and again to refresh it). The server reads the
+   * session's folder trail, verifies the whole chain itself (never the extension host), and answers with that
+   * session's records as timeline entries and the chain's integrity.
+   */
+  export interface Params {
+    sessionId: string;
+  }
+  export type Result = AuditTimelineData | RequestFailure;
   export const type = new RequestType<Params, Result, void>(method);
 }
 

@@ -69,7 +69,51 @@ export interface PanelError {
   action?: ErrorAction;
 }
 
-export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask'] as const;
+/** Who an audited event belongs to: the person's gestures, the agent's requests, or Deputy's own checks and effects. */
+export const AUDIT_ACTOR_KINDS = ['person', 'agent', 'deputy'] as const;
+export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number];
+
+/** One audited event of a session, as the timeline shows it (built by src/core/audit-timeline.ts). */
+export interface AuditTimelineEntry {
+  /** The record's number in the chain (its line in `audit.jsonl`). */
+  seq: number;
+  /** ISO 8601 UTC. */
+  time: string;
+  /** The record's type, e.g. `policy.decision`; the timeline filters by it. */
+  kind: string;
+  actor: AuditActorKind;
+  /** The principal the record names (the person's cloud identity Deputy acts for). */
+  principal: string;
+  tool?: string;
+  /** allow / ask / deny, the person's answer, approve / reject, a result's ok / failed, a task's end. */
+  decision?: string;
+  /** The policy rule or default that decided (`workspace policy rule 2`, `built-in rule`). */
+  rule?: string;
+  files: string[];
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
+  /** A short line about the event (a tool call's summary, a message's start); agent-made, so shown, never obeyed. */
+  detail?: string;
+}
+
+/** The whole chain's integrity, checked by the server. */
+export type AuditIntegrity =
+  | { state: 'verified'; records: number; /** False for a copy without `audit.head`: a cut-off tail would not show. */ tailChecked: boolean }
+  | { state: 'broken'; records: number; /** 1-based record (line) number of the first bad record. */ badIndex: number; reason: string }
+  | { state: 'missing' };
+
+export interface AuditTimelineData {
+  sessionId: string;
+  /** The trail's path on disk (for "Open audit folder"). */
+  file: string;
+  entries: AuditTimelineEntry[];
+  /** Entries of this session left out at the start to bound the message (the newest are kept). */
+  omitted: number;
+  integrity: AuditIntegrity;
+}
+
+export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask', 'audit'] as const;
 export type ToWebviewType = (typeof TO_WEBVIEW_TYPES)[number];
 
 export type ToWebview =
@@ -86,7 +130,9 @@ export type ToWebview =
   /** Sent by the extension for an error outside a session's stream, or a refused intent. */
   | { type: 'error'; error: PanelError }
   /** Sent by the extension for `deputy.newTask`: show the new-task form and focus the task box. */
-  | { type: 'focusTask'; prompt?: string };
+  | { type: 'focusTask'; prompt?: string }
+  /** Sent by the extension in answer to `showAudit`: a session's audit timeline and the chain's integrity. */
+  | ({ type: 'audit' } & AuditTimelineData);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Webview → extension: a tiny dependency-free schema checker, then the messages declared with it.
@@ -212,6 +258,9 @@ const errorAction: Checker<ErrorAction> = (v, at) => {
   return object({ kind: oneOf([kind]), ...ERROR_ACTION_SHAPES[kind] })(v, at) as ErrorAction;
 };
 
+/** The audit commands the timeline offers as buttons. */
+export const AUDIT_COMMANDS = ['verify', 'export', 'openFolder'] as const;
+
 /** A review of every file at once: `requestChanges` rejects them all and sends the comment to the agent. */
 export const REVIEW_ALL_VERDICTS = [...REVIEW_VERDICTS, 'requestChanges'] as const;
 export type ReviewAllVerdict = (typeof REVIEW_ALL_VERDICTS)[number];
@@ -291,6 +340,10 @@ export const FROM_WEBVIEW_SCHEMAS = {
   switchModel: { model: optional(model) },
   /** Sent by the webview when the person presses an error's action button. */
   runAction: { action: errorAction, sessionId: optional(id) },
+  /** Sent by the webview when it shows (or refreshes) a session's audit timeline: the extension answers with `audit`. */
+  showAudit: { sessionId: id },
+  /** Sent by the webview for the timeline's Verify / Export / Open audit folder buttons (the editor's own commands). */
+  auditCommand: { command: oneOf(AUDIT_COMMANDS) },
 } as const satisfies Record<string, Shape>;
 
 export type FromWebviewType = keyof typeof FROM_WEBVIEW_SCHEMAS;

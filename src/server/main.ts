@@ -4,7 +4,8 @@
  * src/protocol/lsp.ts, resolves credentials itself, and starts the embedded runtime on demand. No engine error may
  * end this process: a failure ends one session's turn with a message, and anything that still escapes is logged.
  */
-import { createConnection, ProposedFeatures, type Connection as LspConnection } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, TextDocuments, type Connection as LspConnection } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DEPUTY_VERSION } from '../cli/version.js';
 import { redactText } from '../core/redact.js';
 import {
@@ -15,6 +16,7 @@ import {
   RevertableTasks,
   RevertTask,
   ReviewChangeset,
+  AuditTimeline,
   Configure,
   ExportAudit,
   FollowUp,
@@ -44,6 +46,7 @@ import { userInfo } from 'node:os';
 import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
 import { systemClock } from './identity-monitor.js';
 import { EditorWorkspaceFiles } from './editor-files.js';
+import { CodeLensService } from './code-lenses.js';
 import { SessionRegistry } from './registry.js';
 import { signInRequest } from './sign-in-request.js';
 import { takeSecrets } from './secrets.js';
@@ -54,8 +57,12 @@ function serve(): void {
   // Keys first, before anything else can read the environment or the file.
   const { secrets, problem } = takeSecrets(process.env);
   const connection = createConnection(ProposedFeatures.all);
+  // Filled only while the code lenses are on (they register document sync dynamically): see code-lenses.ts.
+  const documents = new TextDocuments(TextDocument);
   let registry: SessionRegistry | undefined;
   let killSwitch: Promise<KillSwitch | undefined> | undefined;
+  let lenses: CodeLensService | undefined;
+  let initialSettings: ServerInitOptions['settings'] | undefined;
 
   function log(line: string): void {
     connection.console.log(redactText(line, registry?.known));
@@ -74,6 +81,8 @@ function serve(): void {
       sendEvents: (sessionId, events) => void connection.sendNotification(SessionEvents.type, { sessionId, events }),
       sessionsChanged: (sessions) => {
         void connection.sendNotification(SessionsChanged.type, { sessions });
+        // Changesets opened or decided: the "Review N agent changes" lenses follow.
+        lenses?.refresh();
         status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
       },
       health: (health, message) => status(health, message),
@@ -85,8 +94,10 @@ function serve(): void {
       signedOutProfiles: init.signedOutProfiles ?? [],
     });
     registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
-    wire(connection, registry);
     const r = registry;
+    lenses = new CodeLensService({ connection, documents, unreviewed: () => r.unreviewedByPath(), log });
+    initialSettings = init.settings;
+    wire(connection, registry, lenses);
     // Stop all, pulled from any window or terminal, stops this window's sessions too.
     killSwitch = KillSwitch.register(process.env, { kind: 'editor', describe: `VS Code window (${(params.workspaceFolders ?? []).map((f) => f.name).join(', ') || 'no folder'})` }, () => r.stopAllSettled(), log).catch(
       (err: unknown) => {
@@ -104,6 +115,8 @@ function serve(): void {
 
   connection.onInitialized(() => {
     void registry?.identity.refresh();
+    // Dynamic registration is allowed only once the client is initialised.
+    lenses?.configure(initialSettings?.codeLens);
     connection.workspace.onDidChangeWorkspaceFolders(() => {
       void connection.workspace.getWorkspaceFolders().then((folders) => registry?.setFolders((folders ?? []).map((f) => f.uri)));
     });
@@ -118,12 +131,13 @@ function serve(): void {
     void connection.sendNotification(ServerStatus.type, { health, message, runningSessions: registry?.running() ?? 0 });
   }
 
+  documents.listen(connection);
   connection.listen();
 }
 
 serve();
 
-function wire(c: LspConnection, r: SessionRegistry): void {
+function wire(c: LspConnection, r: SessionRegistry, lenses: CodeLensService): void {
   c.onRequest(StartTask.type, (p) => r.startTask(p));
   c.onRequest(FollowUp.type, (p) => r.followUp(p));
   c.onRequest(StopSession.type, (p) => ({ stopped: r.stop(p.sessionId) }));
@@ -155,7 +169,6 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
   c.onRequest(Report.type, (p) => reportRequest(p));
-  c.onNotification(Configure.type, (s) => r.configure(s));
   c.onRequest(GetIdentity.type, (p) => (p.refresh ? r.identity.refresh() : r.identity.status));
   c.onRequest(ListProfiles.type, () => r.profiles());
   c.onRequest(SignOut.type, (p) => r.signOut(p));
@@ -170,5 +183,10 @@ function wire(c: LspConnection, r: SessionRegistry): void {
       log: (l) => c.console.log(redactText(l, r.known)),
       signedIn: (profiles) => r.signedIn(profiles),
     });
+  });
+  c.onRequest(AuditTimeline.type, (p) => r.auditTimeline(p.sessionId));
+  c.onNotification(Configure.type, (s) => {
+    r.configure(s);
+    lenses.configure(s.codeLens);
   });
 }

@@ -52,6 +52,11 @@ export class PromptBroker {
     reviewChangeset: (q) => this.changesets.ask(q),
   };
 
+  /** Files of open changesets still without a decision (for the "Review N agent changes" code lens). */
+  unreviewedFiles(): { sessionId: string; path: string }[] {
+    return this.changesets.list().flatMap((c) => c.files.filter((f) => !f.decided).map((f) => ({ sessionId: c.sessionId, path: f.path })));
+  }
+
   pending(sessionId: string): number {
     let n = this.changesets.pending(sessionId);
     for (const o of this.open.values()) if (o.sessionId === sessionId) n++;

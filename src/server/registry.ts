@@ -4,7 +4,10 @@
  * Settings and keys live here, handed in by `main.ts`; nothing here talks to the LSP connection directly.
  */
 import { ORG_POLICY_ENV } from '../core/policy-sources.js';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultAuditFile } from '../core/audit.js';
+import { sessionTimeline } from '../core/audit-timeline.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type {
   ConflictVersions,
@@ -22,6 +25,7 @@ import { userInfo } from 'node:os';
 import { revertableTasks } from '../core/changeset/pre-images.js';
 import { revertById } from '../core/revert.js';
 import { DiskWorkspaceFiles, type WorkspaceFiles } from '../core/workspace-files.js';
+import type { AuditTimeline } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
 import { KnownSecrets } from '../core/redact.js';
 import { SignInWait } from '../core/sign-in-wait.js';
@@ -283,6 +287,33 @@ export class SessionRegistry {
 
   eventsAfter(sessionId: string, afterSeq: number): EngineEvent[] | RequestFailure {
     return this.events.after(sessionId, afterSeq) ?? unknownSession();
+  }
+
+  /**
+   * Proposed files waiting for a verdict, by absolute path: how many, and the session of the latest. Read by the
+   * code lenses; the review engine owns what "pending" means beyond this.
+   */
+  unreviewedByPath(): Map<string, { count: number; sessionId: string }> {
+    const out = new Map<string, { count: number; sessionId: string }>();
+    for (const f of this.broker.unreviewedFiles()) {
+      const root = this.sessions.get(f.sessionId)?.folderRoot;
+      if (!root) continue;
+      const abs = join(root, ...f.path.split('/'));
+      const seen = out.get(abs);
+      out.set(abs, { count: (seen?.count ?? 0) + 1, sessionId: f.sessionId });
+    }
+    return out;
+  }
+
+  /** A hosted session's audit timeline, read and verified from its folder's trail. */
+  async auditTimeline(sessionId: string): Promise<AuditTimeline.Result> {
+    const host = this.sessions.get(sessionId);
+    if (!host) return unknownSession();
+    try {
+      return await sessionTimeline(defaultAuditFile(host.folderRoot), sessionId);
+    } catch (err) {
+      return { failure: { kind: 'internal', message: `The audit trail could not be read: ${err instanceof Error ? err.message : String(err)}` } };
+    }
   }
 
   running(): number {

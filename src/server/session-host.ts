@@ -90,6 +90,11 @@ export class HostedSession {
     return this.session.id;
   }
 
+  /** The workspace folder this session works in. */
+  get folderRoot(): string {
+    return this.deps.folder.root;
+  }
+
   get audit(): AuditLog {
     return this.deps.folder.audit;
   }

@@ -14,6 +14,10 @@ import {
   InitializeRequest,
   LogMessageNotification,
   ShutdownRequest,
+  RegistrationRequest,
+  UnregistrationRequest,
+  CodeLensRefreshRequest,
+  type ClientCapabilities,
 } from 'vscode-languageserver-protocol';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../../src/protocol/events.js';
 import {
@@ -60,6 +64,10 @@ export interface ServerUnderTest {
   openExternal: (url: string) => Promise<boolean>;
   /** Resolves with the first identity (already received or later) that matches. */
   waitForIdentity(match: (s: IdentityStatus) => boolean, timeoutMs?: number): Promise<IdentityStatus & { receivedAt: number }>;
+  /** Methods the server registered dynamically and has not unregistered (only with `dynamicRegistration`). */
+  registered: Map<string, string>;
+  /** How many times the server asked the client to refresh its code lenses. */
+  lensRefreshes(): number;
   stderr(): string;
   /** Resolves with the first event (already received or later) that matches. */
   waitFor<T extends EngineEventType>(type: T, match?: (e: EngineEventOf<T>) => boolean, timeoutMs?: number): Promise<EngineEventOf<T>>;
@@ -69,12 +77,19 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
+/** What VS Code's client declares for the features the server registers dynamically. */
+export const DYNAMIC_CLIENT: ClientCapabilities = {
+  textDocument: { synchronization: { dynamicRegistration: true }, codeLens: { dynamicRegistration: true } },
+  workspace: { codeLens: { refreshSupport: true } },
+};
+
 export async function startServer(
   folders: string[],
   settings: ServerSettings,
   secrets?: ServerSecrets,
-  init: Pick<ServerInitOptions, 'signedOutProfiles'> & { editorFiles?: boolean } = {},
+  options: Pick<ServerInitOptions, 'signedOutProfiles'> & { editorFiles?: boolean; capabilities?: ClientCapabilities } = {},
 ): Promise<ServerUnderTest> {
+  const { capabilities = {}, ...init } = options;
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (secrets) {
     const dir = mkdtempSync(join(tmpdir(), 'deputy-secrets-'));
@@ -115,12 +130,23 @@ export async function startServer(
   conn.onNotification(LogMessageNotification.type, (p) => {
     logs.push(p.message);
   });
+  const registered = new Map<string, string>();
+  let refreshes = 0;
+  conn.onRequest(RegistrationRequest.type, (p) => {
+    for (const r of p.registrations) registered.set(r.id, r.method);
+  });
+  conn.onRequest(UnregistrationRequest.type, (p) => {
+    for (const r of p.unregisterations) registered.delete(r.id);
+  });
+  conn.onRequest(CodeLensRefreshRequest.type, () => {
+    refreshes++;
+  });
   conn.onError(() => undefined);
   conn.listen();
   await conn.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: null,
-    capabilities: {},
+    capabilities,
     workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: f })),
     initializationOptions: { settings, clientVersion: '0.0.0-test', ...init },
   });
@@ -164,6 +190,8 @@ export async function startServer(
         waiters.push(w);
       });
     },
+    registered,
+    lensRefreshes: () => refreshes,
     stderr: () => `${stderr}\n${logs.join('\n')}`,
     waitFor(type, match, timeoutMs = 20_000) {
       return new Promise((done, fail) => {

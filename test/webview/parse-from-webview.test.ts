@@ -52,6 +52,8 @@ const VALID: { [T in FromWebview['type']]: Extract<FromWebview, { type: T }>[] }
     { type: 'runAction', action: { kind: 'raiseBudget' } },
     { type: 'runAction', action: { kind: 'retry' } },
   ],
+  showAudit: [{ type: 'showAudit', sessionId: 'sess_1' }],
+  auditCommand: [{ type: 'auditCommand', command: 'verify' }, { type: 'auditCommand', command: 'export' }, { type: 'auditCommand', command: 'openFolder' }],
 };
 
 test('a well-formed message of every type is accepted as is', () => {
@@ -73,6 +75,8 @@ const MALFORMED: [string, unknown][] = [
   ['a number', 7],
   ['an array', [{ type: 'ready' }]],
   ['no type', {}],
+  ['an audit command that is not one of the three', { type: 'auditCommand', command: 'deleteAudit' }],
+  ['an audit timeline without a session', { type: 'showAudit' }],
   ['a type that is not a string', { type: 1 }],
   ['an unknown type', { type: 'approveEverything' }],
   ['a type inherited from Object.prototype', { type: 'toString' }],

@@ -11,6 +11,7 @@ import type { Transcript } from '../transcript.js';
 import { base } from '../styles.js';
 import { formatCost, formatTokens } from '../format.js';
 import './transcript-view.js';
+import './audit-timeline.js';
 
 export const STATUS_WORDS: Record<SessionStatus, string> = {
   starting: 'Starting',
@@ -46,6 +47,10 @@ export class SessionView extends LitElement {
   static override properties = { ctx: { attribute: false }, transcript: { attribute: false } };
   private unsubscribe: (() => void) | null = null;
   private followUp = '';
+  /** The audit timeline is shown instead of the transcript. */
+  private showingAudit = false;
+  private lastStatus: SessionStatus | null = null;
+  private lastSessionId: string | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -63,6 +68,22 @@ export class SessionView extends LitElement {
     this.ctx.post({ type: 'followUp', sessionId: this.transcript.sessionId, text });
     this.followUp = '';
     this.requestUpdate();
+  }
+
+  private toggleAudit(): void {
+    this.showingAudit = !this.showingAudit;
+    if (this.showingAudit) this.ctx.post({ type: 'showAudit', sessionId: this.transcript.sessionId });
+    this.requestUpdate();
+  }
+
+  protected override willUpdate(): void {
+    // A turn that ends has written its last records, and another session has its own trail: an open timeline asks.
+    const { sessionId } = this.transcript;
+    const status = this.transcript.header.status;
+    const ended = this.lastStatus !== null && isActive(this.lastStatus) && !isActive(status);
+    if (this.showingAudit && (ended || sessionId !== this.lastSessionId)) this.ctx.post({ type: 'showAudit', sessionId });
+    this.lastStatus = sessionId === this.lastSessionId ? status : null;
+    this.lastSessionId = sessionId;
   }
 
   private stop(): void {
@@ -90,9 +111,12 @@ export class SessionView extends LitElement {
           <span class=${`status status-${h.status}`} role="status" aria-label="Session status">${STATUS_WORDS[h.status]}${h.statusDetail ? ` — ${visibleLine(h.statusDetail)}` : ''}${pending && h.status !== 'waiting' ? ` · ${pending} waiting for you` : ''}</span>
           <span class="muted usage" aria-label="Usage">${formatTokens(h.inputTokens)} in · ${formatTokens(h.outputTokens)} out${cost !== undefined ? ` · ${formatCost(cost)}` : ''}${h.budgetUsd !== undefined ? ` of ${formatCost(h.budgetUsd)}` : ''}</span>
           ${active ? html`<vscode-button secondary aria-label="Stop" title="Stop (Esc)" @click=${() => this.stop()}>Stop</vscode-button>` : nothing}
+          <vscode-button secondary aria-label=${this.showingAudit ? 'Transcript' : 'Audit trail'} aria-pressed=${this.showingAudit ? 'true' : 'false'} @click=${() => this.toggleAudit()}>${this.showingAudit ? 'Transcript' : 'Audit trail'}</vscode-button>
         </div>
       </header>
-      <deputy-transcript .ctx=${this.ctx} .transcript=${t}></deputy-transcript>
+      ${this.showingAudit
+        ? html`<deputy-audit-timeline .ctx=${this.ctx} .sessionId=${t.sessionId} .data=${this.ctx.store.audits.get(t.sessionId)}></deputy-audit-timeline>`
+        : html`<deputy-transcript .ctx=${this.ctx} .transcript=${t}></deputy-transcript>`}
       <div class="followup">
         <vscode-textarea
           .label=${'Follow-up'}
