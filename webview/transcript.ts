@@ -77,6 +77,8 @@ export interface ChangesetRow extends RowBase {
   summary: string;
   files: ChangesetFileView[];
   applied: boolean;
+  /** 1 for a first proposal, n+1 for the agent's revision after round n. */
+  round: number;
 }
 export interface ErrorRow extends RowBase {
   kind: 'error';
@@ -290,6 +292,7 @@ export class Transcript {
           summary: event.summary,
           files: event.files.map((f) => ({ ...f })),
           applied: false,
+          round: event.round ?? 1,
         });
         return;
       case 'changeset.verdict': {
