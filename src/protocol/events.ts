@@ -61,6 +61,73 @@ export type PromptWithdrawalReason = (typeof PROMPT_WITHDRAWAL_REASONS)[number];
 export const REVIEW_VERDICTS = ['approve', 'reject'] as const;
 export type ReviewVerdict = (typeof REVIEW_VERDICTS)[number];
 
+/**
+ * A person's decision on one file of a changeset (issue 9 §1), the richer form of `ReviewVerdict`:
+ * - `approve`: apply the whole proposal of this file.
+ * - `reject`: apply nothing to this file; its comments go to the agent.
+ * - `keepHunks`: apply exactly the hunks named in `hunkIds` (re-anchored on the file's content at apply time); the
+ *   rest is rejected. An empty list is a reject.
+ * - `requestChanges`: apply nothing to this file and ask the agent to revise it with the comments given.
+ * - `redo`: only for a file in `conflict`: send the file's current content back to the agent to redo the change on it.
+ */
+export const FILE_DECISIONS = ['approve', 'reject', 'keepHunks', 'requestChanges', 'redo'] as const;
+export type FileDecisionKind = (typeof FILE_DECISIONS)[number];
+
+/** A comment on one line of a proposed file (the Comments API on the proposed document). */
+export interface LineComment {
+  /** 1-based line number in `side`'s text. */
+  line: number;
+  /** `proposed`: the agent's version (right side of the diff); `current`: the file as it is now (left side). */
+  side: 'proposed' | 'current';
+  text: string;
+}
+
+/** A person's decision on one file, bound to that file of that changeset by `binding`. */
+export interface FileDecision {
+  binding: string;
+  decision: FileDecisionKind;
+  /** For `keepHunks`: the ids of the hunks to apply (`ChangesetHunk.hunkId`). */
+  hunkIds?: string[];
+  /** A general comment on this file, for the agent. */
+  comment?: string;
+  lineComments?: LineComment[];
+}
+
+/** Whether something is new in this round of a changeset, changed since the last round, or the same. */
+export const REVISION_MARKS = ['new', 'changed', 'unchanged'] as const;
+export type RevisionMark = (typeof REVISION_MARKS)[number];
+
+/**
+ * One hunk of a proposed file's diff, as the reviewer sees and selects it. Ids are stable across rounds: the same
+ * change to the same lines of the same file has the same id, so a revised changeset can say what is unchanged.
+ */
+export interface ChangesetHunk {
+  /** 16 hex characters; unique within the file. */
+  hunkId: string;
+  /** The `@@ -a,b +c,d @@` header. */
+  header: string;
+  /** 1-based first line and line count in the file as it was read (old) and as proposed (new). */
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** The hunk's body: lines starting with ' ', '-', '+' or '\\'. Agent-made. */
+  lines: string[];
+  /** Set from the second round on: against the previous round's hunks of this file. */
+  revision?: RevisionMark;
+}
+
+/** Why a file was not written: what the agent (or the review) expected and what is there now. */
+export interface ConflictReport {
+  path: string;
+  /** SHA-256 of the file when the agent read it (its base); null when the agent expected no file. */
+  baseSha256: string | null;
+  /** SHA-256 of the file now; null when it does not exist now. */
+  currentSha256: string | null;
+  /** Worded for a person (and the agent). */
+  reason: string;
+}
+
 /** A prepared file's state before review (see `PreparedFile` in src/core/changeset/types.ts). */
 export const CHANGE_FILE_STATES = ['ready', 'invalid', 'conflict'] as const;
 export type ChangeFileState = (typeof CHANGE_FILE_STATES)[number];
@@ -130,6 +197,16 @@ export interface ChangesetFile {
   diff: string;
   /** Agent-made. */
   rationale?: string;
+  /** SHA-256 of the file the proposal is based on (what the agent read); null for a create. */
+  baseSha256?: string | null;
+  /** SHA-256 of the proposed content (UTF-8); null for a delete or when not `ready`. */
+  proposalSha256?: string | null;
+  /** The diff split into selectable hunks (`keepHunks`); empty when not `ready`. */
+  hunks?: ChangesetHunk[];
+  /** From the second round on: whether this file is new in this round, changed since the last, or the same. */
+  revision?: RevisionMark;
+  /** For `conflict`: both versions' hashes; the texts come from `deputy/conflictVersions`. */
+  conflict?: ConflictReport;
 }
 
 /** What happened to one file after review. */
@@ -138,6 +215,10 @@ export interface ChangesetFileResult {
   status: ChangeStatus;
   reason?: string;
   comment?: string;
+  /** For a `keepHunks` decision: the hunks that were applied. */
+  keptHunks?: string[];
+  /** For `conflict`: both versions' hashes. */
+  conflict?: ConflictReport;
 }
 
 /**
@@ -164,6 +245,8 @@ export const ENGINE_EVENT_TYPES = {
   'changeset.proposed': 'person',
   'changeset.verdict': 'person',
   'changeset.applied': 'person',
+  'changeset.conflict': 'person',
+  'changeset.reverted': 'person',
   usage: 'session',
   error: 'session',
   notice: 'session',
@@ -290,18 +373,42 @@ export interface EngineEventPayloads {
     /** Agent-made. */
     summary: string;
     files: ChangesetFile[];
+    /** `proposeChanges`: the agent's `propose_changes` call; `environment`: the shadow workspace's difference. */
+    source?: 'proposeChanges' | 'environment';
+    /** 1 for a first proposal; n+1 for the agent's revision after the person requested changes in round n. */
+    round?: number;
+    /** The changeset this one revises (round > 1). */
+    previousChangesetId?: string;
+    /** ISO 8601 UTC: files still undecided by then are rejected. */
+    deadline?: string;
   };
-  /** Emitted by the engine when a person's verdict on one file is accepted (the binding matched). */
+  /**
+   * Emitted by the engine when a person's decision on one file is accepted (the binding matched). `verdict` is the
+   * coarse approve/reject (`keepHunks` counts as approve when hunks are kept); `decision` the full one.
+   */
   'changeset.verdict': {
     changesetId: string;
     binding: string;
     path: string;
     verdict: ReviewVerdict;
+    decision?: FileDecisionKind;
+    hunkIds?: string[];
     /** The reviewer's comment, passed to the agent with a rejection. */
     comment?: string;
+    lineComments?: LineComment[];
   };
-  /** Emitted by the engine after applying a reviewed changeset: what happened to every file. */
+  /**
+   * Emitted by the engine after applying a reviewed changeset (only once every file is decided): what happened to
+   * every file.
+   */
   'changeset.applied': { changesetId: string; results: ChangesetFileResult[] };
+  /**
+   * Emitted by the engine when a file could not be written (at apply or revert) because it changed since the agent
+   * read it (or since it was applied): nothing was overwritten; both versions can be opened.
+   */
+  'changeset.conflict': { changesetId: string; binding?: string; conflict: ConflictReport };
+  /** Emitted by the engine after "Revert this task's changes": what happened to every file of the task. */
+  'changeset.reverted': { taskId: string; results: ChangesetFileResult[] };
   /** Emitted by the engine when usage grows (each turn or call): totals for the session so far. */
   usage: {
     inputTokens: number;

@@ -11,6 +11,7 @@
  */
 import {
   ERROR_ACTION_KINDS,
+  FILE_DECISIONS,
   PROMPT_DECISIONS,
   REVIEW_VERDICTS,
   type EngineEvent,
@@ -197,6 +198,9 @@ export const LIMITS = {
   modelChars: 200,
   maxBudgetUsd: 100_000,
   maxFilesPerReview: 1_000,
+  maxHunksPerFile: 10_000,
+  maxLineCommentsPerFile: 1_000,
+  maxLine: 10_000_000,
 } as const;
 
 const ID = /^[A-Za-z0-9_.:-]+$/;
@@ -228,6 +232,19 @@ const errorAction: Checker<ErrorAction> = (v, at) => {
 /** A review of every file at once: `requestChanges` rejects them all and sends the comment to the agent. */
 export const REVIEW_ALL_VERDICTS = [...REVIEW_VERDICTS, 'requestChanges'] as const;
 export type ReviewAllVerdict = (typeof REVIEW_ALL_VERDICTS)[number];
+
+const HUNK_ID = /^[0-9a-f]{16}$/;
+
+/** One file's decision as the card sends it (`FileDecision` in events.ts). */
+const fileDecision = object({
+  binding,
+  decision: oneOf(FILE_DECISIONS),
+  hunkIds: optional(listOf(text(16, 16, HUNK_ID), 0, LIMITS.maxHunksPerFile)),
+  comment,
+  lineComments: optional(
+    listOf(object({ line: amount(1, LIMITS.maxLine), side: oneOf(['proposed', 'current'] as const), text: text(1, LIMITS.commentChars) }), 0, LIMITS.maxLineCommentsPerFile),
+  ),
+});
 
 /**
  * Every message the webview may send, by type, with its schema. The type names and `FromWebview` are derived from
@@ -268,6 +285,19 @@ export const FROM_WEBVIEW_SCHEMAS = {
     verdict: oneOf(REVIEW_ALL_VERDICTS),
     comment,
   },
+  /**
+   * Sent by the webview when the person decides files of a changeset on the card (per file, per hunk, or for the
+   * rest of the set); relayed as `deputy/reviewChangeset`. Each decision carries the binding the engine issued.
+   */
+  reviewChangeset: {
+    sessionId: id,
+    changesetId: id,
+    files: listOf(fileDecision, 0, LIMITS.maxFilesPerReview),
+    rest: optional(oneOf(REVIEW_ALL_VERDICTS)),
+    comment,
+  },
+  /** Sent by the webview for "Revert this task's changes" on a session's card; relayed as `deputy/revertTask`. */
+  revertTask: { sessionId: id },
   /** Sent by the webview when the person selects a session (null: the new-task form). */
   selectSession: { sessionId: nullable(id) },
   /** Sent by the webview when the person asks to see a proposed file in VS Code's diff editor. */
@@ -309,6 +339,14 @@ export function parseFromWebview(value: unknown): FromWebview | { error: string 
     }
     if (message.type === 'reviewAll' && new Set(message.bindings).size !== message.bindings.length) {
       fail('message.bindings', 'must not repeat a file');
+    }
+    if (message.type === 'reviewChangeset') {
+      if (new Set(message.files.map((f) => f.binding)).size !== message.files.length) fail('message.files', 'must not repeat a file');
+      if (message.files.length === 0 && message.rest === undefined) fail('message.files', 'must decide at least one file');
+      message.files.forEach((f, i) => {
+        if (f.decision === 'keepHunks' && f.hunkIds === undefined) fail(`message.files[${i}].hunkIds`, 'is required to keep hunks');
+        if (f.decision !== 'keepHunks' && f.hunkIds !== undefined) fail(`message.files[${i}].hunkIds`, 'is allowed only to keep hunks');
+      });
     }
     return message;
   } catch (err) {
