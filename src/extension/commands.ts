@@ -6,16 +6,13 @@
 import * as vscode from 'vscode';
 import { ExportAudit, ListSessions, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
+import type { CommandSpec } from './command-spec.js';
 import type { CommandId } from './manifest-ids.js';
+import { reviewCommandTable } from './review/commands.js';
 import type { PanelProvider } from './panel.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
 
-interface CommandSpec {
-  /** Needs the language server: checked (and started) before `run`. */
-  server: boolean;
-  run(...args: unknown[]): Promise<unknown>;
-}
 
 export function commandTable(deputy: Deputy, panel: PanelProvider): Record<CommandId, CommandSpec> {
   return {
@@ -197,7 +194,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
 }
 
 export function registerCommands(deputy: Deputy, panel: PanelProvider): vscode.Disposable[] {
-  return Object.entries(commandTable(deputy, panel)).map(([id, spec]) =>
+  return Object.entries({ ...commandTable(deputy, panel), ...reviewCommandTable(deputy) }).map(([id, spec]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       if (spec.server) {
         const why = deputy.server.notReadyReason;

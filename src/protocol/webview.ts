@@ -306,6 +306,8 @@ export const FROM_WEBVIEW_SCHEMAS = {
   openAllDiffs: { sessionId: id, changesetId: id },
   /** Sent by the webview when the person keeps or drops one hunk of a file (the extension holds the draft). */
   chooseHunk: { sessionId: id, changesetId: id, binding, hunkId, keep: flag },
+  /** Sent by the webview for "Show both versions" on a file in conflict: the file now beside the agent's version. */
+  showConflict: { sessionId: id, changesetId: id, binding },
   /** Sent by the webview when the person marks a file reviewed or not. */
   markReviewed: { sessionId: id, changesetId: id, binding, reviewed: flag },
   /** Sent by the webview to change the endpoint; without one, the extension offers its picker. */

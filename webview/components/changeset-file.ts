@@ -6,7 +6,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
-import type { ChangesetHunk, ReviewVerdict, RevisionMark } from '../../src/protocol/events.js';
+import type { ChangesetHunk, FileDecisionKind, ReviewVerdict, RevisionMark } from '../../src/protocol/events.js';
 import type { PanelContext } from '../context.js';
 import type { ChangesetFileView, ChangesetRow } from '../transcript.js';
 
@@ -19,6 +19,14 @@ function lineView(line: string): TemplateResult {
   const cls = line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : line.startsWith('@@') ? 'hunk' : '';
   return html`<span class=${cls}>${visibleText(line)}\n</span>`;
 }
+
+const DECISION_WORDS: Record<FileDecisionKind, string> = {
+  approve: 'Approved',
+  reject: 'Rejected',
+  keepHunks: 'Some hunks kept',
+  requestChanges: 'Changes requested',
+  redo: 'Sent back to redo on the current content',
+};
 
 const REVISION_WORDS: Record<RevisionMark, string> = { new: 'new this round', changed: 'changed since last round', unchanged: 'unchanged' };
 
@@ -58,9 +66,28 @@ function diffView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
 
 function outcomeOf(file: ChangesetFileView): string {
   if (file.result) return `${RESULT_WORDS[file.result.status]}${file.result.reason ? `: ${file.result.reason}` : ''}`;
+  if (file.decision) return DECISION_WORDS[file.decision];
   if (file.verdict) return file.verdict === 'approve' ? 'Approved' : 'Rejected';
   if (file.state !== 'ready') return `${file.state === 'conflict' ? 'Conflict' : 'Invalid'}: ${file.reason ?? ''}`;
   return '';
+}
+
+/** A file changed since the agent read it: nothing was overwritten; see both versions, or hand it back. */
+function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, path: string): TemplateResult {
+  const undecided = file.state === 'conflict' && !file.verdict && !row.applied;
+  const sent = ctx.store.sent.has(file.binding);
+  const redo = () => {
+    ctx.store.sent.add(file.binding);
+    if (undecided) ctx.post({ type: 'reviewChangeset', sessionId, changesetId: row.changesetId, files: [{ binding: file.binding, decision: 'redo' }] });
+    else ctx.post({ type: 'followUp', sessionId, text: `${file.path} changed since you read it and was left as it is. Read its current content and redo your change on it.` });
+  };
+  return html`<div class="actions conflict">
+    <span class="muted">${visibleText(file.conflict?.reason ?? file.reason ?? 'Changed since the agent read it; nothing was overwritten.')}</span>
+    <vscode-button secondary aria-label=${`Show both versions of ${path}`} @click=${() => ctx.post({ type: 'showConflict', sessionId, changesetId: row.changesetId, binding: file.binding })}
+      >Show both versions</vscode-button
+    >
+    <vscode-button ?disabled=${sent} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
+  </div>`;
 }
 
 export interface FileViewOptions {
@@ -83,6 +110,7 @@ export function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow
     opts.rerender();
   };
   const outcome = outcomeOf(file);
+  const conflicted = file.state === 'conflict' || file.conflict !== undefined || file.result?.status === 'conflict';
   const kept = draft && draft.dropped.length ? ` · ${draft.dropped.length} hunk${draft.dropped.length === 1 ? '' : 's'} dropped` : '';
   return html`<div class="file" data-binding=${file.binding} data-path=${file.path}>
     <div class="row-line">
@@ -126,6 +154,7 @@ export function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow
             ></vscode-textfield>`
         : nothing}
     </div>
+    ${conflicted ? conflictActions(ctx, sessionId, row, file, path) : nothing}
     ${opts.expanded ? diffView(ctx, sessionId, row, file, open) : nothing}
   </div>`;
 }
