@@ -39,6 +39,8 @@ export class ChangesetCard extends LitElement {
       .op { text-transform: uppercase; font-size: 0.8em; color: var(--vscode-descriptionForeground); }
       .outcome { font-weight: 600; }
       .badge { font-size: 0.8em; padding: 0 4px; border-radius: 2px; background: var(--vscode-badge-background); color: var(--vscode-badge-foreground); }
+      label.keep { display: inline-flex; align-items: center; gap: 4px; }
+      label.keep input { accent-color: var(--vscode-checkbox-background, var(--vscode-button-background)); margin: 0; }
       .hunk-block.dropped pre { opacity: 0.5; text-decoration: line-through; }
       .files { height: min(60vh, 36em); overflow-y: auto; }
       vscode-textarea, vscode-textfield { width: 100%; margin-top: 4px; }

@@ -39,12 +39,14 @@ function hunkView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
   return html`<div class=${`hunk-block${dropped || (kept && !kept.includes(hunk.hunkId)) ? ' dropped' : ''}`} data-hunk=${hunk.hunkId}>
     <div class="row-line">
       ${open
-        ? html`<vscode-checkbox
-            aria-label=${`Keep hunk ${index + 1} of ${path}`}
-            .checked=${live(!dropped)}
-            @change=${(e: Event) =>
-              ctx.post({ type: 'chooseHunk', sessionId, changesetId: row.changesetId, binding: file.binding, hunkId: hunk.hunkId, keep: (e.target as HTMLInputElement).checked })}
-            >Keep hunk ${index + 1}</vscode-checkbox
+        ? html`<label class="keep"
+            ><input
+              type="checkbox"
+              aria-label=${`Keep hunk ${index + 1} of ${path}`}
+              .checked=${live(!dropped)}
+              @change=${(e: Event) =>
+                ctx.post({ type: 'chooseHunk', sessionId, changesetId: row.changesetId, binding: file.binding, hunkId: hunk.hunkId, keep: (e.target as HTMLInputElement).checked })}
+            />Keep hunk ${index + 1}</label
           >`
         : html`<span class="muted">Hunk ${index + 1}${kept ? (kept.includes(hunk.hunkId) ? ' kept' : ' dropped') : ''}</span>`}
       ${hunk.revision && hunk.revision !== 'unchanged' ? html`<span class="badge">${REVISION_WORDS[hunk.revision]}</span>` : nothing}
@@ -65,7 +67,8 @@ function diffView(ctx: PanelContext, sessionId: string, row: ChangesetRow, file:
 }
 
 function outcomeOf(file: ChangesetFileView): string {
-  if (file.result) return `${RESULT_WORDS[file.result.status]}${file.result.reason ? `: ${file.result.reason}` : ''}`;
+  // "Rejected" after the apply says less than the decision that caused it (changes requested, sent back to redo).
+  if (file.result && !(file.result.status === 'rejected' && file.decision)) return `${RESULT_WORDS[file.result.status]}${file.result.reason ? `: ${file.result.reason}` : ''}`;
   if (file.decision) return DECISION_WORDS[file.decision];
   if (file.verdict) return file.verdict === 'approve' ? 'Approved' : 'Rejected';
   if (file.state !== 'ready') return `${file.state === 'conflict' ? 'Conflict' : 'Invalid'}: ${file.reason ?? ''}`;
@@ -138,12 +141,14 @@ export function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow
         ? html`
             <vscode-button ?disabled=${sent} aria-label=${`Approve ${path}`} @click=${() => review('approve')}>Approve</vscode-button>
             <vscode-button ?disabled=${sent} secondary aria-label=${`Reject ${path}`} @click=${() => review('reject')}>Reject</vscode-button>
-            <vscode-checkbox
-              aria-label=${`Reviewed ${path}`}
-              .checked=${live(draft?.reviewed ?? false)}
-              @change=${(e: Event) =>
-                ctx.post({ type: 'markReviewed', sessionId, changesetId: row.changesetId, binding: file.binding, reviewed: (e.target as HTMLInputElement).checked })}
-              >Reviewed</vscode-checkbox
+            <label class="keep"
+              ><input
+                type="checkbox"
+                aria-label=${`Reviewed ${path}`}
+                .checked=${live(draft?.reviewed ?? false)}
+                @change=${(e: Event) =>
+                  ctx.post({ type: 'markReviewed', sessionId, changesetId: row.changesetId, binding: file.binding, reviewed: (e.target as HTMLInputElement).checked })}
+              />Reviewed</label
             >
             <vscode-textfield
               .label=${`Comment on ${path} (optional)`}
