@@ -51,6 +51,8 @@ export interface ToolObserver {
    * (the panel's card); `question` is what the prompter is then asked (bindings, hunks, round).
    */
   changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[], question: ChangesetReviewQuestion): void;
+  /** A reviewed changeset was applied: what happened to every prepared file, in order. */
+  changesetApplied?(call: Pick<ToolCall, 'session' | 'callId'>, files: PreparedFile[], results: ChangeResult[]): void;
   /** An approved file was not written because it changed since the agent read it (or since review). */
   changesetConflict?(call: Pick<ToolCall, 'session' | 'callId'>, binding: string, conflict: ConflictReport): void;
 }
@@ -324,6 +326,7 @@ export class ToolRunner {
       results[i] = { ...r.result, ...feedbackOf(decided[i]!) };
       written[i] = r.written;
     }
+    this.deps.observer?.changesetApplied?.(call, prepared, results);
     return { results, written, ...(answer.comment?.trim() ? { comment: answer.comment.trim() } : {}) };
   }
 
