@@ -51,6 +51,7 @@ export type AuditEventType =
   | 'changeset.applied'
   | 'changeset.conflict'
   | 'changeset.invalid'
+  | 'changeset.reverted'
   | 'usage'
   | 'error'
   | 'task.started'
@@ -72,6 +73,7 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEvent
   'changeset.applied',
   'changeset.conflict',
   'changeset.invalid',
+  'changeset.reverted',
   'usage',
   'error',
   'task.started',

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PreparedFile } from './changeset/index.js';
+import type { ChangesetReviewAnswer, ChangesetReviewQuestion } from './changeset/review.js';
 
 export interface PermissionQuestion {
   binding: string;
@@ -46,6 +47,11 @@ export interface FileReviewAnswer {
 export interface Prompter {
   askPermission(question: PermissionQuestion): Promise<PermissionAnswer>;
   reviewFile(question: FileReviewQuestion): Promise<FileReviewAnswer>;
+  /**
+   * The whole changeset in one question, a binding per file (issue 9 §1). A prompter without it is asked file by
+   * file through `reviewFile` (the CLI's terminal flow), on top of the same model.
+   */
+  reviewChangeset?(question: ChangesetReviewQuestion): Promise<ChangesetReviewAnswer>;
 }
 
 /** Canonical JSON: object keys sorted, so the same arguments always hash the same. */

@@ -4,7 +4,13 @@
  * no policy and no flag approves a change.
  */
 import { Workspace, type WalkOptions } from './workspace.js';
-import { prepareChangeset, applyPreparedFile, type PreparedFile } from './changeset/index.js';
+import { prepareChangeset, DEFAULT_APPLY_CONCURRENCY, type PreparedFile } from './changeset/index.js';
+import { applyKeptHunks, markRevision } from './changeset/hunks.js';
+import { keepPreImages } from './changeset/pre-images.js';
+import { answerFileByFile, decideAll, reviewItems, type ChangesetReviewQuestion, type Decided } from './changeset/review.js';
+import { DiskWorkspaceFiles, type WorkspaceEdit, type WorkspaceEditResult, type WorkspaceFiles } from './workspace-files.js';
+import { sha256Hex } from './workspace-text.js';
+import type { ChangesetHunk, ConflictReport } from '../protocol/events.js';
 import type { Policy, PolicyVerdict } from './policy.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
 import { bindingFor, type Prompter } from './prompter.js';
@@ -41,10 +47,35 @@ export interface ToolObserver {
   toolFinished?(call: ToolCall, outcome: ToolOutcome): void;
   changeApplied?(result: ChangeResult): void;
   /**
-   * A `propose_changes` call was prepared: every file, before any is reviewed, so a reviewer can see the whole
-   * changeset at once (the panel's card). Each ready file is then asked for with `fileReviewBinding`.
+   * A changeset was prepared: every file, before any is reviewed, so a reviewer can see the whole changeset at once
+   * (the panel's card); `question` is what the prompter is then asked (bindings, hunks, round).
    */
-  changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[]): void;
+  changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[], question: ChangesetReviewQuestion): void;
+  /** A reviewed changeset was applied: what happened to every prepared file, in order. */
+  changesetApplied?(call: Pick<ToolCall, 'session' | 'callId'>, files: PreparedFile[], results: ChangeResult[]): void;
+  /** An approved file was not written because it changed since the agent read it (or since review). */
+  changesetConflict?(call: Pick<ToolCall, 'session' | 'callId'>, binding: string, conflict: ConflictReport): void;
+}
+
+/** How a caller of `reviewPrepared` differs from `propose_changes`. */
+export interface ReviewOptions {
+  source?: ChangesetReviewQuestion['source'];
+  /**
+   * Writes one approved file (called for all approved files together, a bounded number at a time) instead of the
+   * workspace port, for callers that write more than text (binary content, modes). A kept-hunks file arrives with
+   * `before`/`after`/`baseSha256` of the re-anchored content.
+   */
+  apply?: (file: PreparedFile) => Promise<ChangeResult>;
+}
+
+/** What a review decided and did. */
+export interface ReviewOutcome {
+  /** Per prepared file, in order: what happened, with the reviewer's feedback for the agent. */
+  results: ChangeResult[];
+  /** Per prepared file: the content written when only some hunks were kept (else undefined). */
+  written: (string | null | undefined)[];
+  /** The reviewer's general comment on the whole changeset. */
+  comment?: string;
 }
 
 export interface ToolRunnerDeps {
@@ -57,11 +88,16 @@ export interface ToolRunnerDeps {
   observer?: ToolObserver;
   /** The turn's caps; a permission prompt over the cap is not asked and ends the turn. */
   limits?: TurnLimits;
+  /** Where approved files are read and written: the disk unless a front end holds them (the editor). */
+  files?: WorkspaceFiles;
 }
 
 export class ToolRunner {
   /** Per session: relative path → SHA-256 of the file when the agent last read it. */
   private readonly reads = new Map<string, Map<string, string>>();
+  /** Per session: the last changeset reviewed, so the agent's revision can say what changed since. */
+  private readonly rounds = new Map<string, { changesetId: string; round: number; requested: boolean; hunks: Map<string, ChangesetHunk[]> }>();
+  private port: WorkspaceFiles | undefined;
 
   constructor(private readonly deps: ToolRunnerDeps) {}
 
@@ -192,109 +228,221 @@ export class ToolRunner {
       })),
     });
 
-    const results = await this.reviewPrepared(call, summary, prepared);
-    const applied = results.filter((r) => r.status === 'applied').map((r) => r.path);
-    const output: ProposeChangesResult = { results };
+    const reviewed = await this.reviewPrepared(call, summary, prepared);
+    const applied = reviewed.results.filter((r) => r.status === 'applied').map((r) => r.path);
+    const output: ProposeChangesResult = { results: reviewed.results, ...(reviewed.comment ? { comment: reviewed.comment } : {}) };
     return { success: true, output: JSON.stringify(output), applied };
   }
 
   /**
-   * The per-file review every changeset goes through, whether the agent proposed it (`propose_changes`) or it was
-   * taken from the environment's shadow workspace: files that are not ready are reported as they are, each ready
-   * file is put to the person, and approved ones are written by `apply` (`applyPreparedFile` on this workspace
-   * unless the caller writes more than text, e.g. binary files and modes). Every step is audited.
+   * The review every changeset goes through, whether the agent proposed it (`propose_changes`) or it was taken from
+   * the environment's shadow workspace: the whole set is put to the person in one question with a binding per file
+   * (or file by file, for a prompter that asks that way), and only once every file is decided are the approved files
+   * and the kept hunks applied, together: through the workspace port (`deps.files`, the disk by default) unless the
+   * caller writes more than text (`options.apply`, e.g. binary files and modes). Every step is audited; every applied
+   * file's pre-image is kept for "Revert this task's changes".
    */
   async reviewPrepared(
     call: Pick<ToolCall, 'session' | 'callId'>,
     summary: string,
     prepared: PreparedFile[],
-    apply: (file: PreparedFile) => Promise<ChangeResult> = (file) => applyPreparedFile(this.deps.workspace, file),
-  ): Promise<ChangeResult[]> {
-    this.deps.observer?.changesetPrepared?.(call, summary, prepared);
-    const results: ChangeResult[] = [];
-    const ready = prepared.filter((f) => f.status === 'ready');
-    let index = 0;
-    for (const file of prepared) {
-      if (file.status !== 'ready') {
-        const type: AuditEventType = file.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid';
-        await this.record(type, call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '' });
-        results.push({ path: file.path, status: file.status, ...(file.reason ? { reason: file.reason } : {}) });
+    options: ReviewOptions = {},
+  ): Promise<ReviewOutcome> {
+    const question = this.question(call, summary, prepared, options.source ?? 'proposeChanges');
+    this.deps.observer?.changesetPrepared?.(call, summary, prepared, question);
+    const prompter = this.deps.prompter;
+    const answer = prompter.reviewChangeset
+      ? await prompter.reviewChangeset(question)
+      : await answerFileByFile(question, async (item, index, total) => {
+          const a = await prompter.reviewFile({
+            binding: item.binding,
+            session: call.session,
+            callId: call.callId,
+            summary,
+            file: item.file,
+            ...(item.file.realPath ? { realPath: item.file.realPath } : {}),
+            index,
+            total,
+          });
+          return { binding: a.binding, decision: a.verdict, ...(a.comment ? { comment: a.comment } : {}) };
+        });
+    const decided = decideAll(question, answer);
+    this.rounds.set(call.session, {
+      changesetId: question.changesetId,
+      round: question.round,
+      requested: decided.some((d) => d.decision === 'requestChanges'),
+      hunks: new Map(question.items.map((i) => [i.file.path, i.hunks])),
+    });
+    const results: ChangeResult[] = new Array(decided.length);
+    const written: (string | null | undefined)[] = new Array(decided.length);
+    const toApply: number[] = [];
+    for (const [i, d] of decided.entries()) {
+      const file = d.item.file;
+      const feedback = feedbackOf(d);
+      if (d.decision === 'approve' || d.decision === 'keepHunks') {
+        await this.record('changeset.approved', call.session, {
+          call_id: call.callId,
+          path: file.path,
+          approver: this.deps.actor.principal,
+          ...(d.keep ? { kept_hunks: [...d.keep] } : {}),
+          ...(d.comment ? { comment: d.comment } : {}),
+        });
+        toApply.push(i);
         continue;
       }
-      index++;
-      results.push(await this.review(call, summary, file, index, ready.length, apply));
-    }
-    return results;
-  }
-
-  private async review(
-    call: Pick<ToolCall, 'session' | 'callId'>,
-    summary: string,
-    file: PreparedFile,
-    index: number,
-    total: number,
-    apply: (file: PreparedFile) => Promise<ChangeResult>,
-  ): Promise<ChangeResult> {
-    // The reviewer sees where the write really lands when the agent named it through a symlink.
-    const realPath = file.realPath;
-    const binding = fileReviewBinding(call.session, call.callId, file);
-    const answer = await this.deps.prompter.reviewFile({
-      binding,
-      session: call.session,
-      callId: call.callId,
-      summary,
-      file,
-      ...(realPath ? { realPath } : {}),
-      index,
-      total,
-    });
-    const comment = answer.comment?.trim() || undefined;
-    if (answer.binding !== binding || answer.verdict !== 'approve') {
+      if (file.status !== 'ready' && d.decision !== 'redo') {
+        const type: AuditEventType = file.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid';
+        await this.record(type, call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '' });
+        results[i] = { path: file.path, status: file.status, ...(file.reason ? { reason: file.reason } : {}), ...feedback };
+        continue;
+      }
+      if (d.decision === 'redo') {
+        const [now] = await this.files().read([file.path]);
+        await this.record('changeset.conflict', call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '', redo: true });
+        results[i] = {
+          path: file.path,
+          status: 'conflict',
+          reason: `${file.reason ?? `"${file.path}" changed since you read it.`} The reviewer asks you to redo your change on its current content, below.`,
+          ...feedback,
+          ...(now?.content != null ? { current_content: now.content, current_sha256: now.sha256! } : {}),
+        };
+        // The agent now knows the current content: a proposal against it is not a conflict.
+        if (now?.sha256) this.ledger(call.session).set(file.path, now.sha256);
+        continue;
+      }
       await this.record('changeset.rejected', call.session, {
         call_id: call.callId,
         path: file.path,
         approver: this.deps.actor.principal,
-        ...(comment ? { comment } : {}),
-        ...(answer.binding !== binding ? { note: 'answer not bound to this file; treated as reject' } : {}),
+        ...(d.decision === 'requestChanges' ? { changes_requested: true } : {}),
+        ...(d.comment ? { comment: d.comment } : {}),
+        ...(d.lineComments ? { line_comments: d.lineComments.length } : {}),
+        ...(d.note ? { note: d.note } : {}),
       });
-      return { path: file.path, status: 'rejected', ...(comment ? { comment } : {}) };
+      results[i] = { path: file.path, status: 'rejected', ...feedback };
     }
-    await this.record('changeset.approved', call.session, {
-      call_id: call.callId,
+    const appliedNow = await this.applyApproved(call, decided, toApply, options.apply);
+    for (const [i, r] of appliedNow) {
+      results[i] = { ...r.result, ...feedbackOf(decided[i]!) };
+      written[i] = r.written;
+    }
+    this.deps.observer?.changesetApplied?.(call, prepared, results);
+    return { results, written, ...(answer.comment?.trim() ? { comment: answer.comment.trim() } : {}) };
+  }
+
+  private question(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, prepared: PreparedFile[], source: ChangesetReviewQuestion['source']): ChangesetReviewQuestion {
+    const items = reviewItems(prepared, (f) => fileReviewBinding(call.session, call.callId, f));
+    const last = this.rounds.get(call.session);
+    const revising = last?.requested === true;
+    if (revising) {
+      for (const item of items) {
+        if (item.file.status === 'ready') item.revision = markRevision(item.hunks, last.hunks.get(item.file.path));
+      }
+    }
+    return {
+      session: call.session,
+      callId: call.callId,
+      changesetId: call.callId,
+      summary,
+      source,
+      round: revising ? last.round + 1 : 1,
+      ...(revising ? { previousChangesetId: last.changesetId } : {}),
+      items,
+    };
+  }
+
+  /**
+   * Applies the approved files together (in parallel through the port), re-anchoring kept hunks on each file's current
+   * content, and keeps the pre-image of every file written. Returns each applied index's result.
+   */
+  private async applyApproved(
+    call: Pick<ToolCall, 'session' | 'callId'>,
+    decided: Decided[],
+    indexes: number[],
+    custom: ReviewOptions['apply'],
+  ): Promise<Map<number, { result: ChangeResult; written?: string | null }>> {
+    const out = new Map<number, { result: ChangeResult; written?: string | null }>();
+    if (indexes.length === 0) return out;
+    const port = this.files();
+    const hunked = indexes.filter((i) => decided[i]!.decision === 'keepHunks');
+    const current = new Map((await port.read(hunked.map((i) => decided[i]!.item.file.path))).map((f) => [f.path, f]));
+    // What each approved file becomes: the proposal, or the kept hunks on the file's content now.
+    const plans: { index: number; file: PreparedFile; edit: WorkspaceEdit }[] = [];
+    for (const i of indexes) {
+      const d = decided[i]!;
+      const file = d.item.file;
+      if (d.decision !== 'keepHunks') {
+        plans.push({ index: i, file, edit: { path: file.path, kind: file.operation, expectedSha256: file.baseSha256, before: file.before, content: file.after } });
+        continue;
+      }
+      const now = current.get(file.path);
+      if (!now || now.content === null) {
+        out.set(i, { result: conflictResult(file, `"${file.path}" no longer exists (or cannot be read as text); nothing was written.`) });
+        continue;
+      }
+      const kept = applyKeptHunks(file, now.content, d.keep!);
+      if ('conflict' in kept) {
+        out.set(i, { result: conflictResult(file, kept.conflict) });
+        continue;
+      }
+      const keptFile: PreparedFile = { ...file, before: now.content, after: kept.content, baseSha256: now.sha256 };
+      plans.push({ index: i, file: keptFile, edit: { path: file.path, kind: 'update', expectedSha256: now.sha256, before: now.content, content: kept.content } });
+    }
+    // A filesystem failure (disk full, name too long) is the result of the files it hit, not of the whole call.
+    const failed = (file: PreparedFile, err: unknown): ChangeResult => ({
       path: file.path,
-      approver: this.deps.actor.principal,
-      ...(comment ? { comment } : {}),
+      status: 'invalid',
+      reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.`,
     });
-    // A filesystem failure on one file (disk full, name too long) is that file's result, not the whole call's:
-    // files already written stay reported as applied.
-    const result = await apply(file).catch(
-      (err: unknown): ChangeResult => ({
-        path: file.path,
-        status: 'invalid',
-        reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.`,
-      }),
-    );
-    if (result.status === 'applied') {
-      await this.record('changeset.applied', call.session, {
-        call_id: call.callId,
-        path: file.path,
-        operation: file.operation,
-        approver: this.deps.actor.principal,
-        before_sha256: file.baseSha256,
-        added: file.stats.added,
-        removed: file.stats.removed,
-      });
-      // The agent's view of the file is now what it wrote, so a follow-up edit builds on it.
-      this.ledger(call.session).delete(file.path);
-      this.deps.observer?.changeApplied?.(result);
-    } else {
-      await this.record(result.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid', call.session, {
-        call_id: call.callId,
-        path: file.path,
-        reason: result.reason ?? '',
-      });
+    const results: ChangeResult[] = custom
+      ? await mapBounded(plans, DEFAULT_APPLY_CONCURRENCY, (p) => custom(p.file).catch((err: unknown) => failed(p.file, err)))
+      : await port
+          .apply(`Deputy: ${plans.length} approved file${plans.length === 1 ? '' : 's'}`, plans.map((p) => p.edit))
+          .then((rs) => rs.map(fromPort), (err: unknown) => plans.map((p) => failed(p.file, err)));
+    const images: Parameters<typeof keepPreImages>[1] = [];
+    for (const [k, plan] of plans.entries()) {
+      const r = results[k]!;
+      const file = plan.file;
+      const d = decided[plan.index]!;
+      const result: ChangeResult = r.status === 'conflict' ? { path: file.path, status: 'conflict', reason: r.reason ?? `"${file.path}" changed after review; nothing was written.` } : r;
+      if (result.status === 'applied') {
+        await this.record('changeset.applied', call.session, {
+          call_id: call.callId,
+          path: file.path,
+          operation: file.operation,
+          approver: this.deps.actor.principal,
+          before_sha256: file.baseSha256,
+          added: file.stats.added,
+          removed: file.stats.removed,
+          ...(d.keep ? { kept_hunks: [...d.keep] } : {}),
+        });
+        // The agent's view of the file is now what was written, so a follow-up edit builds on it.
+        this.ledger(call.session).delete(file.path);
+        this.deps.observer?.changeApplied?.(result);
+        if (file.operation === 'create' || file.before !== null) {
+          images.push({ task: this.deps.task, session: call.session, changesetId: call.callId, path: file.path, before: file.operation === 'create' ? null : file.before, afterSha256: file.after === null ? null : sha256Hex(file.after) });
+        }
+        const keptHeaders = d.keep ? d.item.hunks.filter((h) => d.keep!.has(h.hunkId)).map((h) => h.header) : undefined;
+        out.set(plan.index, { result: { ...result, ...(keptHeaders ? { kept_hunks: keptHeaders } : {}) }, ...(d.keep ? { written: file.after } : {}) });
+      } else {
+        await this.record(result.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid', call.session, { call_id: call.callId, path: file.path, reason: result.reason ?? '' });
+        if (result.status === 'conflict') this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(file, null, result.reason ?? ''));
+        out.set(plan.index, { result });
+      }
     }
-    return comment && result.status === 'applied' ? { ...result, comment } : result;
+    for (const [i, r] of out) {
+      if (r.result.status === 'conflict' && !plans.some((p) => p.index === i)) {
+        const d = decided[i]!;
+        await this.record('changeset.conflict', call.session, { call_id: call.callId, path: d.item.file.path, reason: r.result.reason ?? '' });
+        this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(d.item.file, current.get(d.item.file.path)?.sha256 ?? null, r.result.reason ?? ''));
+      }
+    }
+    await keepPreImages(this.deps.workspace.root, images);
+    return out;
+  }
+
+  private files(): WorkspaceFiles {
+    return (this.port ??= this.deps.files ?? new DiskWorkspaceFiles(this.deps.workspace));
   }
 
   /**
@@ -367,6 +515,42 @@ export function summarize(name: string, args: unknown): string {
     default:
       return name;
   }
+}
+
+/** What the agent learns of the reviewer's decision on one file, besides its status. */
+function feedbackOf(d: Decided): Partial<ChangeResult> {
+  return {
+    ...(d.comment ? { comment: d.comment } : {}),
+    ...(d.lineComments ? { line_comments: d.lineComments.map((c) => ({ line: c.line, side: c.side, text: c.text })) } : {}),
+    ...(d.decision === 'requestChanges' ? { changes_requested: true } : {}),
+  };
+}
+
+function conflictReport(file: PreparedFile, currentSha256: string | null, reason: string): ConflictReport {
+  return { path: file.path, baseSha256: file.baseSha256, currentSha256, reason };
+}
+
+function conflictResult(file: PreparedFile, reason: string): ChangeResult {
+  return { path: file.path, status: 'conflict', reason };
+}
+
+function fromPort(r: WorkspaceEditResult): ChangeResult {
+  if (r.status === 'applied') return { path: r.path, status: 'applied' };
+  return { path: r.path, status: r.status === 'conflict' ? 'conflict' : 'invalid', ...(r.reason !== undefined ? { reason: r.reason } : {}) };
+}
+
+/** `task` on every item, at most `limit` at a time; results in order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 const STRICTNESS: Record<PolicyVerdict['decision'], number> = { allow: 0, ask: 1, deny: 2 };

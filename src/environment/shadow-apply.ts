@@ -69,3 +69,9 @@ export async function revertInShadow(shadowRoot: string, change: ShadowChange): 
   await fs.rm(abs, { force: true, recursive: true });
   await writeAtomically(abs, change.beforeBytes, { mode: fileMode(change.beforeMode), durable: false });
 }
+
+/** Writes `text` over a change's file in the shadow (the part of the agent's change the person kept). */
+export async function writeInShadow(shadowRoot: string, change: ShadowChange, text: string): Promise<void> {
+  const abs = (await resolveInWorkspace(shadowRoot, change.file.path)).abs;
+  await writeAtomically(abs, Buffer.from(text, 'utf8'), { mode: fileMode(change.afterMode), durable: false });
+}

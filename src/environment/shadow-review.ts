@@ -8,7 +8,7 @@
 import { ToolRunner } from '../core/tool-runner.js';
 import type { ChangeResult } from '../protocol/tools.js';
 import { record, strictestVerdict, type EnvironmentContext } from './context.js';
-import { applyShadowChange, revertInShadow } from './shadow-apply.js';
+import { applyShadowChange, revertInShadow, writeInShadow } from './shadow-apply.js';
 import { shadowChanges, type ShadowChange } from './shadow-changes.js';
 
 export interface ReviewOutcome {
@@ -66,39 +66,68 @@ export class ShadowReview {
     });
     const byFile = new Map(changes.map((c) => [c.file, c]));
     const runner = new ToolRunner({ workspace: env.workspace, policy: env.policy, audit: env.audit, prompter: env.prompter, actor: env.actor, task: env.task });
-    const results = await runner.reviewPrepared(
-      { session, callId },
-      summary,
-      changes.map((c) => c.file),
-      (file) => applyShadowChange(env.workspace, byFile.get(file)!),
-    );
+    const byPath = new Map(changes.map((c) => [c.file.path, c]));
+    const reviewed = await runner.reviewPrepared({ session, callId }, summary, changes.map((c) => c.file), {
+      source: 'environment',
+      // A kept-hunks file arrives as a copy with the re-anchored content: its change is found by path.
+      apply: (file) => applyShadowChange(env.workspace, { ...(byFile.get(file) ?? byPath.get(file.path)!), file }),
+    });
+    const { results } = reviewed;
     const approved: string[] = [];
+    const kept = new Map<string, string>();
     for (const [i, result] of results.entries()) {
       const change = changes[i]!;
-      if (result.status === 'applied') approved.push(change.file.path);
+      const written = reviewed.written[i];
+      if (result.status === 'applied') {
+        approved.push(change.file.path);
+        // Only some hunks were kept: the shadow takes what was written, so the agent's next command sees it.
+        if (typeof written === 'string') {
+          kept.set(change.file.path, written);
+          await writeInShadow(shadow.root, change, written);
+        }
+      }
       // Rejected files go back to what they were, so the agent's next command sees what the person kept.
       else if (result.status === 'rejected') await revertInShadow(shadow.root, change);
     }
-    await shadow.advanceBaseline(current, approved);
-    return { results, notes: summarize(results, changes) };
+    await shadow.advanceBaseline(current, approved, kept);
+    return { results, notes: summarize(results, changes, reviewed.comment) };
   }
 }
 
-/** The agent's summary: plain text, one line per file, comments quoted. */
-function summarize(results: ChangeResult[], changes: ShadowChange[]): string {
+/** The agent's summary: plain text, one line per file, comments quoted, line comments and redo content below. */
+function summarize(results: ChangeResult[], changes: ShadowChange[], comment: string | undefined): string {
   const lines = results.map((r, i) => {
     const change = changes[i];
     const what = change?.renamedFrom ? `${r.path} (renamed from ${change.renamedFrom})` : r.path;
+    const said = r.comment ? ` (reviewer: "${r.comment}")` : '';
+    let line: string;
     switch (r.status) {
       case 'applied':
-        return `- kept: ${what}${r.comment ? ` (reviewer: "${r.comment}")` : ''}`;
+        line = r.kept_hunks
+          ? `- partly kept: ${what}: only the hunks ${r.kept_hunks.join(', ')} were applied; the rest was reverted in your workspace${said}`
+          : `- kept: ${what}${said}`;
+        break;
       case 'rejected':
-        return `- rejected and reverted in your workspace: ${what}${r.comment ? ` (reviewer: "${r.comment}")` : ''}`;
+        line = r.changes_requested
+          ? `- changes requested, reverted in your workspace: ${what}${said}; revise it and change it again`
+          : `- rejected and reverted in your workspace: ${what}${said}`;
+        break;
       case 'conflict':
-        return `- conflict, not applied: ${what}: ${r.reason ?? ''} Your version is still in your workspace.`;
+        line = r.current_content !== undefined
+          ? `- conflict, not applied: ${what}: ${r.reason ?? ''} Its current content (SHA-256 ${r.current_sha256 ?? ''}):\n${fence(r.current_content)}`
+          : `- conflict, not applied: ${what}: ${r.reason ?? ''} Your version is still in your workspace.`;
+        break;
       default:
-        return `- not applied: ${what}: ${r.reason ?? ''}`;
+        line = `- not applied: ${what}: ${r.reason ?? ''}`;
     }
+    const notes = (r.line_comments ?? []).map((c) => `    line ${c.line} of ${c.side === 'proposed' ? 'your version' : 'the current file'}: "${c.text}"`);
+    return [line, ...notes].join('\n');
   });
-  return `Deputy's review of your changes:\n${lines.join('\n')}`;
+  const general = comment ? `\nThe reviewer's comment on the whole change: "${comment}"` : '';
+  return `Deputy's review of your changes:\n${lines.join('\n')}${general}`;
+}
+
+function fence(text: string): string {
+  const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+  return `${ticks}\n${text}${text.endsWith('\n') ? '' : '\n'}${ticks}`;
 }

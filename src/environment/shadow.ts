@@ -117,7 +117,7 @@ export class Shadow {
    * Moves the baseline: `approved` paths now compare against their current shadow content (from `current`), the
    * rest against what they were. So a kept change is not offered again, and a conflict stays pending.
    */
-  async advanceBaseline(current: string, approved: readonly string[]): Promise<void> {
+  async advanceBaseline(current: string, approved: readonly string[], kept: ReadonlyMap<string, string> = new Map()): Promise<void> {
     if (approved.length === 0) return;
     const env = this.gitEnv('baseline.index');
     await git(['read-tree', this.baselineTree], { cwd: this.root, env });
@@ -130,7 +130,10 @@ export class Shadow {
       const [mode, , sha] = line.slice(0, tab).split(' ');
       const p = line.slice(tab + 1);
       present.add(p);
-      info.push(`${mode} ${sha}\t${p}`);
+      // A file of which only some hunks were kept: the baseline takes what was written, not the agent's version.
+      const text = kept.get(p);
+      const blob = text === undefined ? sha : (await gitText(['hash-object', '-w', '--stdin'], { cwd: this.root, env, input: text })).trim();
+      info.push(`${mode} ${blob}\t${p}`);
     }
     const removed = approved.filter((p) => !present.has(p));
     if (removed.length) await git(['update-index', '--force-remove', '-z', '--stdin'], { cwd: this.root, env, input: `${removed.join('\0')}\0` });

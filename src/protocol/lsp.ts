@@ -50,6 +50,11 @@ export interface ServerInitOptions {
   settings: ServerSettings;
   /** Deputy's version as the extension knows it, for the provenance of sessions (`deputy.client`). */
   clientVersion: string;
+  /**
+   * The client implements `deputy/readWorkspaceFiles` and `deputy/applyWorkspaceEdit`: approved changes and reverts
+   * go through the editor (unsaved buffers seen, one Undo per set). Absent or false: the server writes the disk.
+   */
+  editorFiles?: boolean;
 }
 
 /** A refused request: worded for a person, with the one action that helps. Never raw SDK text, never a secret. */

@@ -87,9 +87,21 @@ export interface ChangeResult {
   status: ChangeStatus;
   reason?: string;
   comment?: string;
+  /** The reviewer's comments on lines (1-based; `proposed`: your version, `current`: the file as it is). */
+  line_comments?: { line: number; side: 'proposed' | 'current'; text: string }[];
+  /** The reviewer kept only some hunks of your change: the hunks applied, as `@@` headers of your diff. */
+  kept_hunks?: string[];
+  /** The reviewer asked for a revision of this file (nothing was written): revise it and propose it again. */
+  changes_requested?: boolean;
+  /** The file in conflict, as it is now, sent because the reviewer asked you to redo your change on it. */
+  current_content?: string;
+  /** SHA-256 of `current_content`: propose against it. */
+  current_sha256?: string;
 }
 export interface ProposeChangesResult {
   results: ChangeResult[];
+  /** The reviewer's general comment on the whole change. */
+  comment?: string;
 }
 
 /** A function tool as declared on a session (the Agents API `function` tool config). */

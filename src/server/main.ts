@@ -9,6 +9,12 @@ import { DEPUTY_VERSION } from '../cli/version.js';
 import { redactText } from '../core/redact.js';
 import {
   AnswerPrompt,
+  ChangesetsChanged,
+  ConflictVersions,
+  PendingChangesets,
+  RevertableTasks,
+  RevertTask,
+  ReviewChangeset,
   Configure,
   ExportAudit,
   FollowUp,
@@ -26,6 +32,7 @@ import {
   type ServerInitOptions,
 } from '../protocol/lsp.js';
 import { exportAuditRequest, verifyAuditRequest } from './audit-requests.js';
+import { EditorWorkspaceFiles } from './editor-files.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
 
@@ -56,6 +63,8 @@ function serve(): void {
         status('ok', registry?.running() ? `${registry.running()} running` : 'ready');
       },
       health: (health, message) => status(health, message),
+      changesetsChanged: (changesets) => void connection.sendNotification(ChangesetsChanged.type, { changesets }),
+      ...(init.editorFiles ? { editorFiles: (folderUri: string) => new EditorWorkspaceFiles(connection, folderUri) } : {}),
       log,
     });
     registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
@@ -97,14 +106,16 @@ function wire(c: LspConnection, r: SessionRegistry): void {
     return Array.isArray(events) ? { events } : events;
   });
   c.onRequest(AnswerPrompt.type, (p) => ({ accepted: r.broker.answer(p.sessionId, p.binding, p.decision, p.comment) }));
-  c.onRequest(ReviewFiles.type, (p) => {
-    const verdict = p.verdict === 'approve' ? 'approve' : 'reject';
-    return { accepted: r.broker.review(p.sessionId, p.changesetId, p.bindings, verdict, p.comment) };
-  });
+  c.onRequest(ReviewChangeset.type, (p) => r.broker.changesets.decide(p));
+  c.onRequest(ReviewFiles.type, (p) => ({ accepted: r.broker.changesets.decideCoarse(p.sessionId, p.changesetId, p.bindings, p.verdict, p.comment) }));
   c.onRequest(ProposedFile.type, (p) => {
-    const f = r.broker.file(p.sessionId, p.changesetId, p.binding);
+    const f = r.broker.changesets.file(p.sessionId, p.changesetId, p.binding);
     return f ?? { failure: { kind: 'internal', message: 'This proposed file is no longer open for review.' } };
   });
+  c.onRequest(PendingChangesets.type, () => ({ changesets: r.pendingChangesets() }));
+  c.onRequest(ConflictVersions.type, (p) => r.conflictVersions(p));
+  c.onRequest(RevertableTasks.type, (p) => r.revertable(p));
+  c.onRequest(RevertTask.type, (p) => r.revert(p));
   c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
   c.onNotification(Configure.type, (s) => r.configure(s));

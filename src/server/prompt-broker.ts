@@ -4,30 +4,21 @@
  * exact binding (anything else is refused and approves nothing; the ToolRunner checks the binding again). A question
  * nobody answers within `deputy.prompts.timeoutMinutes` is a deny; so is every open question of a session that stops.
  *
- * File reviews: the whole changeset is announced at once (the ToolRunner's `changesetPrepared`), and a verdict given
- * for a file the runner has not asked about yet is kept until it asks, so "Approve all" is one gesture.
+ * Changeset reviews are one question for the whole set (`ChangesetBroker`): decisions accumulate per file and the
+ * engine gets them all at once.
  */
+import { reviewHunks } from '../core/changeset/hunks.js';
 import type { FileReviewAnswer, FileReviewQuestion, PermissionAnswer, PermissionQuestion, Prompter } from '../core/prompter.js';
-import type { PromptDecision, PromptWithdrawalReason, ReviewVerdict } from '../protocol/events.js';
+import type { PromptDecision, PromptWithdrawalReason } from '../protocol/events.js';
+import { ChangesetBroker } from './changeset-broker.js';
 import type { EventInput } from './event-log.js';
 
 interface Open {
   sessionId: string;
   binding: string;
-  kind: 'permission' | 'review';
-  /** Resolves the engine's question; `null` is a withdrawal (deny / reject). */
-  settle(answer: { decision: PromptDecision | ReviewVerdict; comment?: string } | null): void;
+  /** Resolves the engine's question; `null` is a withdrawal (deny). */
+  settle(answer: { decision: PromptDecision; comment?: string } | null): void;
   timer: NodeJS.Timeout;
-}
-
-interface Announced {
-  sessionId: string;
-  changesetId: string;
-  path: string;
-  /** The file now and after the change, for the diff editor. */
-  before: string;
-  after: string;
-  verdict?: { verdict: ReviewVerdict; comment?: string };
 }
 
 export interface PromptBrokerDeps {
@@ -35,36 +26,34 @@ export interface PromptBrokerDeps {
   timeoutMs(): number;
   /** Told whenever the number of open questions of a session changes. */
   changed(sessionId: string): void;
+  /** The task and folder of a session, for the list of pending changesets. */
+  describe?(sessionId: string): { task: string; folder: string } | undefined;
 }
 
 export class PromptBroker {
   private readonly open = new Map<string, Open>();
-  /** Files of announced changesets, by binding. */
-  private readonly files = new Map<string, Announced>();
   /** Per session: tools the person allowed for the rest of the task. */
   private readonly allowedForTask = new Map<string, Set<string>>();
+  readonly changesets: ChangesetBroker;
 
-  constructor(private readonly deps: PromptBrokerDeps) {}
+  constructor(private readonly deps: PromptBrokerDeps) {
+    this.changesets = new ChangesetBroker({
+      emit: deps.emit,
+      timeoutMs: deps.timeoutMs,
+      changed: deps.changed,
+      describe: (id) => deps.describe?.(id),
+    });
+  }
 
   /** The engine-facing side: every session's ToolRunner asks through it (each question names its session). */
   readonly prompter: Prompter = {
     askPermission: (q) => this.askPermission(q),
     reviewFile: (q) => this.reviewFile(q),
+    reviewChangeset: (q) => this.changesets.ask(q),
   };
 
-  announceFile(file: Omit<Announced, 'verdict'> & { binding: string }): void {
-    const { binding, ...rest } = file;
-    this.files.set(binding, rest);
-  }
-
-  /** A proposed file still open for review, for the diff editor. */
-  file(sessionId: string, changesetId: string, binding: string): { path: string; before: string; after: string } | undefined {
-    const f = this.files.get(binding);
-    return f && f.sessionId === sessionId && f.changesetId === changesetId ? { path: f.path, before: f.before, after: f.after } : undefined;
-  }
-
   pending(sessionId: string): number {
-    let n = 0;
+    let n = this.changesets.pending(sessionId);
     for (const o of this.open.values()) if (o.sessionId === sessionId) n++;
     return n;
   }
@@ -72,25 +61,10 @@ export class PromptBroker {
   /** A person's answer to a permission prompt. */
   answer(sessionId: string, binding: string, decision: PromptDecision, comment?: string): boolean {
     const o = this.open.get(binding);
-    if (!o || o.kind !== 'permission' || o.sessionId !== sessionId) return false;
+    if (!o || o.sessionId !== sessionId) return false;
     this.close(o, { decision, ...(comment ? { comment } : {}) });
     this.deps.emit(sessionId, { type: 'prompt.answered', binding, decision, ...(comment ? { comment } : {}) });
     return true;
-  }
-
-  /** A person's verdict on files of a changeset; returns the bindings that took it. */
-  review(sessionId: string, changesetId: string, bindings: string[], verdict: ReviewVerdict, comment?: string): string[] {
-    const accepted: string[] = [];
-    for (const binding of bindings) {
-      const file = this.files.get(binding);
-      if (!file || file.sessionId !== sessionId || file.changesetId !== changesetId || file.verdict) continue;
-      file.verdict = { verdict, ...(comment ? { comment } : {}) };
-      accepted.push(binding);
-      this.deps.emit(sessionId, { type: 'changeset.verdict', changesetId, binding, path: file.path, verdict, ...(comment ? { comment } : {}) });
-      const o = this.open.get(binding);
-      if (o && o.kind === 'review') this.close(o, { decision: verdict, ...(comment ? { comment } : {}) });
-    }
-    return accepted;
   }
 
   /** Closes every open question of a session as a deny, and forgets what it allowed for the task. */
@@ -102,8 +76,7 @@ export class PromptBroker {
       this.deps.emit(sessionId, { type: 'prompt.withdrawn', binding: o.binding, reason });
       n++;
     }
-    for (const [binding, f] of this.files) if (f.sessionId === sessionId) this.files.delete(binding);
-    return n;
+    return n + this.changesets.withdrawSession(sessionId, reason);
   }
 
   /** A session ended for good: nothing it allowed carries over. */
@@ -121,7 +94,7 @@ export class PromptBroker {
       return Promise.resolve({ binding: q.binding, allow: true });
     }
     return new Promise((resolve) => {
-      this.wait(q.session, q.binding, 'permission', (a) => {
+      this.wait(q.session, q.binding, (a) => {
         if (a?.decision === 'allowTask') {
           let set = this.allowedForTask.get(q.session);
           if (!set) this.allowedForTask.set(q.session, (set = new Set()));
@@ -132,18 +105,22 @@ export class PromptBroker {
     });
   }
 
-  private reviewFile(q: FileReviewQuestion): Promise<FileReviewAnswer> {
-    const file = this.files.get(q.binding);
-    const toAnswer = (a: { decision: PromptDecision | ReviewVerdict; comment?: string } | null): FileReviewAnswer => ({
-      binding: q.binding,
-      verdict: a?.decision === 'approve' ? 'approve' : 'reject',
-      ...(a?.comment ? { comment: a.comment } : {}),
+  /** One file asked on its own: a changeset of one, on the same model. */
+  private async reviewFile(q: FileReviewQuestion): Promise<FileReviewAnswer> {
+    const answer = await this.changesets.ask({
+      session: q.session,
+      callId: q.callId,
+      changesetId: q.callId,
+      summary: q.summary,
+      source: 'proposeChanges',
+      round: 1,
+      items: [{ binding: q.binding, file: q.file, hunks: reviewHunks(q.file) }],
     });
-    if (file?.verdict) return Promise.resolve(toAnswer({ decision: file.verdict.verdict, ...(file.verdict.comment ? { comment: file.verdict.comment } : {}) }));
-    return new Promise((resolve) => this.wait(q.session, q.binding, 'review', (a) => resolve(toAnswer(a))));
+    const d = answer.decisions.find((x) => x.binding === q.binding);
+    return { binding: q.binding, verdict: d?.decision === 'approve' ? 'approve' : 'reject', ...(d?.comment ? { comment: d.comment } : {}) };
   }
 
-  private wait(sessionId: string, binding: string, kind: Open['kind'], settle: Open['settle']): void {
+  private wait(sessionId: string, binding: string, settle: Open['settle']): void {
     const timer = setTimeout(() => {
       const o = this.open.get(binding);
       if (!o) return;
@@ -151,7 +128,7 @@ export class PromptBroker {
       this.deps.emit(sessionId, { type: 'prompt.withdrawn', binding, reason: 'timedOut' });
     }, this.deps.timeoutMs());
     timer.unref();
-    this.open.set(binding, { sessionId, binding, kind, settle, timer });
+    this.open.set(binding, { sessionId, binding, settle, timer });
     this.deps.changed(sessionId);
   }
 

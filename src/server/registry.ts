@@ -5,7 +5,22 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../protocol/events.js';
-import type { FollowUp, ListSessions, RequestFailure, ServerSecrets, ServerSettings, StartTask } from '../protocol/lsp.js';
+import type {
+  ConflictVersions,
+  FollowUp,
+  ListSessions,
+  PendingChangeset,
+  RequestFailure,
+  RevertableTasks,
+  RevertTask,
+  ServerSecrets,
+  ServerSettings,
+  StartTask,
+} from '../protocol/lsp.js';
+import { userInfo } from 'node:os';
+import { revertableTasks } from '../core/changeset/pre-images.js';
+import { revertById } from '../core/revert.js';
+import { DiskWorkspaceFiles, type WorkspaceFiles } from '../core/workspace-files.js';
 import type { SessionSummary } from '../protocol/webview.js';
 import { KnownSecrets } from '../core/redact.js';
 import { EventLog, type EventInput } from './event-log.js';
@@ -23,6 +38,10 @@ export interface RegistryDeps {
   clientName: string;
   sendEvents(sessionId: string, events: EngineEvent[]): void;
   sessionsChanged(sessions: SessionSummary[]): void;
+  /** The open changesets changed (one opened, a file decided, one closed): the "Changes" tree and its badge. */
+  changesetsChanged?(changesets: PendingChangeset[]): void;
+  /** The editor's file-system port for a folder, when the client offers one; the disk otherwise. */
+  editorFiles?(folderUri: string): WorkspaceFiles;
   health(health: 'ok' | 'starting' | 'error', message: string): void;
   log(line: string): void;
 }
@@ -30,6 +49,8 @@ export interface RegistryDeps {
 export class SessionRegistry {
   private readonly folders = new Map<string, Promise<Folder>>();
   private folderRoots: string[] = [];
+  /** Folder path → the URI the client named it by (the editor's port addresses folders by URI). */
+  private folderUris = new Map<string, string>();
   private readonly sessions = new Map<string, HostedSession>();
   private readonly events: EventLog;
   readonly broker: PromptBroker;
@@ -44,11 +65,61 @@ export class SessionRegistry {
       emit: (id, e) => this.emit(id, e),
       timeoutMs: () => Math.max(0.001, this.deps.settings.promptTimeoutMinutes) * 60_000,
       changed: () => this.changed(),
+      describe: (id) => {
+        const s = this.sessions.get(id)?.summary();
+        return s ? { task: s.task, folder: s.folder ?? '' } : undefined;
+      },
     });
+  }
+
+  /** Every changeset waiting for a person, across sessions. */
+  pendingChangesets(): PendingChangeset[] {
+    return this.broker.changesets.list();
+  }
+
+  /** The tasks of a folder whose applied changes can be reverted (kept under `.deputy/`, so they survive restarts). */
+  async revertable(p: RevertableTasks.Params): Promise<RevertableTasks.Result> {
+    const folder = await this.folder(p.folderUri);
+    return { tasks: await revertableTasks(folder.root) };
+  }
+
+  /** "Revert this task's changes": through the editor when it offers its port, audited as the local user. */
+  async revert(p: RevertTask.Params): Promise<RevertTask.Result> {
+    try {
+      const folder = await this.folder(p.folderUri);
+      const done = await revertById(folder.root, p.id, this.filesFor(folder), folder.audit, { principal: userInfo().username });
+      if (!done) return { failure: { kind: 'internal', message: `No task with changes to revert matches "${p.id}" in ${folder.name}.` } };
+      for (const id of done.sessionIds) if (this.sessions.has(id)) this.emit(id, { type: 'changeset.reverted', taskId: done.taskId, results: done.results });
+      return { results: done.results };
+    } catch (err) {
+      return { failure: classify(err, this.deps.settings, this.known) };
+    }
+  }
+
+  /** Both versions of a conflict: the agent's base and proposal as known, the current text as the person sees it. */
+  async conflictVersions(p: ConflictVersions.Params): Promise<ConflictVersions.Result> {
+    const host = this.sessions.get(p.sessionId);
+    const kept = this.broker.changesets.conflict(p.sessionId, p.changesetId, p.binding);
+    if (!host || !kept) return { failure: { kind: 'internal', message: 'This conflict is no longer known; the file may have been proposed again.' } };
+    const [now] = await this.filesFor(host.folder).read([kept.path]);
+    return { path: kept.path, base: kept.base, current: now?.content ?? null, proposed: kept.proposed, conflict: { ...kept.conflict, currentSha256: now?.sha256 ?? null } };
+  }
+
+  private readonly filePorts = new Map<string, WorkspaceFiles>();
+
+  private filesFor(folder: Folder): WorkspaceFiles {
+    let port = this.filePorts.get(folder.root);
+    if (!port) {
+      const uri = this.folderUris.get(folder.root);
+      port = uri !== undefined && this.deps.editorFiles ? this.deps.editorFiles(uri) : new DiskWorkspaceFiles(folder.workspace);
+      this.filePorts.set(folder.root, port);
+    }
+    return port;
   }
 
   setFolders(uris: string[]): void {
     this.folderRoots = uris.map(toPath);
+    this.folderUris = new Map(uris.map((u) => [toPath(u), u]));
   }
 
   configure(settings: ServerSettings): void {
@@ -164,6 +235,7 @@ export class SessionRegistry {
       known: this.known,
       changed: () => this.changed(),
       log: (l) => this.deps.log(l),
+      files: this.filesFor(folder),
     };
   }
 
@@ -200,6 +272,7 @@ export class SessionRegistry {
     setImmediate(() => {
       this.changeScheduled = false;
       this.deps.sessionsChanged(this.summaries());
+      this.deps.changesetsChanged?.(this.pendingChangesets());
     });
   }
 }

@@ -19,6 +19,7 @@ import type { Connection } from './endpoint.js';
 import type { EventInput } from './event-log.js';
 import { classify, describeEndpoint } from './failures.js';
 import type { Folder } from './folder.js';
+import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { sessionObserver } from './session-observer.js';
 
@@ -32,6 +33,8 @@ export interface HostDeps {
   /** The session list changed (status, pending prompts). */
   changed(): void;
   log(line: string): void;
+  /** Where approved changes are read and written (the editor, or the disk). */
+  files: WorkspaceFiles;
 }
 
 export interface StartParams {
@@ -76,6 +79,7 @@ export class HostedSession {
       actor: deps.connection.actor,
       task: taskId,
       observer: this.observer,
+      files: deps.files,
     });
   }
 
@@ -85,6 +89,11 @@ export class HostedSession {
 
   get audit(): AuditLog {
     return this.deps.folder.audit;
+  }
+
+  /** The workspace folder this session works in. */
+  get folder(): Folder {
+    return this.deps.folder;
   }
 
   /** Creates the session at the endpoint and starts its first turn (which goes on after this returns). */

@@ -1,12 +1,11 @@
 /**
  * Turns what the engine reports about one session (the TaskObserver callbacks of the task, the turn follower and
  * the ToolRunner) into engine events for the panel: streamed text with a message id, tool calls with their duration
- * and result size, and the changeset card with a binding per file.
+ * and result size, and what became of a reviewed changeset (its card comes from the broker, which asks the question).
  */
 import { randomUUID } from 'node:crypto';
 import type { TaskObserver } from '../core/task.js';
-import { fileReviewBinding, type ToolCall, type ToolOutcome } from '../core/tool-runner.js';
-import type { ProposeChangesResult } from '../protocol/tools.js';
+import { fileReviewBinding, type ToolOutcome } from '../core/tool-runner.js';
 import type { EventInput } from './event-log.js';
 import type { PromptBroker } from './prompt-broker.js';
 
@@ -47,49 +46,30 @@ export function sessionObserver(sessionId: string, emit: (e: EventInput) => void
         resultBytes: Buffer.byteLength(result, 'utf8'),
         ...(outcome.success ? {} : { resultSummary: outcome.error ?? 'failed' }),
       });
-      if (call.name === 'propose_changes' && outcome.success) emitApplied(call, outcome, emit);
     },
-    changesetPrepared(call, summary, files) {
-      const card = files.map((f) => {
-        const binding = fileReviewBinding(call.session, call.callId, f);
-        if (f.status === 'ready') {
-          broker.announceFile({ sessionId, changesetId: call.callId, binding, path: f.path, before: f.before ?? '', after: f.after ?? '' });
+    changesetConflict(call, binding, conflict) {
+      emit({ type: 'changeset.conflict', changesetId: call.callId, binding, conflict });
+    },
+    changesetApplied(call, files, results) {
+      results.forEach((r, i) => {
+        if (r.status === 'conflict') {
+          const f = files[i]!;
+          broker.changesets.keepConflict(sessionId, call.callId, fileReviewBinding(call.session, call.callId, f), { path: f.path, baseSha256: f.baseSha256, currentSha256: null, reason: r.reason ?? '' }, f);
         }
-        return {
-          binding,
-          path: f.path,
-          ...(f.realPath ? { realPath: f.realPath } : {}),
-          operation: f.operation,
-          state: f.status,
-          ...(f.reason ? { reason: f.reason } : {}),
-          added: f.stats.added,
-          removed: f.stats.removed,
-          diff: f.displayDiff,
-          ...(f.rationale ? { rationale: f.rationale } : {}),
-        };
       });
-      emit({ type: 'changeset.proposed', changesetId: call.callId, callId: call.callId, summary, files: card });
+      emit({
+        type: 'changeset.applied',
+        changesetId: call.callId,
+        results: results.map((r) => ({
+          path: r.path,
+          status: r.status,
+          ...(r.reason ? { reason: r.reason } : {}),
+          ...(r.comment ? { comment: r.comment } : {}),
+          ...(r.kept_hunks ? { keptHunks: r.kept_hunks } : {}),
+        })),
+      });
     },
   };
-}
-
-function emitApplied(call: ToolCall, outcome: ToolOutcome, emit: (e: EventInput) => void): void {
-  let parsed: ProposeChangesResult;
-  try {
-    parsed = JSON.parse(outcome.output ?? '') as ProposeChangesResult;
-  } catch {
-    return;
-  }
-  emit({
-    type: 'changeset.applied',
-    changesetId: call.callId,
-    results: parsed.results.map((r) => ({
-      path: r.path,
-      status: r.status,
-      ...(r.reason ? { reason: r.reason } : {}),
-      ...(r.comment ? { comment: r.comment } : {}),
-    })),
-  });
 }
 
 function denied(outcome: ToolOutcome): boolean {

@@ -273,12 +273,20 @@ async function eachBounded(count: number, limit: number, task: (i: number) => Pr
 export async function applyPreparedFiles(
   ws: Workspace,
   files: readonly PreparedFile[],
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; errorsAsResults?: boolean } = {},
 ): Promise<ChangeResult[]> {
   const limit = Math.max(1, options.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
+  // With `errorsAsResults`, a filesystem error on one file (disk full, name too long) is that file's `invalid`
+  // result and the others go on: what was written is reported as written.
+  const guard = <T>(file: PreparedFile, run: () => Promise<T>): Promise<T | { done: ChangeResult }> =>
+    options.errorsAsResults
+      ? run().catch((err: unknown) => ({
+          done: { path: file.path, status: 'invalid' as const, reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.` },
+        }))
+      : run();
   const checked: Checked[] = new Array(files.length);
   await eachBounded(files.length, limit, async (i) => {
-    checked[i] = await check(ws, files[i]!);
+    checked[i] = await guard(files[i]!, () => check(ws, files[i]!));
   });
   const temps = checked.map((c) => ('done' in c || c.operation === 'delete' ? null : tempPathFor(c.abs)));
   const listed = temps.filter((t): t is string => t !== null);
@@ -292,7 +300,8 @@ export async function applyPreparedFiles(
         results[i] = c.done;
         return;
       }
-      results[i] = await write(files[i]!, c, temps[i]!);
+      const written = await guard(files[i]!, () => write(files[i]!, c, temps[i]!));
+      results[i] = 'done' in written ? written.done : written;
       if (results[i]!.status === 'applied') touched.add(path.dirname(c.abs));
     });
   } finally {
