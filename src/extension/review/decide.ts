@@ -5,32 +5,23 @@
  * refuses is said, not hidden.
  */
 import * as vscode from 'vscode';
-import type { FileDecision, FileDecisionKind } from '../../protocol/events.js';
+import type { FileDecision } from '../../protocol/events.js';
 import { ReviewChangeset } from '../../protocol/lsp.js';
 import type { Deputy } from '../deputy.js';
+import { decisionFor, type Choice } from './decisions.js';
 
-export type FileChoice = Exclude<FileDecisionKind, 'keepHunks'>;
-
-export interface Choice {
-  binding: string;
-  choice: FileChoice;
-  /** A comment on this file, for the agent. */
-  comment?: string;
-}
+export type { Choice, FileChoice } from './decisions.js';
 
 /** The decisions to send for these choices, with the drafts and comments of each file folded in. */
 export function decisionsFor(deputy: Deputy, choices: Choice[]): FileDecision[] {
   const { drafts, comments } = deputy.review;
-  return choices.map(({ binding, choice, comment }) => {
-    const lineComments = comments.of(binding);
-    const dropped = new Set(drafts.droppedOf(binding));
-    const hunks = deputy.state.fileOf(binding)?.file.hunks ?? [];
-    const base = { binding, ...(comment ? { comment } : {}), ...(lineComments.length ? { lineComments } : {}) };
-    if (choice === 'approve' && dropped.size > 0 && hunks.length > 0) {
-      return { ...base, decision: 'keepHunks', hunkIds: hunks.filter((h) => !dropped.has(h.hunkId)).map((h) => h.hunkId) };
-    }
-    return { ...base, decision: choice };
-  });
+  return choices.map((c) =>
+    decisionFor(c, {
+      hunks: deputy.state.fileOf(c.binding)?.file.hunks ?? [],
+      dropped: new Set(drafts.droppedOf(c.binding)),
+      lineComments: comments.of(c.binding),
+    }),
+  );
 }
 
 /** Sends the decisions; returns the bindings the engine took (their drafts and comments are spent). */
