@@ -48,6 +48,11 @@ async function button(panel: Frame, name: string, timeout = 30_000) {
   return b;
 }
 
+/** Screenshots are artifacts, not checks: on a machine too busy to take one in time, the test goes on without it. */
+async function shot(vscode: VsCode, name: string): Promise<void> {
+  await vscode.shot(name).catch((err: unknown) => console.log(`# screenshot ${name} skipped: ${String(err).split('\n')[0]}`));
+}
+
 async function titleAction(page: Page, title: string): Promise<void> {
   const action = page.locator(`.editor-actions .action-label[aria-label^="${title}"]`).first();
   await action.waitFor({ timeout: 30_000 });
@@ -122,7 +127,7 @@ test('Deputy review in VS Code: diff editor, hunks, line comments, one Workspace
   try {
     await steps(vscode, ws, () => sawLineComment);
   } catch (err) {
-    await vscode.shot('review-failed');
+    await shot(vscode, 'review-failed');
     throw err;
   }
 });
@@ -138,25 +143,25 @@ async function steps(vscode: VsCode, ws: string, sawLineComment: () => boolean):
 
   // The card: three files, each with its counts and rationale.
   await (await button(panel, 'Approve a.txt', 60_000)).waitFor();
-  await vscode.shot('review-01-card');
+  await shot(vscode, 'review-01-card');
 
   // The whole changeset in the multi-file diff editor.
   await (await button(panel, 'Open all diffs')).click();
   await page.locator('.multiDiffEditor, .multi-diff-editor, [class*="multiDiff"]').first().waitFor({ timeout: 30_000 });
-  await vscode.shot('review-02-multi-diff');
+  await shot(vscode, 'review-02-multi-diff');
 
   // b.txt in the native diff editor: drop its second hunk with the code lens, approve the rest from the title.
   await (await button(panel, 'Open diff b.txt')).click();
   await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 30_000 });
   const drop = page.locator('.monaco-diff-editor .codelens-decoration a', { hasText: 'Drop' });
   await waitFor(async () => (await drop.count()) >= 2, 30_000, () => 'the hunk lenses did not show');
-  await vscode.shot('review-03-hunk-lenses');
+  await shot(vscode, 'review-03-hunk-lenses');
   await drop.nth(1).click();
   await page.locator('.monaco-diff-editor .codelens-decoration', { hasText: 'Hunk 2 of 2: dropped' }).first().waitFor({ timeout: 15_000 });
   panel = await vscode.panel();
   await panel.getByText('1 hunk dropped').first().waitFor({ timeout: 15_000 });
   await titleAction(page, 'Approve This File');
-  await vscode.shot('review-04-b-approved');
+  await shot(vscode, 'review-04-b-approved');
 
   // a.txt approved in the panel.
   await (await button(panel, 'Approve a.txt')).click();
@@ -167,14 +172,14 @@ async function steps(vscode: VsCode, ws: string, sawLineComment: () => boolean):
   const modified = page.locator('.monaco-diff-editor .editor.modified').first();
   await modified.waitFor({ timeout: 30_000 });
   await modified.locator('.view-lines').click();
-  await vscode.command('Add Comment on Current Selected Line');
+  await vscode.command('Add Comment on Current Selection');
   const commentInput = page.locator('.review-widget .monaco-editor textarea, .review-widget textarea, .comment-form textarea').first();
   await commentInput.waitFor({ timeout: 30_000 });
   await commentInput.focus();
   await page.keyboard.type('keep const here');
   await page.getByRole('button', { name: 'Add Comment for the Agent' }).first().click();
   await page.locator('.review-widget', { hasText: 'keep const here' }).first().waitFor({ timeout: 15_000 });
-  await vscode.shot('review-05-line-comment');
+  await shot(vscode, 'review-05-line-comment');
   await titleAction(page, 'Reject This File');
 
   // Every file decided: a.txt and the kept hunk of b.txt land together; c.ts stays.
@@ -186,12 +191,12 @@ async function steps(vscode: VsCode, ws: string, sawLineComment: () => boolean):
   panel = await vscode.panel();
   await panel.getByText('round 2').first().waitFor({ timeout: 60_000 });
   assert.ok(sawLineComment(), 'the line comment reached the agent');
-  await vscode.shot('review-06-round-2');
+  await shot(vscode, 'review-06-round-2');
   await (await button(panel, 'Approve all')).click();
   await waitFor(async () => existsSync(join(ws, 'd.md')) && readFileSync(join(ws, 'c.ts'), 'utf8') === 'const x = 2;\n', 60_000, () => 'the revision was not applied');
   assert.equal(readFileSync(join(ws, 'd.md'), 'utf8'), '# Notes\n');
   await panel.getByText('Revised as you asked.').first().waitFor({ timeout: 30_000 });
-  await vscode.shot('review-07-revision-applied');
+  await shot(vscode, 'review-07-revision-applied');
 
   // One Undo takes the whole revision back (both files), then save.
   await vscode.command('Go to File');
@@ -201,7 +206,7 @@ async function steps(vscode: VsCode, ws: string, sawLineComment: () => boolean):
   await page.keyboard.press('Control+Z');
   const everywhere = page.getByRole('button', { name: /Undo in 2 Files|Undo in All Files/ });
   if (await everywhere.first().isVisible({ timeout: 5_000 }).catch(() => false)) await everywhere.first().click();
-  await vscode.shot('review-08-undo');
+  await shot(vscode, 'review-08-undo');
   await vscode.command('File: Save All');
   await waitFor(async () => readFileSync(join(ws, 'c.ts'), 'utf8') === C0, 30_000, () => `c.ts after Undo: ${readFileSync(join(ws, 'c.ts'), 'utf8')}`);
   await waitFor(async () => !existsSync(join(ws, 'd.md')) || readFileSync(join(ws, 'd.md'), 'utf8') === '', 30_000, () => 'd.md survived the Undo');
@@ -223,7 +228,7 @@ async function steps(vscode: VsCode, ws: string, sawLineComment: () => boolean):
   await (await button(panel, 'Approve e.txt')).click();
   await panel.getByText(/Conflict/).first().waitFor({ timeout: 60_000 });
   await (await button(panel, 'Show both versions of e.txt')).waitFor();
-  await vscode.shot('review-09-conflict');
+  await shot(vscode, 'review-09-conflict');
   assert.equal(readFileSync(join(ws, 'e.txt'), 'utf8'), E0, 'nothing was written over the file');
   await page.locator('.monaco-editor .view-lines', { hasText: 'mine and my edit' }).first().waitFor({ timeout: 10_000 });
 }
