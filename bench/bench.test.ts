@@ -9,6 +9,7 @@ import { auditAppend, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
+import { reviewApply, reviewApplyEditor } from './review-apply.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
 import { beforeAfter } from './before-after.js';
 import path from 'node:path';
@@ -145,6 +146,14 @@ test('changeset: both sides apply every file of the patch', async () => {
   const durable = await tiny(changesetApplyDurable);
   assert.equal(durable.comparison.reference.units, 4);
   assert.match(durable.reference, /fsync of every file/);
+});
+
+test('review-apply: both sides apply every approved file, through the disk port and through the editor port', async () => {
+  for (const b of [reviewApply, reviewApplyEditor]) {
+    const r = await tiny(b);
+    assert.equal(r.comparison.ours.units, 4);
+    assert.equal(r.comparison.reference.units, 4);
+  }
 });
 
 test('audit: appends and verifies whole chains', async () => {

@@ -56,7 +56,7 @@ function fileText(f: number, lines: number, changed: boolean): string {
 }
 
 /** The prepared input: a committed template repository, its patch, and what the tree must be after applying it. */
-interface Fixture {
+export interface Fixture {
   dir: string;
   template: string;
   patchFile: string;
@@ -67,7 +67,7 @@ interface Fixture {
   expected: Map<string, string>;
 }
 
-async function makeFixture(files: number, linesPerFile: number): Promise<Fixture> {
+export async function makeFixture(files: number, linesPerFile: number): Promise<Fixture> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deputy-bench-changeset-'));
   const template = path.join(dir, 'template');
   const ledger = new Map<string, string>();
@@ -105,7 +105,7 @@ async function makeFixture(files: number, linesPerFile: number): Promise<Fixture
 }
 
 /** A fresh copy of the template's working tree for one side of one round. */
-async function freshCopy(fixture: Fixture): Promise<string> {
+export async function freshCopy(fixture: Fixture): Promise<string> {
   const copy = await fs.mkdtemp(path.join(fixture.dir, 'copy-'));
   await fs.cp(fixture.template, copy, { recursive: true });
   return copy;
@@ -121,10 +121,13 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   return out;
 }
 
-/** Throws unless `root` holds exactly the intended files with exactly the intended bytes; then removes it. */
-async function checkTreeAndRemove(root: string, fixture: Fixture, who: string): Promise<void> {
+/**
+ * Throws unless `root` holds exactly the intended files with exactly the intended bytes (Deputy's own `.deputy/`
+ * state aside when `ownState`); then removes it.
+ */
+export async function checkTreeAndRemove(root: string, fixture: Fixture, who: string, ownState = false): Promise<void> {
   try {
-    const present = (await listFiles(root)).sort();
+    const present = (await listFiles(root)).filter((p) => !ownState || !p.startsWith('.deputy/')).sort();
     const extra = present.filter((p) => !fixture.expected.has(p));
     if (extra.length > 0 || present.length !== fixture.expected.size) {
       throw new Error(`${who} left ${present.length} files where ${fixture.expected.size} were expected (unexpected: ${extra.slice(0, 5).join(', ') || 'none'}).`);

@@ -9,6 +9,7 @@ import { auditAppend, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { cliStartup } from './cli-startup.js';
+import { reviewApply, reviewApplyEditor } from './review-apply.js';
 import { environmentCommand, environmentRead, environmentShadow } from './environment.js';
 import { commandGate, sandboxSpawn } from './command-gate.js';
 import { eventStream } from './events.js';
@@ -18,7 +19,7 @@ import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
-  eventStream, changesetApply, changesetApplyDurable, auditAppend, auditVerify, cliStartup, webviewStream,
+  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditVerify, cliStartup, webviewStream,
   environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase,
 ];
 

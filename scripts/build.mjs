@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { chmod, copyFile } from 'node:fs/promises';
 
 /** Modules src/cli/main.ts loads on demand; each is bundled on its own as dist/cli-<name>.js. */
-const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment'];
+const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'revert'];
 
 const entries = {
   cli: 'src/cli/main.ts',

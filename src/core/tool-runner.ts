@@ -426,7 +426,11 @@ export class ToolRunner {
         out.set(plan.index, { result: { ...result, ...(keptHeaders ? { kept_hunks: keptHeaders } : {}) }, ...(d.keep ? { written: file.after } : {}) });
       } else {
         await this.record(result.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid', call.session, { call_id: call.callId, path: file.path, reason: result.reason ?? '' });
-        if (result.status === 'conflict') this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(file, null, result.reason ?? ''));
+        if (result.status === 'conflict') {
+          // Both versions: what the agent's change was based on, and what is there now.
+          const [now] = await port.read([file.path]).catch(() => []);
+          this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(file, now?.sha256 ?? null, result.reason ?? ''));
+        }
         out.set(plan.index, { result });
       }
     }

@@ -49,7 +49,7 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-export async function startServer(folders: string[], settings: ServerSettings, secrets?: ServerSecrets): Promise<ServerUnderTest> {
+export async function startServer(folders: string[], settings: ServerSettings, secrets?: ServerSecrets, init: { editorFiles?: boolean } = {}): Promise<ServerUnderTest> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (secrets) {
     const dir = mkdtempSync(join(tmpdir(), 'deputy-secrets-'));
@@ -86,7 +86,7 @@ export async function startServer(folders: string[], settings: ServerSettings, s
     rootUri: null,
     capabilities: {},
     workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: f })),
-    initializationOptions: { settings, clientVersion: '0.0.0-test' },
+    initializationOptions: { settings, clientVersion: '0.0.0-test', ...init },
   });
   await conn.sendNotification(InitializedNotification.type, {});
   const exited = new Promise<void>((r) => child.on('exit', () => r()));

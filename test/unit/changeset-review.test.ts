@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -222,6 +223,8 @@ test('an approved file changed during review is a conflict and is not overwritte
   assert.deepEqual(out.results.map((r) => r.status), ['conflict', 'applied']);
   assert.equal(await readFile(join(root, 'f.txt'), 'utf8'), 'the person typed this\n');
   assert.equal(env.conflicts[0]?.path, 'f.txt');
+  assert.equal(env.conflicts[0]?.currentSha256, createHash('sha256').update('the person typed this\n').digest('hex'), 'the version there now');
+  assert.equal(env.conflicts[0]?.baseSha256, createHash('sha256').update(lines(3)).digest('hex'), 'the version the agent read');
 });
 
 test('request changes: comments go back to the agent, and the revision says per file and hunk what changed since the last round', async (t) => {
