@@ -13,7 +13,14 @@ export class HunkLenses implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly deputy: Deputy) {
-    this.subscriptions = [deputy.review.onDidChange(() => this.changed.fire()), deputy.state.onEvents(() => this.changed.fire())];
+    // Only what changes a lens redraws them: a draft, or a changeset event (a session's streaming text must not, or
+    // the lenses would be rebuilt under the person's pointer all the time).
+    this.subscriptions = [
+      deputy.review.onDidChange(() => this.changed.fire()),
+      deputy.state.onEvents(({ events }) => {
+        if (events.some((e) => e.type.startsWith('changeset.'))) this.changed.fire();
+      }),
+    ];
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
