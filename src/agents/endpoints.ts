@@ -39,8 +39,8 @@ export function isOpenAIHost(baseURL: string | undefined): boolean {
  * explicit null stops that for every host but OpenAI's own. Values configured on purpose are always sent.
  */
 export function openaiScope(baseURL: string | undefined, configured: { organization?: string; project?: string } = {}): {
-  organization?: string | null;
-  project?: string | null;
+  organization?: string | null | undefined;
+  project?: string | null | undefined;
 } {
   const env = isOpenAIHost(baseURL) ? undefined : null;
   return { organization: configured.organization ?? env, project: configured.project ?? env };

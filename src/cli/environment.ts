@@ -4,6 +4,8 @@
  * read, and reviews the agent's changes when the harness disconnects and on Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
+import { resolveAuditSigner } from '../identity/audit-signer.js';
+import { KillSwitch } from '../core/kill-switch.js';
 import { AuditLog } from '../core/audit.js';
 import {
   ListenError,
@@ -73,7 +75,8 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
-  const audit = await AuditLog.open(workspace.root);
+  const signer = await resolveAuditSigner(io.env, v.profile ? { profile: v.profile } : {});
+  const audit = await AuditLog.open(workspace.root, signer ? { signer } : {});
   const lines = new LineReader(io.stdin, io.stdout);
   const task = `env_${randomBytes(6).toString('hex')}`;
   const commands = await createCommandGate({ policy, allowUnsandboxed: v['allow-unsandboxed'] === true });
@@ -93,6 +96,8 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
     promptTimeoutMs: timeoutMinutes * 60000,
   });
   let transport;
+  let killSwitch: KillSwitch | undefined;
+  const connectionsClosed: Promise<void>[] = [];
   try {
     await audit.append({ type: 'task.started', task, actor, data: { kind: 'environment', shadow: environment.context.shadow.root } });
     // One review at a time, in the order connections end; each prints what happened.
@@ -106,6 +111,7 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
       onConnection: (socket) => {
         out(style.dim('harness connected'));
         const connection = serveEnvironmentConnection(socket, environment.context);
+        connectionsClosed.push(connection.closed);
         void connection.closed.then(() => {
           out(style.dim('harness disconnected; reviewing its changes'));
           return reviewNow(connection.sessionId || 'environment', 'the harness disconnected');
@@ -118,13 +124,26 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
     out(`DEPUTY_ENVIRONMENT_URL=${transport.url}`);
     out(style.dim(`Serving ${workspace.root} through the shadow ${environment.context.shadow.root} · acting as ${actor.principal}`));
     out(style.dim('Press Ctrl-C to review the remaining changes and stop.'));
-    await new Promise<void>((resolveStop) => {
-      if (io.signal?.aborted) resolveStop();
-      io.signal?.addEventListener('abort', () => resolveStop(), { once: true });
-    });
+    let stopServing!: () => void;
+    const stopRequested = new Promise<void>((resolveStop) => (stopServing = resolveStop));
+    if (io.signal?.aborted) stopServing();
+    io.signal?.addEventListener('abort', () => stopServing(), { once: true });
+    let disconnected!: () => void;
+    const allDisconnected = new Promise<void>((resolve) => (disconnected = resolve));
+    // Stop all (`deputy stop --all`, any editor window): the harness is disconnected and its commands ended at once;
+    // what it changed stays in the shadow for the review below, which needs the person's approval as ever.
+    killSwitch = await KillSwitch.register(io.env, { kind: 'environment', describe: `deputy environment serve in ${workspace.root}` }, async () => {
+      out(style.yellow('Stop all was pulled: disconnecting the harness and ending its commands'));
+      stopServing();
+      await allDisconnected;
+      return connectionsClosed.length;
+    }).catch(() => undefined);
+    await stopRequested;
     out(style.dim('stopping: closing connections and reviewing what is left'));
     await transport.close();
     transport = undefined;
+    await Promise.all(connectionsClosed);
+    disconnected();
     // Connections end asynchronously after close; let their reviews queue first, then a final one catches the rest.
     await new Promise((r) => setImmediate(r));
     await reviews;
@@ -132,6 +151,7 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
     await audit.append({ type: 'task.finished', task, actor, data: { status: 'completed' } });
     return 0;
   } finally {
+    await killSwitch?.close();
     await transport?.close();
     lines.close();
     await environment.dispose();

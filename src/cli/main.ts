@@ -18,6 +18,14 @@ const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
   whoami: { load: () => (require('./entry/whoami.js') as typeof import('./entry/whoami.js')).command, summary: 'show the AWS identity Deputy acts as' },
   audit: { load: () => (require('./entry/audit.js') as typeof import('./entry/audit.js')).command, summary: 'verify or export the audit trail (verify, export)' },
   revert: { load: () => (require('./entry/revert.js') as typeof import('./entry/revert.js')).command, summary: "put back the files a task's approved changes wrote" },
+  stop: {
+    load: () => (require('./entry/stop.js') as typeof import('./entry/stop.js')).command,
+    summary: 'stop every running Deputy session of yours on this machine (--all)',
+  },
+  report: {
+    load: () => (require('./entry/report.js') as typeof import('./entry/report.js')).command,
+    summary: 'what agents did, under whose name, at what cost: HTML, JSON or a summary',
+  },
   environment: {
     load: () => (require('./entry/environment.js') as typeof import('./entry/environment.js')).command,
     summary: 'serve this workspace as a Codex harness\'s execution environment (serve)',

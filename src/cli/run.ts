@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveAuditSigner } from '../identity/audit-signer.js';
+import { KillSwitch } from '../core/kill-switch.js';
 import { AuditLog } from '../core/audit.js';
 import { KnownSecrets } from '../core/redact.js';
 import { Policy } from '../core/policy.js';
@@ -44,9 +46,11 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   const workspace = await openWorkspace(options.workspace);
   await prepareStateDir(workspace.root);
   const policy = await loadPolicies(options, workspace.root);
-  const audit = await AuditLog.open(workspace.root, { known });
+  const signer = await resolveAuditSigner(io.env, options.profile ? { profile: options.profile } : {});
+  const audit = await AuditLog.open(workspace.root, { known, ...(signer ? { signer } : {}) });
   const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
+  let killSwitch: KillSwitch | undefined;
   try {
     connection = await connect(options, io.env);
     known.add(...connection.secrets);
@@ -66,8 +70,16 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     };
     if (io.signal?.aborted) onInterrupt();
     else io.signal?.addEventListener('abort', onInterrupt, { once: true });
+    // Stop all (`deputy stop --all`, any editor window) cancels this task like Ctrl-C, and answers once it ended.
+    let taskEnded: Promise<unknown> = Promise.resolve();
+    killSwitch = await KillSwitch.register(io.env, { kind: 'run', describe: `deputy run in ${workspace.root}` }, async (request) => {
+      io.stderr.write(`\n${style.yellow(`Stop all was pulled (${cleanLine(request.by)}, from ${cleanLine(request.from)}): cancelling the turn…`)}\n`);
+      if (!cancel.signal.aborted) onInterrupt();
+      await taskEnded;
+      return 1;
+    }).catch(() => undefined);
 
-    const summary = await runTask(
+    const task = runTask(
       {
         client,
         workspace,
@@ -99,6 +111,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
       if (stop.signal.aborted) return null;
       throw err;
     });
+    taskEnded = task.catch(() => undefined);
+    const summary = await task;
     io.signal?.removeEventListener('abort', onInterrupt);
     clearTimeout(stopTimer);
     if (summary === null) {
@@ -109,6 +123,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     return summary.status === 'completed' ? 0 : summary.status === 'cancelled' ? 130 : 1;
   } finally {
     lines.close();
+    await killSwitch?.close();
     await audit.close();
     await connection?.close();
   }

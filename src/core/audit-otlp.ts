@@ -59,7 +59,8 @@ export interface OtlpTraces {
 /** Builds an OTLP/JSON export of `records` (in chain order). */
 export function toOtlp(records: AuditRecord[], options: { version?: string } = {}): OtlpTraces {
   const builder = new SpanBuilder();
-  for (const record of records) builder.add(record);
+  // A signed digest is about the chain, not an operation of the agent: it has no span (the chain export keeps it).
+  for (const record of records) if (record.type !== 'audit.digest') builder.add(record);
   return {
     resourceSpans: [
       {

@@ -35,6 +35,7 @@ export interface AuditActor {
  * - `usage`: `input_tokens?`, `output_tokens?` (counts for one turn or call; readers sum them)
  * - `task.finished`: `status?` (`completed` | `failed` | `cancelled`)
  * - `error`: `message`
+ * - `audit.digest`: a signed digest of the records before it (`audit-digest.ts`)
  */
 export type AuditEventType =
   | 'session.created'
@@ -56,7 +57,8 @@ export type AuditEventType =
   | 'error'
   | 'task.started'
   | 'task.finished'
-  | 'identity.resolved';
+  | 'identity.resolved'
+  | 'audit.digest';
 
 export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
   'session.created',
@@ -79,6 +81,7 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEvent
   'task.started',
   'task.finished',
   'identity.resolved',
+  'audit.digest',
 ]);
 
 /** One line of `audit.jsonl`. */

@@ -17,6 +17,8 @@
  * hash) pins what was there.
  */
 import { promises as fs } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { DigestChecker, type SignatureSummary } from './audit-digest.js';
 import { readPendingState, type PendingBatch } from './audit-head.js';
 import {
   GENESIS_PREV,
@@ -42,6 +44,11 @@ export type VerifyResult =
        * of `records`, and Deputy's next append completes it from the head's marker.
        */
       interrupted?: { from: number; to: number };
+      /** What the signed digests cover (`audit-digest.ts`); present when public keys were given. */
+      signatures?: SignatureSummary & {
+        /** Records after the newest verified digest: not (yet) under a signature. */
+        unsigned: { from: number; to: number } | null;
+      };
     }
   | {
       ok: false;
@@ -149,7 +156,19 @@ async function openOrNull(file: string): Promise<fs.FileHandle | null> {
  * Checks the chain in `file` against itself and its `audit.head`, reading the file once, a chunk at a time (a trail
  * of any size verifies in bounded memory). Throws only when neither exists.
  */
-export async function verifyAudit(file: string): Promise<VerifyResult> {
+export interface VerifyOptions {
+  /**
+   * Ed25519 public keys the chain's digests must verify with. With keys, a chain without any digest fails (nothing
+   * in it is signed: a chain replaced wholesale looks exactly like that).
+   */
+  publicKeys?: readonly KeyObject[];
+  /** With keys: records after the newest digest fail too (for a trail whose tasks have all ended). */
+  requireSigned?: boolean;
+}
+
+export async function verifyAudit(file: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const publicKeys = options.publicKeys ?? [];
+  const digests = new DigestChecker(publicKeys);
   const headText = await readOrNull(headPathFor(file));
   const handle = await openOrNull(file);
   if (handle === null && headText === null) throw new AuditLogMissingError(file);
@@ -208,6 +227,11 @@ export async function verifyAudit(file: string): Promise<VerifyResult> {
           };
           return false;
         }
+        const digestProblem = digests.check(record);
+        if (digestProblem !== null) {
+          failure = { ok: false, records, badIndex: line, reason: digestProblem };
+          return false;
+        }
         // `prev` is the hash of the line's bytes exactly as stored.
         prevHash = sha256Hex(bytes);
         records += 1;
@@ -229,6 +253,29 @@ export async function verifyAudit(file: string): Promise<VerifyResult> {
     if (problem) return { ok: false, records, ...problem };
     const result: VerifyResult = { ok: true, records, tailChecked: head !== null || records <= 1 };
     if (torn) result.interrupted = { from: records + 1, to: torn.seq };
+    if (publicKeys.length > 0) {
+      const summary = digests.summary();
+      if (records > 0 && summary.digests === 0) {
+        return {
+          ok: false,
+          records,
+          badIndex: 1,
+          reason:
+            'is not covered by any signed digest: nothing in this chain is signed (it was written without a signing ' +
+            'key, or the chain was replaced and its digests left out)',
+        };
+      }
+      const unsigned = summary.signedThrough < records ? { from: summary.signedThrough + 1, to: records } : null;
+      if (unsigned !== null && options.requireSigned) {
+        return {
+          ok: false,
+          records,
+          badIndex: unsigned.from,
+          reason: `is not covered by a signed digest (records ${unsigned.from}–${unsigned.to} come after the newest one)`,
+        };
+      }
+      result.signatures = { ...summary, unsigned };
+    }
     return result;
   } finally {
     await handle?.close();

@@ -35,6 +35,7 @@ import {
   type AuditHead,
   type AuditRecord,
 } from './audit-record.js';
+import { DIGEST_EVERY_MS, DIGEST_EVERY_RECORDS, DIGEST_TYPE, linkTo, signDigest, type AuditSigner, type DigestLink } from './audit-digest.js';
 import { redactRecord, redactText, type KnownSecrets } from './redact.js';
 import { ensureStateDir, openStateFile, readStateFile } from './state-dir.js';
 
@@ -82,6 +83,14 @@ export interface AuditLogOptions {
    * the append right there, as a crash would.
    */
   onStep?: (step: 'announced' | 'written' | 'confirmed') => void;
+  /**
+   * Signs digests over the chain (`audit-digest.ts`): one at the end of every task (`task.finished`), and one when
+   * `DIGEST_EVERY_RECORDS` records or `DIGEST_EVERY_MS` have passed since this log's last digest. Each digest is
+   * written in the same batch as the records it follows, so no crash leaves a finished task unsigned.
+   */
+  signer?: AuditSigner;
+  /** Test hook: overrides when periodic digests fall due. */
+  digestEvery?: { records?: number; ms?: number };
 }
 
 /** Records written together at most; a bigger queue goes out in several batches. */
@@ -108,6 +117,11 @@ export class AuditLog {
   private closed = false;
   /** The log, kept open between appends; reopened when the file at the path is no longer this one. */
   private handle: fs.FileHandle | null = null;
+  /** Records this log appended since its last digest, and when that digest was written (periodic digests). */
+  private sinceDigest = 0;
+  private lastDigestAt: number;
+  /** The newest digest this log knows of, and the log's size just after it was read or written (see lastDigest). */
+  private knownDigest: { link: DigestLink | null; size: number; ino: number } | null = null;
 
   private constructor(
     readonly file: string,
@@ -115,7 +129,16 @@ export class AuditLog {
     private readonly lockOptions: LockOptions,
     private readonly onStep: AuditLogOptions['onStep'],
     private readonly known?: KnownSecrets,
-  ) {}
+    private readonly signer?: AuditSigner,
+    private readonly digestEvery: { records: number; ms: number } = { records: DIGEST_EVERY_RECORDS, ms: DIGEST_EVERY_MS },
+  ) {
+    this.lastDigestAt = now().getTime();
+  }
+
+  /** The key id digests are signed with, or null when this log does not sign. */
+  get signingKeyId(): string | null {
+    return this.signer?.keyId ?? null;
+  }
 
   /**
    * Opens (creating the folder and file) the chain, finishes an append a crash interrupted, and checks that its
@@ -124,7 +147,19 @@ export class AuditLog {
   static async open(workspaceRoot: string, options: AuditLogOptions = {}): Promise<AuditLog> {
     const file = path.resolve(options.file ?? defaultAuditFile(workspaceRoot));
     await ensureStateDir(path.dirname(file));
-    const log = new AuditLog(file, options.now ?? (() => new Date()), options.lock ?? {}, options.onStep, options.known);
+    const digestEvery = {
+      records: options.digestEvery?.records ?? DIGEST_EVERY_RECORDS,
+      ms: options.digestEvery?.ms ?? DIGEST_EVERY_MS,
+    };
+    const log = new AuditLog(
+      file,
+      options.now ?? (() => new Date()),
+      options.lock ?? {},
+      options.onStep,
+      options.known,
+      options.signer,
+      digestEvery,
+    );
     try {
       await withFileLock(log.lockFile, () => log.recover(), log.lockOptions);
     } catch (err) {
@@ -183,7 +218,10 @@ export class AuditLog {
       try {
         const state = await this.recover();
         const records = this.buildRecords(batch.map((q) => q.entry), state.tail);
+        if (this.digestDue(records)) records.push(await this.buildDigest(state, records));
         await this.writeBatch(state, records);
+        if (records[records.length - 1]!.type === DIGEST_TYPE) this.digestWritten(state, records);
+        else this.sinceDigest += records.length;
         unconfirmed = { seq: records[records.length - 1]!.seq, hash: records[records.length - 1]!.hash };
         batch.forEach((q, i) => q.resolve(records[i]!));
       } catch (err) {
@@ -199,6 +237,63 @@ export class AuditLog {
     if (this.waiting.length > 0) return;
     await this.writeHead(unconfirmed);
     this.onStep?.('confirmed');
+  }
+
+  /** Whether a digest goes out with this batch: a task ended in it, or enough records or time passed. */
+  private digestDue(records: AuditRecord[]): boolean {
+    if (!this.signer) return false;
+    if (records.some((r) => r.type === 'task.finished')) return true;
+    if (this.sinceDigest + records.length >= this.digestEvery.records) return true;
+    return this.now().getTime() - this.lastDigestAt >= this.digestEvery.ms;
+  }
+
+  /** The signed digest record that follows `records` (not yet written) on the chain in `state`. */
+  private async buildDigest(state: ChainState, records: AuditRecord[]): Promise<AuditRecord> {
+    const signer = this.signer!;
+    const previous = await this.lastDigest(state);
+    const last = records[records.length - 1]!;
+    const data = await signDigest(signer, {
+      from: (previous?.seq ?? 0) + 1,
+      to: last.seq,
+      last_hash: last.hash,
+      previous,
+      signed_at: this.now().toISOString(),
+    });
+    const body: Omit<AuditRecord, 'hash'> = {
+      v: 1,
+      seq: last.seq + 1,
+      time: data.signed_at,
+      type: DIGEST_TYPE,
+      session: null,
+      task: null,
+      actor: { principal: 'deputy', client: signer.keyId },
+      data: { ...data },
+      prev: sha256Hex(formatRecordLine(last)),
+    };
+    return { ...body, hash: recordHash(body) };
+  }
+
+  private digestWritten(state: ChainState, records: AuditRecord[]): void {
+    const digest = records[records.length - 1]!;
+    const written = Buffer.byteLength(records.map((r) => `${formatRecordLine(r)}\n`).join(''), 'utf8');
+    this.knownDigest = { link: linkTo(digest), size: state.size + written, ino: this.knownDigest?.ino ?? -1 };
+    this.sinceDigest = 0;
+    this.lastDigestAt = this.now().getTime();
+  }
+
+  /**
+   * The newest digest on the chain (null when there is none), read backwards from the end; what this log read or
+   * wrote before bounds the search, so only the part other writers added since is read again.
+   */
+  private async lastDigest(state: ChainState): Promise<DigestLink | null> {
+    const handle = await this.log();
+    const { ino } = await handle.stat();
+    const known = this.knownDigest !== null && (this.knownDigest.ino === ino || this.knownDigest.ino === -1) ? this.knownDigest : null;
+    const stopAt = known !== null && known.size <= state.size ? known.size : 0;
+    const found = await findLastDigest(handle, state.size, stopAt);
+    const link = found !== undefined ? found : stopAt > 0 ? known!.link : null;
+    this.knownDigest = { link, size: state.size, ino };
+    return link;
   }
 
   private buildRecords(entries: AuditEntry[], tail: Tail | null): AuditRecord[] {
@@ -333,6 +428,40 @@ async function readTail(handle: fs.FileHandle, size: number, file: string): Prom
     );
   }
   return { bytes, record: record as AuditRecord };
+}
+
+/**
+ * The newest `audit.digest` record in the log's bytes `[stopAt, size)`, read backwards a chunk at a time; undefined
+ * when there is none in that range.
+ */
+async function findLastDigest(handle: fs.FileHandle, size: number, stopAt: number): Promise<DigestLink | undefined> {
+  const marker = `"type":"${DIGEST_TYPE}"`;
+  let end = size;
+  // The start of the line the previous (later) chunk began in the middle of.
+  let carry = Buffer.alloc(0);
+  while (end > stopAt) {
+    const length = Math.min(256 * 1024, end - stopAt);
+    const chunk = Buffer.alloc(length);
+    await handle.read(chunk, 0, length, end - length);
+    end -= length;
+    const text = Buffer.concat([chunk, carry]);
+    // `stopAt` is a line boundary; elsewhere the chunk's first line may begin in an earlier chunk.
+    const firstBreak = text.indexOf(0x0a);
+    const wholeFrom = end === stopAt ? 0 : firstBreak < 0 ? text.length : firstBreak + 1;
+    const lines = text.subarray(wholeFrom).toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!;
+      if (!line.includes(marker)) continue;
+      try {
+        const link = linkTo(JSON.parse(line) as AuditRecord);
+        if (link) return link;
+      } catch {
+        /* not a record: the verifier reports it */
+      }
+    }
+    carry = text.subarray(0, wholeFrom);
+  }
+  return undefined;
 }
 
 /**

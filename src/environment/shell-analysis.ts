@@ -135,7 +135,6 @@ class Scan {
       return;
     }
     if (/[\n\r]/.test(text)) this.construct('a line break (several commands on separate lines)');
-    // eslint-disable-next-line no-control-regex
     if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]/.test(text)) this.construct('control or bidi characters');
     if (text.length > MAX_SCRIPT_CHARS) {
       this.construct(`a script longer than ${MAX_SCRIPT_CHARS} characters (too long to show and judge)`);

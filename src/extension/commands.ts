@@ -4,12 +4,13 @@
  * failing silently; otherwise it starts the server on first use.
  */
 import * as vscode from 'vscode';
-import { ExportAudit, ListSessions, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
+import { ExportAudit, ListSessions, Report, StopAll, StopSession, VerifyAudit } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
 import type { CommandSpec } from './command-spec.js';
 import type { CommandId } from './manifest-ids.js';
 import { reviewCommandTable } from './review/commands.js';
 import type { PanelProvider } from './panel.js';
+import { generateSigningKey, pemSigner } from '../core/audit-digest.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
 
@@ -46,8 +47,16 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
     'deputy.stopAll': {
       server: true,
       async run() {
-        const r = await deputy.request0(StopAll.type);
-        void vscode.window.showInformationMessage(r.stopped ? `Stopping ${r.stopped} session${r.stopped === 1 ? '' : 's'}.` : 'No session is running.');
+        const r = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Deputy: stopping every session (all windows and terminals)…' },
+          () => deputy.request0(StopAll.type),
+        );
+        const silent = r.silent ? ` ${r.silent} Deputy process${r.silent === 1 ? '' : 'es'} did not answer in time.` : '';
+        void vscode.window.showInformationMessage(
+          r.stopped
+            ? `Stopped ${r.stopped} session${r.stopped === 1 ? '' : 's'} in ${(r.elapsedMs / 1000).toFixed(1)} s.${silent}`
+            : `No session was running.${silent}`,
+        );
       },
     },
     'deputy.showSessions': {
@@ -125,18 +134,51 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         if (key === undefined) return;
         if (key) await deputy.context.secrets.store(SECRET_KEYS[kind], key.trim());
         else await deputy.context.secrets.delete(SECRET_KEYS[kind]);
-        // Keys reach the server only at spawn: a running server needs a restart to use the new one.
-        if (!deputy.server.running) return;
-        const running = deputy.state.running();
-        const pick =
-          running === 0
-            ? 'Restart'
-            : await vscode.window.showInformationMessage(
-                `The new key is used after the Deputy server restarts. ${running} session${running === 1 ? ' is' : 's are'} running; they reattach after the restart.`,
-                'Restart',
-                'Later',
-              );
-        if (pick === 'Restart') await deputy.server.restart();
+        await offerRestart(deputy);
+      },
+    },
+    'deputy.setAuditSigningKey': {
+      server: false,
+      async run() {
+        const choice = (
+          await vscode.window.showQuickPick(
+            [
+              { label: 'Generate a new key', description: 'Ed25519; you save the public key for auditors', id: 'generate' },
+              { label: 'Import a key file…', description: 'an Ed25519 private key in PEM (deputy audit keygen)', id: 'import' },
+              { label: 'Remove the key', description: 'digests are no longer signed', id: 'remove' },
+            ],
+            { placeHolder: 'Sign the audit trail with… (the private key stays in VS Code\'s secret storage)' },
+          )
+        )?.id;
+        if (!choice) return;
+        if (choice === 'remove') {
+          await deputy.context.secrets.delete(SECRET_KEYS.audit);
+        } else if (choice === 'generate') {
+          const key = generateSigningKey();
+          const target = await vscode.window.showSaveDialog({
+            title: 'Save the public key (give it to whoever verifies the audit trail)',
+            saveLabel: 'Save public key',
+            filters: { 'PEM public key': ['pem'] },
+          });
+          if (!target) return;
+          await vscode.workspace.fs.writeFile(target, Buffer.from(key.publicKeyPem, 'utf8'));
+          await deputy.context.secrets.store(SECRET_KEYS.audit, key.privateKeyPem);
+          void vscode.window.showInformationMessage(`Audit digests will be signed with ${key.keyId}. Public key saved to ${target.fsPath}.`);
+        } else {
+          const [file] = (await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Ed25519 private key (PEM)' })) ?? [];
+          if (!file) return;
+          const pem = Buffer.from(await vscode.workspace.fs.readFile(file)).toString('utf8');
+          let keyId: string;
+          try {
+            keyId = pemSigner(pem).keyId;
+          } catch (err) {
+            void vscode.window.showErrorMessage((err as Error).message);
+            return;
+          }
+          await deputy.context.secrets.store(SECRET_KEYS.audit, pem);
+          void vscode.window.showInformationMessage(`Audit digests will be signed with ${keyId}. You can delete ${file.fsPath} now.`);
+        }
+        await offerRestart(deputy);
       },
     },
     'deputy.showLog': {
@@ -178,6 +220,32 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         else void vscode.window.showErrorMessage(r.message);
       },
     },
+    'deputy.report': {
+      server: true,
+      async run() {
+        const folders = vscode.workspace.workspaceFolders ?? [];
+        if (folders.length === 0) {
+          void vscode.window.showInformationMessage('Open a folder first: the report reads its audit trail.');
+          return;
+        }
+        const out = await vscode.window.showSaveDialog({
+          title: 'Save the Deputy report (one HTML file)',
+          defaultUri: vscode.Uri.joinPath(folders[0]!.uri, `deputy-report-${new Date().toISOString().slice(0, 10)}.html`),
+          filters: { HTML: ['html'] },
+        });
+        if (!out) return;
+        const r = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Deputy: reading and verifying the audit trails…' },
+          () => deputy.request(Report.type, { folderUris: folders.map((f) => f.uri.toString()), out: out.fsPath }),
+        );
+        if (!r.ok) {
+          void vscode.window.showErrorMessage(r.message);
+          return;
+        }
+        const pick = await vscode.window.showInformationMessage(`Report written to ${out.fsPath}.`, 'Open in Browser');
+        if (pick) await vscode.env.openExternal(out);
+      },
+    },
     'deputy.reviewChanges': {
       server: true,
       async run() {
@@ -191,6 +259,21 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
       },
     },
   };
+}
+
+/** Keys reach the server only at spawn: a running server needs a restart to use a new one. */
+async function offerRestart(deputy: Deputy): Promise<void> {
+  if (!deputy.server.running) return;
+  const running = deputy.state.running();
+  const pick =
+    running === 0
+      ? 'Restart'
+      : await vscode.window.showInformationMessage(
+          `The new key is used after the Deputy server restarts. ${running} session${running === 1 ? ' is' : 's are'} running; they reattach after the restart.`,
+          'Restart',
+          'Later',
+        );
+  if (pick === 'Restart') await deputy.server.restart();
 }
 
 export function registerCommands(deputy: Deputy, panel: PanelProvider): vscode.Disposable[] {

@@ -12,9 +12,11 @@ export const COMMAND_IDS = [
   'deputy.selectEndpoint',
   'deputy.signIn',
   'deputy.setApiKey',
+  'deputy.setAuditSigningKey',
   'deputy.showLog',
   'deputy.verifyAudit',
   'deputy.exportAudit',
+  'deputy.report',
   'deputy.reviewChanges',
   'deputy.restartServer',
 ] as const;

@@ -12,18 +12,24 @@ import type { ServerSecrets } from '../protocol/lsp.js';
 export const SECRET_KEYS = {
   model: 'deputy.embedded.modelApiKey',
   openai: 'deputy.openai.apiKey',
+  audit: 'deputy.audit.signingKey',
 } as const;
 export type SecretKind = keyof typeof SECRET_KEYS;
 
 export async function readSecrets(storage: vscode.SecretStorage): Promise<ServerSecrets> {
   const model = await storage.get(SECRET_KEYS.model);
   const openai = await storage.get(SECRET_KEYS.openai);
-  return { ...(model ? { modelApiKey: model } : {}), ...(openai ? { openaiApiKey: openai } : {}) };
+  const audit = await storage.get(SECRET_KEYS.audit);
+  return {
+    ...(model ? { modelApiKey: model } : {}),
+    ...(openai ? { openaiApiKey: openai } : {}),
+    ...(audit ? { auditSigningKey: audit } : {}),
+  };
 }
 
 /** Writes the handover file; returns its path, or undefined when there is nothing to hand over. */
 export async function writeSecretFile(secrets: ServerSecrets): Promise<string | undefined> {
-  if (!secrets.modelApiKey && !secrets.openaiApiKey) return undefined;
+  if (!secrets.modelApiKey && !secrets.openaiApiKey && !secrets.auditSigningKey) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'deputy-keys-'));
   const file = join(dir, 'keys.json');
   try {

@@ -75,7 +75,7 @@ export class DeputyServer implements vscode.Disposable {
   }
 
   private async start(): Promise<LanguageClient> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first need, see language-client.ts
+    // require, not import: loaded on first need, see language-client.ts
     const lc: ClientModule = (this.lc ??= require(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'language-client.js').fsPath) as ClientModule);
     const serverModule = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'server.js').fsPath;
     const secrets = this.context.secrets;

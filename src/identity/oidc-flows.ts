@@ -97,7 +97,7 @@ async function register(ctx: FlowContext, grantTypes: string[], redirect: boolea
   };
 }
 
-function toToken(out: { accessToken?: string; expiresIn?: number; refreshToken?: string }): OidcToken {
+function toToken(out: { accessToken?: string | undefined; expiresIn?: number | undefined; refreshToken?: string | undefined }): OidcToken {
   if (!out.accessToken || !out.expiresIn) throw new SignInFailedError('IAM Identity Center returned an incomplete token.', 'failed');
   return {
     accessToken: out.accessToken,

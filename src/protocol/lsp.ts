@@ -24,6 +24,8 @@ export interface ServerSecrets {
   modelApiKey?: string;
   /** The OpenAI API key for `deputy.endpoint: openai` (`deputy.setApiKey` → "openai"). */
   openaiApiKey?: string;
+  /** The Ed25519 private key (PEM) that signs audit digests (`deputy.setAuditSigningKey`). */
+  auditSigningKey?: string;
 }
 
 /** The settings the server needs, read and normalised by the extension's settings module (DESIGN.md §9). */
@@ -112,9 +114,19 @@ export namespace StopSession {
 
 export namespace StopAll {
   export const method = 'deputy/stopAll' as const;
-  /** Sent by the client for `deputy.stopAll`: stops every running session of this window. */
+  /**
+   * Sent by the client for `deputy.stopAll`: pulls the person's kill switch (`src/core/kill-switch.ts`), so every
+   * Deputy process on this machine — this window's server, other windows', every `deputy run` and `deputy environment
+   * serve` — stops its sessions; answers once they all reported stopped (or the wait ran out).
+   */
   export interface Result {
+    /** Sessions stopped, over every process that answered. */
     stopped: number;
+    /** Processes that answered, and how many did not in time. */
+    processes: number;
+    silent: number;
+    /** From the gesture to the last process reporting its sessions stopped. */
+    elapsedMs: number;
   }
   export const type = new RequestType0<Result, void>(method);
 }
@@ -393,6 +405,25 @@ export namespace VerifyAudit {
   export interface Result {
     ok: boolean;
     /** What the check found, worded for a person. */
+    message: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+export namespace Report {
+  export const method = 'deputy/report' as const;
+  /**
+   * Sent by the client for `deputy.report`: writes the governance report (`deputy report --html`) of the given
+   * folders' audit trails to `out`. The server reads and verifies the trails, so the extension host never does.
+   */
+  export interface Params {
+    folderUris: string[];
+    out: string;
+    /** ISO 8601: only sessions that started at or after it. */
+    since?: string;
+  }
+  export interface Result {
+    ok: boolean;
     message: string;
   }
   export const type = new RequestType<Params, Result, void>(method);

@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { workspaceHash } from '../cli/run.js';
 import { AuditLog } from '../core/audit.js';
+import type { AuditSigner } from '../core/audit-digest.js';
 import { Policy } from '../core/policy.js';
 import { prepareStateDir } from '../core/state-dir.js';
 import { Workspace } from '../core/workspace.js';
@@ -32,12 +33,12 @@ export class Folder {
     this.name = basename(root);
   }
 
-  static async open(root: string): Promise<Folder> {
+  static async open(root: string, signer?: AuditSigner): Promise<Folder> {
     const s = await stat(root).catch(() => null);
     if (!s?.isDirectory()) throw new Error(`The workspace folder ${root} is not a folder.`);
     // `.deputy/` holds the audit trail and policy (committed) and the runtime's store (never), as for `deputy run`.
     await prepareStateDir(root);
-    return new Folder(root, await Workspace.open(root), await AuditLog.open(root));
+    return new Folder(root, await Workspace.open(root), await AuditLog.open(root, signer ? { signer } : {}));
   }
 
   /** The workspace's own `.deputy/policy.json` over the defaults, read per task so an edit takes effect at once. */

@@ -20,6 +20,7 @@ import {
   FollowUp,
   ListSessions,
   ProposedFile,
+  Report,
   ReviewFiles,
   ServerStatus,
   SessionEventLog,
@@ -31,7 +32,9 @@ import {
   VerifyAudit,
   type ServerInitOptions,
 } from '../protocol/lsp.js';
-import { exportAuditRequest, verifyAuditRequest } from './audit-requests.js';
+import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-requests.js';
+import { userInfo } from 'node:os';
+import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
 import { EditorWorkspaceFiles } from './editor-files.js';
 import { SessionRegistry } from './registry.js';
 import { takeSecrets } from './secrets.js';
@@ -42,6 +45,7 @@ function serve(): void {
   const { secrets, problem } = takeSecrets(process.env);
   const connection = createConnection(ProposedFeatures.all);
   let registry: SessionRegistry | undefined;
+  let killSwitch: Promise<KillSwitch | undefined> | undefined;
 
   function log(line: string): void {
     connection.console.log(redactText(line, registry?.known));
@@ -69,6 +73,14 @@ function serve(): void {
     });
     registry.setFolders((params.workspaceFolders ?? []).map((f) => f.uri));
     wire(connection, registry);
+    const r = registry;
+    // Stop all, pulled from any window or terminal, stops this window's sessions too.
+    killSwitch = KillSwitch.register(process.env, { kind: 'editor', describe: `VS Code window (${(params.workspaceFolders ?? []).map((f) => f.name).join(', ') || 'no folder'})` }, () => r.stopAllSettled(), log).catch(
+      (err: unknown) => {
+        log(`Stop all is not available in this window: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      },
+    );
     if (problem) log(`secrets: ${problem}`);
     return {
       capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } } },
@@ -83,6 +95,7 @@ function serve(): void {
   });
 
   connection.onShutdown(async () => {
+    await (await killSwitch)?.close();
     await registry?.close();
   });
 
@@ -99,7 +112,15 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(StartTask.type, (p) => r.startTask(p));
   c.onRequest(FollowUp.type, (p) => r.followUp(p));
   c.onRequest(StopSession.type, (p) => ({ stopped: r.stop(p.sessionId) }));
-  c.onRequest(StopAll.type, () => ({ stopped: r.stopAll() }));
+  c.onRequest(StopAll.type, async () => {
+    const result = await pullKillSwitch(process.env, { by: userInfo().username, from: 'VS Code' });
+    return {
+      stopped: result.answered.reduce((n, a) => n + a.stopped, 0),
+      processes: result.answered.length,
+      silent: result.silent.length,
+      elapsedMs: result.elapsedMs,
+    };
+  });
   c.onRequest(ListSessions.type, (p) => r.list(p));
   c.onRequest(SessionEventLog.type, (p) => {
     const events = r.eventsAfter(p.sessionId, p.afterSeq);
@@ -118,5 +139,6 @@ function wire(c: LspConnection, r: SessionRegistry): void {
   c.onRequest(RevertTask.type, (p) => r.revert(p));
   c.onRequest(VerifyAudit.type, (p) => verifyAuditRequest(p));
   c.onRequest(ExportAudit.type, (p) => exportAuditRequest(p));
+  c.onRequest(Report.type, (p) => reportRequest(p));
   c.onNotification(Configure.type, (s) => r.configure(s));
 }

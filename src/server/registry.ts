@@ -27,6 +27,8 @@ import { EventLog, type EventInput } from './event-log.js';
 import { classify } from './failures.js';
 import { Folder } from './folder.js';
 import { PromptBroker } from './prompt-broker.js';
+import type { AuditSigner } from '../core/audit-digest.js';
+import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
 
@@ -174,6 +176,13 @@ export class SessionRegistry {
     return n;
   }
 
+  /** Stops every running session and resolves, with how many, once their turns have ended (Stop all). */
+  async stopAllSettled(): Promise<number> {
+    const running = [...this.sessions.values()].filter((s) => s.stop());
+    await Promise.all(running.map((s) => s.settled()));
+    return running.length;
+  }
+
   /** With `attach`, every folder's endpoint is asked for its Deputy sessions; those not hosted yet are attached. */
   async list(p: ListSessions.Params): Promise<ListSessions.Result> {
     if (p.attach) {
@@ -245,11 +254,21 @@ export class SessionRegistry {
     if (!this.folderRoots.includes(root)) return Promise.reject(new Error(`${root} is not a folder of this workspace.`));
     let f = this.folders.get(root);
     if (!f) {
-      f = Folder.open(root);
+      f = this.auditSigner().then((signer) => Folder.open(root, signer));
       this.folders.set(root, f);
       f.catch(() => this.folders.delete(root));
     }
     return f;
+  }
+
+  /** The key that signs every folder's audit digests (SecretStorage, else the environment), resolved once. */
+  private signer: Promise<AuditSigner | undefined> | undefined;
+  private auditSigner(): Promise<AuditSigner | undefined> {
+    this.signer ??= resolveAuditSigner(this.deps.env, {
+      ...(this.deps.secrets.auditSigningKey ? { pem: this.deps.secrets.auditSigningKey } : {}),
+      ...(this.deps.settings.bedrockProfile ? { profile: this.deps.settings.bedrockProfile } : {}),
+    });
+    return this.signer;
   }
 
   private emit(sessionId: string, e: EventInput): void {

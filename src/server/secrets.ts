@@ -41,5 +41,10 @@ function pick(value: unknown): ServerSecrets {
   const str = (x: unknown) => (typeof x === 'string' && x.length > 0 ? x : undefined);
   const model = str(v.modelApiKey);
   const openai = str(v.openaiApiKey);
-  return { ...(model ? { modelApiKey: model } : {}), ...(openai ? { openaiApiKey: openai } : {}) };
+  const audit = str(v.auditSigningKey);
+  return {
+    ...(model ? { modelApiKey: model } : {}),
+    ...(openai ? { openaiApiKey: openai } : {}),
+    ...(audit ? { auditSigningKey: audit } : {}),
+  };
 }

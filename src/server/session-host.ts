@@ -157,6 +157,11 @@ export class HostedSession {
     return true;
   }
 
+  /** Resolves when the current turn (if any) has ended. */
+  async settled(): Promise<void> {
+    await this.turn?.done.catch(() => undefined);
+  }
+
   get running(): boolean {
     return this.turn !== null;
   }

@@ -95,7 +95,7 @@ describe('IAM auth of the runtime (presigned sts:GetCallerIdentity proofs)', () 
     try {
       assert.equal(store.getSession(session.id)?.principal, alice.arn);
     } finally {
-      store.close();
+      await store.close();
     }
     await harness.restart();
   });

@@ -22,7 +22,7 @@ async function sessionWithHistory(h: Harness): Promise<string> {
 }
 
 /** Rows of each table that belong to the session, read from the closed store. */
-function rowsOf(dataDir: string, id: string): Record<string, number> {
+function rowsOf(dataDir: string, id: string): { sessions: number; turns: number; items: number; events: number; idempotency: number } {
   const db = new Database(path.join(dataDir, 'runtime.db'));
   try {
     // The store is a WAL database and the WASM build has no shared memory for its index: exclusive mode does without.

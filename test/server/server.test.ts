@@ -16,9 +16,12 @@ import {
   SessionEventLog,
   StartTask,
   StopSession,
+  Report,
   VerifyAudit,
   isFailure,
 } from '../../src/protocol/lsp.js';
+import { verifyAudit } from '../../src/core/audit-verify.js';
+import { generateSigningKey, parsePublicKey } from '../../src/core/audit-digest.js';
 import { recordSecret } from '../fixtures/leak-ledger.js';
 import { startScriptedModel, type ScriptEntry } from '../fixtures/model-server.js';
 import { settingsFor, startServer } from './server-client.js';
@@ -259,4 +262,33 @@ test('Stop works in every turn of a session, not only the first', async (t) => {
   assert.equal((await server.conn.sendRequest(StopSession.type, { sessionId })).stopped, true);
   const second = await server.waitFor('turn.ended', (e) => e.turnId !== first.turnId);
   assert.equal(second.outcome, 'cancelled', 'the second turn was cancelled at the endpoint too');
+});
+
+test('the key from secret storage signs the trail, and the report request writes the governance report', async (t) => {
+  const ws = workspace();
+  const model = await startScriptedModel([{ text: 'Looked around.', usage: { input_tokens: 40, output_tokens: 4 } }]);
+  t.after(() => model.close());
+  const key = generateSigningKey();
+  const server = await startServer([ws], settingsFor(model.baseURL), { auditSigningKey: key.privateKeyPem });
+  t.after(() => server.stop());
+  const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Look around the repository' });
+  assert.ok(!isFailure(started));
+  await server.waitFor('turn.ended');
+  // The turn's task.finished went out with a digest signed by the key the extension handed over (it is written
+  // just after turn.ended is announced).
+  const trail = join(ws, '.deputy', 'audit', 'audit.jsonl');
+  for (let i = 0; i < 100 && !readFileSync(trail, 'utf8').includes('"audit.digest"'); i++) await new Promise((r) => setTimeout(r, 100));
+  const signed = await verifyAudit(trail, { publicKeys: [parsePublicKey(Buffer.from(key.publicKeyPem))], requireSigned: true });
+  assert.ok(signed.ok, JSON.stringify(signed));
+  assert.equal(signed.signatures?.digests, 1);
+  assert.ok(!readFileSync(trail, 'utf8').includes('PRIVATE KEY'), 'the key itself is never in the trail');
+
+  const out = join(ws, 'report.html');
+  const r = await server.conn.sendRequest(Report.type, { folderUris: [pathToFileURL(ws).href], out });
+  assert.equal(r.ok, true, r.message);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /Look around the repository/);
+  assert.match(html, /verified: \d+ records/);
+  const none = await server.conn.sendRequest(Report.type, { folderUris: [], out });
+  assert.equal(none.ok, false);
 });

@@ -17,7 +17,7 @@ export interface DisplayDiff {
 /** A kept line whose terminator changes (the old last line gaining or losing its final newline) is shown as -/+. */
 function splitTerminatorChanges(script: ScriptLine[]): ScriptLine[] {
   return script.flatMap((s) =>
-    s.kind === ' ' && s.old!.eol !== s.new!.eol && (s.old!.eol === '' || s.new!.eol === '')
+    s.kind === ' ' && s.old && s.new && s.old.eol !== s.new.eol && (s.old.eol === '' || s.new.eol === '')
       ? [{ kind: '-', old: s.old }, { kind: '+', new: s.new }]
       : [s],
   );

@@ -32,7 +32,7 @@ export class ChangesTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (!this.view) return;
     const n = this.deputy.state.pending.length;
     this.view.badge = n ? { value: n, tooltip: `${n} changeset${n === 1 ? '' : 's'} waiting for your review` } : undefined;
-    this.view.message = n ? undefined : 'No changes are waiting for your review.';
+    this.view.message = n ? '' : 'No changes are waiting for your review.';
   }
 
   getChildren(node?: Node): Node[] {
