@@ -2,7 +2,7 @@
  * The panel's state: what the extension last said (sessions, settings, errors) and one transcript per session
  * seen. Views subscribe; a batch of messages notifies them once per animation frame.
  */
-import type { AuditTimelineData, PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
+import type { AuditTimelineData, FileReviewDraft, PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
 import { Transcript } from './transcript.js';
 
 export type View = 'newTask' | 'session';
@@ -19,6 +19,12 @@ export class PanelStore {
   readonly drafts = new Map<string, string>();
   /** Bindings whose answer was sent and not yet confirmed by the engine: their buttons wait. */
   readonly sent = new Set<string>();
+  /** Files of changesets the person expanded in the card, by binding (a windowed row scrolled back keeps it). */
+  readonly expanded = new Set<string>();
+  /** Review drafts as the extension holds them (hunks dropped, reviewed marks, line comments), by binding. */
+  reviewDrafts: Record<string, FileReviewDraft> = {};
+  /** Bumped whenever drafts or expanded files change, so changeset cards know to draw again. */
+  reviewVersion = 0;
   /** Parsed Markdown of finished messages, by row object: parsed once, however often the row is drawn again. */
   readonly finishedHtml = new WeakMap<object, { text: string; html: string }>();
   /** The last audit timeline the extension sent, per session. */
@@ -76,6 +82,10 @@ export class PanelStore {
         this.audits.set(message.sessionId, data);
         break;
       }
+      case 'reviewDrafts':
+        this.reviewDrafts = message.drafts;
+        this.reviewVersion++;
+        break;
       case 'focusTask':
         this.selectedSessionId = null;
         this.taskPrefill = { prompt: message.prompt ?? '', nonce: (this.taskPrefill?.nonce ?? 0) + 1 };
@@ -87,6 +97,14 @@ export class PanelStore {
   /** Local view change (no intent): the extension is told separately when it matters. */
   select(sessionId: string | null): void {
     this.selectedSessionId = sessionId;
+    this.changed();
+  }
+
+  /** Local view change: a file of a changeset shown or hidden. */
+  toggleExpanded(binding: string): void {
+    if (this.expanded.has(binding)) this.expanded.delete(binding);
+    else this.expanded.add(binding);
+    this.reviewVersion++;
     this.changed();
   }
 

@@ -10,6 +10,7 @@ import type {
   ChangesetFile,
   ChangesetFileResult,
   EngineEvent,
+  FileDecisionKind,
   EngineEventOf,
   EnvironmentState,
   ErrorAction,
@@ -68,7 +69,10 @@ export interface PromptRow extends RowBase {
 }
 export interface ChangesetFileView extends ChangesetFile {
   verdict?: ReviewVerdict;
+  /** The full decision the engine accepted (keep hunks, request changes, redo). */
+  decision?: FileDecisionKind;
   comment?: string;
+  lineComments?: number;
   result?: ChangesetFileResult;
 }
 export interface ChangesetRow extends RowBase {
@@ -77,6 +81,8 @@ export interface ChangesetRow extends RowBase {
   summary: string;
   files: ChangesetFileView[];
   applied: boolean;
+  /** 1 for a first proposal, n+1 for the agent's revision after round n. */
+  round: number;
 }
 export interface ErrorRow extends RowBase {
   kind: 'error';
@@ -290,6 +296,7 @@ export class Transcript {
           summary: event.summary,
           files: event.files.map((f) => ({ ...f })),
           applied: false,
+          round: event.round ?? 1,
         });
         return;
       case 'changeset.verdict': {
@@ -297,8 +304,30 @@ export class Transcript {
         const file = row?.files.find((f) => f.binding === event.binding);
         if (!row || !file) return;
         file.verdict = event.verdict;
+        if (event.decision !== undefined) file.decision = event.decision;
         if (event.comment !== undefined) file.comment = event.comment;
+        if (event.lineComments?.length) file.lineComments = event.lineComments.length;
         this.touch(row);
+        return;
+      }
+      case 'changeset.conflict': {
+        const row = this.get<ChangesetRow>(`changeset:${event.changesetId}`);
+        const file = row?.files.find((f) => (event.binding !== undefined ? f.binding === event.binding : f.path === event.conflict.path));
+        if (row && file) {
+          file.conflict = event.conflict;
+          this.touch(row);
+        } else this.add({ kind: 'notice', key: `notice:${event.seq}`, version: 0, message: `Conflict: ${event.conflict.path} — ${event.conflict.reason}` });
+        return;
+      }
+      case 'changeset.reverted': {
+        const count = (status: string) => event.results.filter((r) => r.status === status).length;
+        const conflicts = event.results.filter((r) => r.status === 'conflict').map((r) => r.path);
+        this.add({
+          kind: 'notice',
+          key: `notice:${event.seq}`,
+          version: 0,
+          message: `Reverted this task's changes: ${count('applied')} file${count('applied') === 1 ? '' : 's'} restored${conflicts.length ? `; left alone (changed since): ${conflicts.join(', ')}` : ''}.`,
+        });
         return;
       }
       case 'changeset.applied': {

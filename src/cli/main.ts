@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
   login: { load: () => (require('./entry/login.js') as typeof import('./entry/login.js')).command, summary: 'sign in to AWS IAM Identity Center for a profile' },
   whoami: { load: () => (require('./entry/whoami.js') as typeof import('./entry/whoami.js')).command, summary: 'show the AWS identity Deputy acts as' },
   audit: { load: () => (require('./entry/audit.js') as typeof import('./entry/audit.js')).command, summary: 'verify or export the audit trail (verify, export)' },
+  revert: { load: () => (require('./entry/revert.js') as typeof import('./entry/revert.js')).command, summary: "put back the files a task's approved changes wrote" },
   stop: {
     load: () => (require('./entry/stop.js') as typeof import('./entry/stop.js')).command,
     summary: 'stop every running Deputy session of yours on this machine (--all)',

@@ -4,7 +4,8 @@
  * (replayed on demand) and in the webview; the extension host keeps no per-event history.
  */
 import * as vscode from 'vscode';
-import type { EngineEvent, EngineEventOf } from '../protocol/events.js';
+import type { ChangesetFile, EngineEvent, EngineEventOf } from '../protocol/events.js';
+import type { PendingChangeset } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
 
 export type OpenPrompt = EngineEventOf<'prompt.asked'>;
@@ -15,6 +16,12 @@ export class ClientState implements vscode.Disposable {
   selected: string | null = null;
   readonly prompts = new Map<string, OpenPrompt>();
   readonly changesets = new Map<string, OpenChangeset>();
+  /** Bindings of open changesets' files the engine has taken a decision for. */
+  readonly decided = new Set<string>();
+  /** Every changeset waiting for a person, across sessions, as the server last listed them (the "Changes" view). */
+  pending: PendingChangeset[] = [];
+  private readonly pendingChanged = new vscode.EventEmitter<void>();
+  readonly onPendingChanged = this.pendingChanged.event;
   private readonly sessionsChanged = new vscode.EventEmitter<void>();
   private readonly eventsArrived = new vscode.EventEmitter<{ sessionId: string; events: EngineEvent[] }>();
   readonly onSessionsChanged = this.sessionsChanged.event;
@@ -23,6 +30,11 @@ export class ClientState implements vscode.Disposable {
   setSessions(sessions: SessionSummary[]): void {
     this.sessions = sessions;
     this.sessionsChanged.fire();
+  }
+
+  setPending(changesets: PendingChangeset[]): void {
+    this.pending = changesets;
+    this.pendingChanged.fire();
   }
 
   select(sessionId: string | null): void {
@@ -43,11 +55,17 @@ export class ClientState implements vscode.Disposable {
           this.prompts.delete(e.binding);
           break;
         case 'changeset.proposed':
-          if (e.files.some((f) => f.state === 'ready')) this.changesets.set(e.changesetId, e);
+          if (e.files.some((f) => f.state !== 'invalid')) this.changesets.set(e.changesetId, e);
           break;
-        case 'changeset.applied':
+        case 'changeset.verdict':
+          this.decided.add(e.binding);
+          break;
+        case 'changeset.applied': {
+          const c = this.changesets.get(e.changesetId);
+          for (const f of c?.files ?? []) this.decided.delete(f.binding);
           this.changesets.delete(e.changesetId);
           break;
+        }
         case 'turn.ended':
           this.forgetSession(sessionId);
           break;
@@ -62,6 +80,22 @@ export class ClientState implements vscode.Disposable {
   reset(): void {
     this.prompts.clear();
     this.changesets.clear();
+    this.decided.clear();
+  }
+
+  /** A file of an open changeset, by its binding. */
+  fileOf(binding: string): { changeset: OpenChangeset; file: ChangesetFile } | undefined {
+    for (const changeset of this.changesets.values()) {
+      const file = changeset.files.find((f) => f.binding === binding);
+      if (file) return { changeset, file };
+    }
+    return undefined;
+  }
+
+  /** Whether a file can still take a decision (open, ready or in conflict, not decided). */
+  isOpen(binding: string): boolean {
+    const f = this.fileOf(binding)?.file;
+    return f !== undefined && f.state !== 'invalid' && !this.decided.has(binding);
   }
 
   running(): number {
@@ -74,11 +108,16 @@ export class ClientState implements vscode.Disposable {
 
   dispose(): void {
     this.sessionsChanged.dispose();
+    this.pendingChanged.dispose();
     this.eventsArrived.dispose();
   }
 
   private forgetSession(sessionId: string): void {
     for (const [k, p] of this.prompts) if (p.sessionId === sessionId) this.prompts.delete(k);
-    for (const [k, c] of this.changesets) if (c.sessionId === sessionId) this.changesets.delete(k);
+    for (const [k, c] of this.changesets) {
+      if (c.sessionId !== sessionId) continue;
+      for (const f of c.files) this.decided.delete(f.binding);
+      this.changesets.delete(k);
+    }
   }
 }

@@ -10,17 +10,15 @@ import { ExportAudit, ListSessions, Report, StopAll, StopSession, TaskLens, Veri
 import { dispatchMarker, dispatchSymbolAction, type SymbolActionArgs } from './dispatch.js';
 import type { Deputy } from './deputy.js';
 import { identityCommands } from './identity-commands.js';
+import type { CommandSpec } from './command-spec.js';
 import type { CommandId } from './manifest-ids.js';
+import { reviewCommandTable } from './review/commands.js';
 import type { PanelProvider } from './panel.js';
 import { generateSigningKey, pemSigner } from '../core/audit-digest.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
 
-export interface CommandSpec {
-  /** Needs the language server: checked (and started) before `run`. */
-  server: boolean;
-  run(...args: unknown[]): Promise<unknown>;
-}
+export type { CommandSpec } from './command-spec.js';
 
 export function commandTable(deputy: Deputy, panel: PanelProvider): Record<CommandId, CommandSpec> {
   return {
@@ -304,7 +302,7 @@ async function offerRestart(deputy: Deputy): Promise<void> {
 }
 
 export function registerCommands(deputy: Deputy, panel: PanelProvider): vscode.Disposable[] {
-  return Object.entries(commandTable(deputy, panel)).map(([id, spec]) =>
+  return Object.entries({ ...commandTable(deputy, panel), ...reviewCommandTable(deputy) }).map(([id, spec]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       if (spec.server) {
         const why = deputy.server.notReadyReason;

@@ -8,20 +8,26 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import type { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { EngineEvent } from '../protocol/events.js';
 import {
+  ApplyWorkspaceEdit,
+  ChangesetsChanged,
   Configure,
   IdentityChanged,
   ListSessions,
   OpenExternal,
+  PendingChangesets,
+  ProposedFile,
+  ReadWorkspaceFiles,
+  ServerStatus,
   SessionEvents,
   SessionsChanged,
-  ServerStatus,
   SignInProgress,
   isFailure,
   type IdentityStatus,
   type RequestFailure,
 } from '../protocol/lsp.js';
 import { ClientState } from './client-state.js';
-import { ProposedContent } from './proposed-diff.js';
+import { applyWorkspaceEdit, readWorkspaceFiles } from './review/apply-edit.js';
+import { Review } from './review/review.js';
 import { DeputyServer, type Health } from './server.js';
 import { readSettings } from './settings.js';
 
@@ -37,8 +43,8 @@ export interface DeputyListeners {
 
 export class Deputy implements vscode.Disposable {
   readonly state = new ClientState();
-  /** The read-only documents "Open diff" shows. */
-  readonly proposed = new ProposedContent();
+  /** The editor's side of reviewing changesets: read-only documents, drafts, line comments. */
+  readonly review: Review;
   readonly server: DeputyServer;
   private readonly listeners: DeputyListeners[] = [];
   private health: Health = { state: 'stopped', message: 'not started' };
@@ -54,6 +60,7 @@ export class Deputy implements vscode.Disposable {
     readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
   ) {
+    this.review = new Review((ref) => this.request(ProposedFile.type, { sessionId: ref.sessionId, changesetId: ref.changesetId, binding: ref.binding }));
     this.server = new DeputyServer(context, log, {
       install: (client) => this.install(client),
       started: (client) => void this.reattach(client),
@@ -105,6 +112,7 @@ export class Deputy implements vscode.Disposable {
   dispose(): void {
     this.identityChanged.dispose();
     this.signInProgress.dispose();
+    this.review.dispose();
     this.state.dispose();
     void this.server.dispose();
   }
@@ -129,6 +137,10 @@ export class Deputy implements vscode.Disposable {
       if (!/^https?:\/\//i.test(p.url)) return { opened: false };
       return { opened: await vscode.env.openExternal(vscode.Uri.parse(p.url, true)) };
     });
+    on(client, ChangesetsChanged.type, (p) => this.state.setPending(p.changesets));
+    // The server's workspace port in the editor: writes go through one WorkspaceEdit, reads see unsaved buffers.
+    client.onRequest(ApplyWorkspaceEdit.method, (p: ApplyWorkspaceEdit.Params) => applyWorkspaceEdit(p));
+    client.onRequest(ReadWorkspaceFiles.method, (p: ReadWorkspaceFiles.Params) => readWorkspaceFiles(p));
     on(client, ServerStatus.type, (p) => {
       if (p.health === 'error') this.log.warn(p.message);
       this.setHealth({ state: p.health === 'error' ? 'running' : this.health.state, message: p.message });
@@ -142,6 +154,13 @@ export class Deputy implements vscode.Disposable {
       this.state.setSessions(r.sessions);
     } catch (err) {
       this.log.error(`Listing sessions failed: ${String(err)}`);
+    }
+    try {
+      const r = await client.sendRequest<PendingChangesets.Result>(PendingChangesets.method);
+      this.state.setPending(r.changesets);
+    } catch (err) {
+      // An older server without the request: the "Changes" view fills from notifications.
+      this.log.warn(`Listing pending changesets failed: ${String(err)}`);
     }
     for (const l of this.listeners) l.refreshed();
   }

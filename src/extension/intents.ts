@@ -3,10 +3,11 @@
  * verdicts carry the binding the engine issued; the server decides whether they count.
  */
 import * as vscode from 'vscode';
-import { AnswerPrompt, AuditTimeline, Configure, FollowUp, ListSessions, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
+import { AnswerPrompt, AuditTimeline, Configure, FollowUp, ListSessions, ReviewChangeset, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { FromWebview } from '../protocol/webview.js';
 import { runAction, type Deputy } from './deputy.js';
-import { openProposedDiff } from './proposed-diff.js';
+import { decide } from './review/decide.js';
+import { openChangesetDiff, openFileDiff, showConflict } from './review/diff-editor.js';
 import { readAttachment } from './attachment.js';
 import type { PanelProvider } from './panel.js';
 import { readSettings, update } from './settings.js';
@@ -75,25 +76,66 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
       if (!r.accepted) panel.showError('internal', 'That question is no longer open (it was answered, timed out, or its session stopped).');
       return;
     }
-    case 'reviewFile':
-    case 'reviewAll': {
-      const bindings = m.type === 'reviewFile' ? [m.binding] : m.bindings;
-      const r = await deputy.request(ReviewFiles.type, {
-        sessionId: m.sessionId,
-        changesetId: m.changesetId,
-        bindings,
-        verdict: m.verdict,
-        ...(m.comment ? { comment: m.comment } : {}),
-      });
-      if (r.accepted.length < bindings.length) panel.showError('internal', 'Some of those files are no longer open for review.');
+    case 'reviewFile': {
+      const r = await decide(deputy, m.sessionId, m.changesetId, [{ binding: m.binding, choice: m.verdict, ...(m.comment ? { comment: m.comment } : {}) }]);
+      if (r.accepted.length === 0) panel.showError('internal', 'That file is no longer open for review.');
       return;
     }
+    case 'reviewAll': {
+      // Each file by name, so an approval keeps exactly the hunks the person kept and carries its line comments.
+      const choice = m.verdict;
+      const r = await decide(
+        deputy,
+        m.sessionId,
+        m.changesetId,
+        m.bindings.map((binding) => ({ binding, choice })),
+        choice === 'requestChanges' && m.comment ? { comment: m.comment } : {},
+      );
+      if (choice !== 'requestChanges' && m.comment && r.accepted.length) {
+        // "Approve all" / "Reject all" with words in the box: they were for the agent too.
+        deputy.log.info('A comment given with Approve all / Reject all went with the changeset.');
+      }
+      if (r.accepted.length < m.bindings.length) panel.showError('internal', 'Some of those files are no longer open for review.');
+      return;
+    }
+    case 'reviewChangeset': {
+      const r = await deputy.request(ReviewChangeset.type, {
+        sessionId: m.sessionId,
+        changesetId: m.changesetId,
+        files: m.files.map((f) => {
+          const lineComments = f.lineComments ?? deputy.review.comments.of(f.binding);
+          return { ...f, ...(lineComments.length ? { lineComments } : {}) };
+        }),
+        ...(m.rest ? { rest: m.rest } : {}),
+        ...(m.comment ? { comment: m.comment } : {}),
+      });
+      for (const b of r.accepted) deputy.review.comments.clear(b);
+      if (r.refused.length) panel.showError('internal', `Deputy did not take that: ${r.refused.map((x) => x.reason).join('; ')}`);
+      return;
+    }
+    case 'revertTask':
+      await vscode.commands.executeCommand('deputy.revertTask', m.sessionId);
+      return;
+    case 'openAllDiffs':
+      await openChangesetDiff(deputy, m.sessionId, m.changesetId);
+      return;
+    case 'chooseHunk':
+      if (deputy.state.isOpen(m.binding)) deputy.review.drafts.chooseHunk(m.binding, m.hunkId, m.keep);
+      return;
+    case 'markReviewed': {
+      const found = deputy.state.fileOf(m.binding);
+      if (found) deputy.review.drafts.markReviewed(m.sessionId, found.file, m.reviewed);
+      return;
+    }
+    case 'showConflict':
+      await showConflict(deputy, m.sessionId, m.changesetId, m.binding);
+      return;
     case 'selectSession':
       deputy.state.select(m.sessionId);
       await panel.replay();
       return;
     case 'openDiff':
-      await openProposedDiff(deputy, m.sessionId, m.changesetId, m.binding);
+      await openFileDiff(deputy, m.sessionId, m.changesetId, m.binding);
       return;
     case 'switchEndpoint': {
       const endpoint = choose(m.endpoint, panelSettings().endpoints, 'endpoint');

@@ -10,7 +10,9 @@ import { registerCommands } from './commands.js';
 import { Deputy, SESSIONS_LEFT_RUNNING } from './deputy.js';
 import { notifyHiddenPrompts } from './hidden-prompts.js';
 import { PANEL_VIEW_ID, PanelProvider } from './panel.js';
-import { PROPOSED_SCHEME } from './proposed-diff.js';
+import { registerChangesTree } from './review/changes-tree.js';
+import { registerHunkLenses } from './review/hunk-lens.js';
+import { PROPOSED_SCHEME } from './review/uris.js';
 import { affectsDeputy, readSettings } from './settings.js';
 import { createIdentityItem } from './identity-status.js';
 import { createStatusItem } from './status.js';
@@ -28,7 +30,9 @@ export function activate(context: vscode.ExtensionContext): void {
       deputy,
       panel,
       vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
-      vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, deputy.proposed),
+      vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, deputy.review.content),
+      registerHunkLenses(deputy),
+      registerChangesTree(deputy),
       ...registerCommands(deputy, panel),
       createStatusItem(deputy),
       createIdentityItem(deputy),

@@ -31,6 +31,26 @@ export const COMMAND_IDS = [
 ] as const;
 export type CommandId = (typeof COMMAND_IDS)[number];
 
+/** The review's commands (src/extension/review/commands.ts); most are title, lens, tree or comment actions. */
+export const REVIEW_COMMAND_IDS = [
+  'deputy.openAllDiffs',
+  'deputy.revertTask',
+  'deputy.review.openDiff',
+  'deputy.review.approveFile',
+  'deputy.review.rejectFile',
+  'deputy.review.requestChanges',
+  'deputy.review.markReviewed',
+  'deputy.review.keepHunk',
+  'deputy.review.dropHunk',
+  'deputy.review.addComment',
+  'deputy.review.deleteComment',
+  'deputy.review.approveAll',
+  'deputy.review.rejectAll',
+  'deputy.review.showConflict',
+  'deputy.review.redo',
+] as const;
+export type ReviewCommandId = (typeof REVIEW_COMMAND_IDS)[number];
+
 export const SETTING_IDS = [
   'deputy.endpoint',
   'deputy.model',
@@ -50,5 +70,6 @@ export const SETTING_IDS = [
 ] as const;
 
 export const PANEL_VIEW_ID = 'deputy.panel';
+export const CHANGES_VIEW_ID = 'deputy.changes';
 export const VIEW_CONTAINER_ID = 'deputy';
 export const CHAT_PARTICIPANT_ID = 'deputy.agent';

@@ -33,6 +33,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
         this.postState();
         this.updateBadge();
       }),
+      deputy.review.onDidChange(() => this.postDrafts()),
     );
   }
 
@@ -74,6 +75,11 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     this.post({ type: 'state', sessions: this.deputy.state.sessions, selectedSessionId: this.deputy.state.selected });
   }
 
+  /** The review drafts of every open changeset (the card shows hunks dropped, reviewed marks, line comments). */
+  postDrafts(): void {
+    this.post({ type: 'reviewDrafts', drafts: this.deputy.review.draftsOf(this.deputy.state.changesets.values()) });
+  }
+
   postSettings(): void {
     this.post({ type: 'settings', ...panelSettings() });
   }
@@ -90,6 +96,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
     const r = await this.deputy.request(SessionEventLog.type, { sessionId: id, afterSeq: 0 });
     if (isFailure(r)) return;
     this.post({ type: 'events', sessionId: id, events: r.events, replace: true });
+    this.postDrafts();
   }
 
   async reveal(): Promise<void> {

@@ -113,7 +113,21 @@ export interface AuditTimelineData {
   integrity: AuditIntegrity;
 }
 
-export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask', 'audit'] as const;
+/**
+ * A person's review of one file so far, kept by the extension (one home, shown by the panel and the diff editor
+ * alike) until the verdict is sent: hunks dropped (every other hunk is kept), marked reviewed, line comments made
+ * in the diff editor.
+ */
+export interface FileReviewDraft {
+  /** Hunk ids the person chose to drop; empty means every hunk is kept. */
+  dropped: string[];
+  /** Marked reviewed in the diff editor or the card; cleared when the proposal changes. */
+  reviewed: boolean;
+  /** How many line comments wait on the proposed document. */
+  lineComments: number;
+}
+
+export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask', 'audit', 'reviewDrafts'] as const;
 export type ToWebviewType = (typeof TO_WEBVIEW_TYPES)[number];
 
 export type ToWebview =
@@ -132,7 +146,10 @@ export type ToWebview =
   /** Sent by the extension for `deputy.newTask`: show the new-task form and focus the task box. */
   | { type: 'focusTask'; prompt?: string }
   /** Sent by the extension in answer to `showAudit`: a session's audit timeline and the chain's integrity. */
-  | ({ type: 'audit' } & AuditTimelineData);
+  | ({ type: 'audit' } & AuditTimelineData)
+
+  /** Sent by the extension whenever a review draft changes (in the panel or the diff editor): every open draft. */
+  | { type: 'reviewDrafts'; drafts: Record<string, FileReviewDraft> };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Webview → extension: a tiny dependency-free schema checker, then the messages declared with it.
@@ -240,6 +257,7 @@ const SETTING = /^deputy\.[A-Za-z0-9.]+$/;
 
 const id = text(1, LIMITS.idChars, ID);
 const binding = text(64, 64, BINDING);
+const hunkId = text(16, 16, /^[0-9a-f]{16}$/);
 const comment = optional(text(0, LIMITS.commentChars));
 const endpoint = text(1, LIMITS.endpointChars);
 const model = text(1, LIMITS.modelChars);
@@ -334,6 +352,14 @@ export const FROM_WEBVIEW_SCHEMAS = {
   selectSession: { sessionId: nullable(id) },
   /** Sent by the webview when the person asks to see a proposed file in VS Code's diff editor. */
   openDiff: { sessionId: id, changesetId: id, binding },
+  /** Sent by the webview for "Open all diffs": the whole changeset in VS Code's multi-file diff editor. */
+  openAllDiffs: { sessionId: id, changesetId: id },
+  /** Sent by the webview when the person keeps or drops one hunk of a file (the extension holds the draft). */
+  chooseHunk: { sessionId: id, changesetId: id, binding, hunkId, keep: flag },
+  /** Sent by the webview for "Show both versions" on a file in conflict: the file now beside the agent's version. */
+  showConflict: { sessionId: id, changesetId: id, binding },
+  /** Sent by the webview when the person marks a file reviewed or not. */
+  markReviewed: { sessionId: id, changesetId: id, binding, reviewed: flag },
   /** Sent by the webview to change the endpoint; without one, the extension offers its picker. */
   switchEndpoint: { endpoint: optional(endpoint) },
   /** Sent by the webview to change the model; without one, the extension offers its picker. */

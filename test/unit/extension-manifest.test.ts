@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, SETTING_IDS, VIEW_CONTAINER_ID } from '../../src/extension/manifest-ids.js';
+import { CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS, SETTING_IDS, VIEW_CONTAINER_ID } from '../../src/extension/manifest-ids.js';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 const contributes = pkg.contributes;
@@ -17,7 +17,7 @@ const DESIGN_SETTINGS = ['deputy.endpoint', 'deputy.bedrock.region', 'deputy.bed
 
 test('the commands contributed are exactly the command table, each titled, and include DESIGN.md §9', () => {
   const contributed = contributes.commands.map((c: { command: string }) => c.command);
-  assert.deepEqual([...contributed].sort(), [...COMMAND_IDS].sort());
+  assert.deepEqual([...contributed].sort(), [...COMMAND_IDS, ...REVIEW_COMMAND_IDS].sort());
   for (const c of contributes.commands) assert.ok(c.title && c.category === 'Deputy', `${c.command} has a title`);
   for (const id of DESIGN_COMMANDS) assert.ok(contributed.includes(id), `${id} (DESIGN.md §9)`);
 });
@@ -33,11 +33,19 @@ test('the settings schema is exactly what settings.ts reads, each described, and
 
 test('the panel is a webview view in its own container, the chat participant is declared, activation is lazy', () => {
   assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string }) => c.id), [VIEW_CONTAINER_ID]);
-  assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v: { id: string; type: string }) => [v.id, v.type]), [[PANEL_VIEW_ID, 'webview']]);
+  assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v: { id: string; type?: string }) => [v.id, v.type ?? 'tree']), [[PANEL_VIEW_ID, 'webview'], [CHANGES_VIEW_ID, 'tree']]);
   assert.deepEqual(contributes.chatParticipants.map((p: { id: string; name: string }) => [p.id, p.name]), [[CHAT_PARTICIPANT_ID, 'deputy']]);
   assert.ok(!pkg.activationEvents.includes('*'), 'never activates on everything');
   assert.equal(pkg.main, './dist/extension.js');
   assert.ok(contributes.walkthroughs[0].steps.length >= 3);
   assert.equal(pkg.engines.vscode, '^1.138.0');
   assert.match(pkg.engines.node, /^>=22/);
+});
+
+test('every menu entry names a contributed command, and the review actions show only on proposed documents', () => {
+  const contributed = new Set(contributes.commands.map((c: { command: string }) => c.command));
+  for (const [menu, entries] of Object.entries(contributes.menus as Record<string, { command: string; when?: string }[]>)) {
+    for (const e of entries) assert.ok(contributed.has(e.command), `${menu}: ${e.command} is contributed`);
+  }
+  for (const e of contributes.menus['editor/title']) assert.match(e.when ?? '', /resourceScheme == deputy-proposed/, `${e.command} only on the diff of a proposal`);
 });

@@ -13,7 +13,7 @@ import { base } from '../styles.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { actionLabel } from '../actions.js';
 import { promptCard } from './prompt-card.js';
-import { changesetCard } from './changeset-card.js';
+import './changeset-card.js';
 
 const STREAM_PARSE_MS = 80;
 
@@ -28,13 +28,7 @@ export class RowView extends LitElement {
       .agent :last-child { margin-bottom: 0; }
       .agent a { color: var(--vscode-textLink-foreground); }
       .tool, .notice, .turn { font-size: 0.92em; }
-      .diff .add, .add { color: var(--vscode-gitDecoration-addedResourceForeground, var(--vscode-terminal-ansiGreen)); }
-      .diff .del, .del { color: var(--vscode-gitDecoration-deletedResourceForeground, var(--vscode-errorForeground)); }
-      .diff .hunk { color: var(--vscode-descriptionForeground); }
-      .file { border-top: 1px solid var(--vscode-widget-border, var(--vscode-panel-border)); padding-top: 6px; margin-top: 6px; }
-      .op { text-transform: uppercase; font-size: 0.8em; color: var(--vscode-descriptionForeground); }
       .output { max-height: 20em; overflow: auto; }
-      .outcome { font-weight: 600; }
       vscode-textarea, vscode-textfield { width: 100%; margin-top: 4px; }
     `,
   ];
@@ -96,7 +90,7 @@ export class RowView extends LitElement {
       case 'prompt':
         return promptCard(this.ctx, sessionId, row, () => this.requestUpdate());
       case 'changeset':
-        return changesetCard(this.ctx, sessionId, row, () => this.requestUpdate());
+        return html`<deputy-changeset .ctx=${this.ctx} .sessionId=${sessionId} .row=${row} .version=${row.version}></deputy-changeset>`;
       case 'error':
         return this.errorRow(row);
       case 'notice':

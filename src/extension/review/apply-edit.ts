@@ -1,0 +1,139 @@
+/**
+ * The editor's half of writing an approved changeset (or a revert): the server asks, this applies. Every file is
+ * checked first against the text the engine expects it to have now — the open document's text when it is open (so
+ * a person's unsaved edit counts as a change), else the disk. If any file differs, nothing is applied and each
+ * mismatch is a conflict: a person's edit is never overwritten. Otherwise every edit goes into ONE `WorkspaceEdit`
+ * (one Undo reverts the whole set) and the files are saved.
+ */
+import * as vscode from 'vscode';
+import { sha256Hex } from '../../core/workspace-text.js';
+import type { ApplyWorkspaceEdit, ReadWorkspaceFiles, WorkspaceFileEdit, WorkspaceFileEditResult } from '../../protocol/lsp.js';
+
+interface Current {
+  uri: vscode.Uri;
+  /** Null: no such file. */
+  text: string | null;
+  dirty: boolean;
+  document?: vscode.TextDocument;
+}
+
+function folderOf(folderUri: string): vscode.Uri {
+  return vscode.Uri.parse(folderUri, true);
+}
+
+/** Paths come from the engine, which checked them; the editor still refuses one that leaves the folder. */
+function fileUri(folder: vscode.Uri, path: string): vscode.Uri | undefined {
+  const parts = path.split('/');
+  if (parts.some((p) => p === '..' || p === '' || p === '.') || path.startsWith('/')) return undefined;
+  return vscode.Uri.joinPath(folder, ...parts);
+}
+
+function openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
+  return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+}
+
+async function current(uri: vscode.Uri): Promise<Current> {
+  const document = openDocument(uri);
+  if (document && !document.isClosed) return { uri, text: document.getText(), dirty: document.isDirty, document };
+  try {
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    return { uri, text: new TextDecoder('utf-8').decode(bytes), dirty: false };
+  } catch (err) {
+    if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return { uri, text: null, dirty: false };
+    throw err;
+  }
+}
+
+export async function readWorkspaceFiles(p: ReadWorkspaceFiles.Params): Promise<ReadWorkspaceFiles.Result> {
+  const folder = folderOf(p.folderUri);
+  const files = await Promise.all(
+    p.paths.map(async (path) => {
+      const uri = fileUri(folder, path);
+      if (!uri) return { path, content: null, sha256: null, dirty: false };
+      const c = await current(uri);
+      return { path, content: c.text, sha256: c.text === null ? null : sha256Hex(c.text), dirty: c.dirty };
+    }),
+  );
+  return { files };
+}
+
+function conflictReason(edit: WorkspaceFileEdit, now: Current): string {
+  if (now.dirty) return 'it has unsaved changes in the editor; save or discard them, then ask again';
+  if (now.text === null) return edit.expectedSha256 === null ? '' : 'it was deleted since the agent read it';
+  if (edit.expectedSha256 === null) return 'it exists now, but the agent expected no file there';
+  return 'it changed since the agent read it';
+}
+
+export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<ApplyWorkspaceEdit.Result> {
+  const folder = folderOf(p.folderUri);
+  const checked = await Promise.all(
+    p.edits.map(async (edit) => {
+      const uri = fileUri(folder, edit.path);
+      if (!uri) return { edit, failure: { path: edit.path, status: 'failed', reason: 'the path leaves the workspace folder' } as WorkspaceFileEditResult };
+      const now = await current(uri);
+      const sha = now.text === null ? null : sha256Hex(now.text);
+      if (sha !== edit.expectedSha256 || now.dirty) {
+        return { edit, now, failure: { path: edit.path, status: 'conflict', reason: conflictReason(edit, now), currentSha256: sha } as WorkspaceFileEditResult };
+      }
+      return { edit, now };
+    }),
+  );
+  if (checked.some((c) => c.failure)) {
+    return {
+      results: checked.map((c) => c.failure ?? { path: c.edit.path, status: 'failed', reason: 'not applied: another file conflicted' }),
+    };
+  }
+
+  // Load every document to edit first; then check again and build the edit with no await in between, so what is
+  // replaced is exactly the text just checked.
+  const documents = new Map<string, vscode.TextDocument>();
+  for (const { edit, now } of checked) {
+    if (now && now.text !== null && edit.kind !== 'delete' && edit.content !== null) documents.set(edit.path, now.document ?? (await vscode.workspace.openTextDocument(now.uri)));
+  }
+  const changedMeanwhile = checked.filter(({ edit }) => {
+    const d = documents.get(edit.path);
+    return d !== undefined && (d.isDirty || sha256Hex(d.getText()) !== edit.expectedSha256);
+  });
+  if (changedMeanwhile.length) {
+    const late = new Set(changedMeanwhile.map((c) => c.edit.path));
+    return {
+      results: checked.map(({ edit }) =>
+        late.has(edit.path)
+          ? { path: edit.path, status: 'conflict', reason: 'it changed in the editor while Deputy was applying', currentSha256: sha256Hex(documents.get(edit.path)!.getText()) }
+          : { path: edit.path, status: 'failed', reason: 'not applied: another file conflicted' },
+      ),
+    };
+  }
+  const we = new vscode.WorkspaceEdit();
+  const metadata: vscode.WorkspaceEditEntryMetadata = { label: p.label, needsConfirmation: false };
+  const toSave: vscode.Uri[] = [];
+  for (const { edit, now } of checked) {
+    if (!now) continue;
+    const document = documents.get(edit.path);
+    if (edit.kind === 'delete' || edit.content === null) {
+      we.deleteFile(now.uri, { ignoreIfNotExists: true }, metadata);
+    } else if (!document) {
+      // Created empty and filled as a text edit, so the content is part of the same undo step as every other file.
+      we.createFile(now.uri, { ignoreIfExists: false }, metadata);
+      we.insert(now.uri, new vscode.Position(0, 0), edit.content, metadata);
+      toSave.push(now.uri);
+    } else {
+      we.replace(now.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), edit.content, metadata);
+      toSave.push(now.uri);
+    }
+  }
+  const ok = await vscode.workspace.applyEdit(we, { isRefactoring: false });
+  if (!ok) return { results: p.edits.map((e) => ({ path: e.path, status: 'failed', reason: 'VS Code refused the edit' })) };
+  const results: WorkspaceFileEditResult[] = [];
+  for (const { edit } of checked) {
+    const uri = fileUri(folder, edit.path)!;
+    if (!toSave.some((u) => u.toString() === uri.toString())) {
+      results.push({ path: edit.path, status: 'applied' });
+      continue;
+    }
+    const document = openDocument(uri) ?? (await vscode.workspace.openTextDocument(uri));
+    const saved = await document.save();
+    results.push(saved ? { path: edit.path, status: 'applied' } : { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' });
+  }
+  return { results };
+}
