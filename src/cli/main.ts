@@ -27,7 +27,6 @@ const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
     summary: 'what agents did, under whose name, at what cost: HTML, JSON or a summary',
   },
   policy: { load: () => (require('./entry/policy.js') as typeof import('./entry/policy.js')).command, summary: 'check, explain and grant policy (check, explain, grants, schema)' },
-  revert: { load: () => (require('./entry/revert.js') as typeof import('./entry/revert.js')).command, summary: "put back the files a task's approved changes wrote" },
   environment: {
     load: () => (require('./entry/environment.js') as typeof import('./entry/environment.js')).command,
     summary: 'serve this workspace as a Codex harness\'s execution environment (serve)',

@@ -3,7 +3,7 @@
  * verdicts carry the binding the engine issued; the server decides whether they count.
  */
 import * as vscode from 'vscode';
-import { AnswerPrompt, AuditTimeline, Configure, FollowUp, ListSessions, ReviewChangeset, ReviewFiles, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
+import { AnswerPrompt, AuditTimeline, Configure, FollowUp, ListSessions, ReviewChangeset, StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { FromWebview } from '../protocol/webview.js';
 import { runAction, type Deputy } from './deputy.js';
 import { decide } from './review/decide.js';
