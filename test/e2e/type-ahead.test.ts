@@ -40,7 +40,7 @@ test('on a terminal, input typed before a question is shown is dropped; only wha
   cli.type('y\r');
   await cli.waitFor((o) => o.endsWith('y\n'), 'the terminal to echo the early line');
   first.open();
-  await cli.waitFor((o) => count(o, /Allow\? \[y\]es \/ \[n\]o: /) === 1, 'the first question');
+  await cli.waitFor((o) => count(o, /Allow\? \[y\]es \/ \[n\]o \/ \[t\]his task \/ \[w\]orkspace: /) === 1, 'the first question');
   cli.type('n\r');
 
   // 2. While the second model call is in flight, half a line: "y" without Enter; Enter comes after the question.
@@ -48,9 +48,9 @@ test('on a terminal, input typed before a question is shown is dropped; only wha
   cli.type('y');
   await cli.waitFor((o) => o.endsWith('y'), 'the terminal to echo the early key');
   second.open();
-  await cli.waitFor((o) => count(o, /Allow\? \[y\]es \/ \[n\]o: /) === 2, 'the second question');
+  await cli.waitFor((o) => count(o, /Allow\? \[y\]es \/ \[n\]o \/ \[t\]his task \/ \[w\]orkspace: /) === 2, 'the second question');
   cli.type('\r');
-  await cli.waitFor((o) => /Please answer y or n/.test(o), 'the bare Enter to count as no answer');
+  await cli.waitFor((o) => /Please answer y, n, t or w/.test(o), 'the bare Enter to count as no answer');
   cli.type('n\r');
 
   assert.equal(await cli.exited, 0, cli.output());
@@ -77,7 +77,7 @@ test('on a terminal, an answer typed after the question is shown is taken (contr
   t.after(() => model.close());
   const cli = runCliOnPty(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'look'], { cwd: repo.root });
   t.after(() => cli.kill());
-  await cli.waitFor((o) => /Allow\? \[y\]es \/ \[n\]o: $/.test(o), 'the question');
+  await cli.waitFor((o) => /Allow\? \[y\]es \/ \[n\]o \/ \[t\]his task \/ \[w\]orkspace: $/.test(o), 'the question');
   cli.type('y\r');
   assert.equal(await cli.exited, 0, cli.output());
   assert.match(JSON.stringify(modelTurns(model.requests)[1]!.body), /typed-after/);
@@ -114,7 +114,7 @@ test('on a terminal, Ctrl-C at a question still cancels the task (raw mode passe
   t.after(() => model.close());
   const cli = runCliOnPty(['run', '--model-base-url', model.baseURL, '--model', 'scripted', 'look'], { cwd: repo.root });
   t.after(() => cli.kill());
-  await cli.waitFor((o) => /Allow\? \[y\]es \/ \[n\]o: $/.test(o), 'the question');
+  await cli.waitFor((o) => /Allow\? \[y\]es \/ \[n\]o \/ \[t\]his task \/ \[w\]orkspace: $/.test(o), 'the question');
   cli.type('\u0003');
   await cli.waitFor((o) => /Cancelling the turn/.test(o), 'the cancel notice');
   const code = await cli.exited;
