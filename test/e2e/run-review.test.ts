@@ -196,7 +196,7 @@ test('deputy run asks before reading secret-looking files and honours each answe
   assert.equal(result.code, 0, result.stderr);
   // Two questions (the plain read of a.txt is allowed by the default policy), the first asked twice.
   assert.equal(result.stdout.match(/The agent wants to read/g)?.length, 2);
-  assert.match(result.stdout, /Please answer y or n/);
+  assert.match(result.stdout, /Please answer y, n, t or w/);
   const sent = (i: number) => JSON.stringify(turns(model)[i]!.body);
   assert.match(sent(1), /API_TOKEN=from-dotenv/, 'the allowed read reached the agent');
   assert.match(sent(2), /denied this request/, 'the denied read told the agent so');

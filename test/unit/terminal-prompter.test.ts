@@ -42,7 +42,7 @@ test('permission answers: yes/allow allow, no/deny deny, each bound to the quest
 test('three unclear permission answers deny; the prompt says why and how many are left', async () => {
   const { p, output } = prompter('maybe\nsure?\nok\ny\n');
   assert.deepEqual(await p.askPermission(question), { binding: 'b1', allow: false });
-  assert.match(output(), /Please answer y or n \(2 more\)/);
+  assert.match(output(), /Please answer y, n, t or w \(2 more\)/);
   assert.match(output(), /No clear answer: denied/);
 });
 
