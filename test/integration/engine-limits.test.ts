@@ -184,17 +184,23 @@ test('a cancel while a search walks a large tree ends the walk at once', { timeo
   const policy = Policy.defaults();
   let decided = 0;
   // The person presses Ctrl-C while the walk is under way (after it has looked at a few files).
-  const watching = new Proxy(policy, {
-    get(target, prop, receiver) {
-      if (prop === 'decide') {
-        return (req: Parameters<Policy['decide']>[0]) => {
-          if (req.tool === 'workspace_search' && req.path && ++decided === 20) cancel.abort();
-          return target.decide(req);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
+  // The runner narrows the policy to its principal and task (new Policy objects): those are watched too.
+  const watch = (p: Policy): Policy =>
+    new Proxy(p, {
+      get(target, prop, receiver) {
+        if (prop === 'decide') {
+          return (req: Parameters<Policy['decide']>[0]) => {
+            if (req.tool === 'workspace_search' && req.path && ++decided === 20) cancel.abort();
+            return target.decide(req);
+          };
+        }
+        if (prop === 'withPrincipal' || prop === 'withTask') {
+          return (arg: never) => watch((target[prop] as (a: never) => Policy).call(target, arg));
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+  const watching = watch(policy);
   const summary = await runTask(deps(h, env, { policy: watching, observer: { toolFinished: (_c, o) => (outcome = o) } }), {
     task: 'search',
     cancel: cancel.signal,
