@@ -78,7 +78,7 @@ async function verify(argv: string[], io: CliIO): Promise<number> {
   if (result.ok) {
     io.stdout.write(`intact: ${result.records} record${result.records === 1 ? '' : 's'}\n`);
     const sig = result.signatures;
-    if (sig) {
+    if (sig && sig.digests > 0) {
       io.stdout.write(
         `signed: ${sig.digests} digest${sig.digests === 1 ? '' : 's'} verified with ${sig.keyIds.join(', ')}, covering records 1–${sig.signedThrough}\n`,
       );

@@ -138,7 +138,10 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
       stopServing();
       await allDisconnected;
       return connectionsClosed.length;
-    }).catch(() => undefined);
+    }).catch((err: unknown) => {
+      out(style.yellow(`warning: Stop all cannot reach this environment (${err instanceof Error ? err.message : String(err)}); Ctrl-C still stops it`));
+      return undefined;
+    });
     await stopRequested;
     out(style.dim('stopping: closing connections and reviewing what is left'));
     await transport.close();

@@ -51,7 +51,10 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
   await prepareStateDir(workspace.root);
   let policy = await loadPolicies(options, workspace.root, io);
   const signer = await resolveAuditSigner(io.env, options.profile ? { profile: options.profile } : {});
-  const audit = await AuditLog.open(workspace.root, { known, ...(signer ? { signer } : {}) });
+  const audit = await AuditLog.open(workspace.root, {
+    known,
+    ...(signer ? { signer, onDigestError: (err: unknown) => io.stderr.write(`warning: the audit digest could not be signed (${err instanceof Error ? err.message : String(err)}); the records are kept and the next digest signs them\n`) } : {}),
+  });
   const lines = new LineReader(io.stdin, io.stdout);
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   let killSwitch: KillSwitch | undefined;
@@ -91,7 +94,10 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
       if (!cancel.signal.aborted) onInterrupt();
       await taskEnded;
       return 1;
-    }).catch(() => undefined);
+    }).catch((err: unknown) => {
+      io.stderr.write(`${style.yellow(`warning: Stop all cannot reach this run (${err instanceof Error ? err.message : String(err)}); Ctrl-C still stops it`)}\n`);
+      return undefined;
+    });
 
     const task = runTask(
       {

@@ -91,6 +91,8 @@ export interface AuditLogOptions {
   signer?: AuditSigner;
   /** Test hook: overrides when periodic digests fall due. */
   digestEvery?: { records?: number; ms?: number };
+  /** Told when a digest could not be signed (its records were written unsigned; the next digest covers them). */
+  onDigestError?: (err: unknown) => void;
 }
 
 /** Records written together at most; a bigger queue goes out in several batches. */
@@ -131,6 +133,7 @@ export class AuditLog {
     private readonly known?: KnownSecrets,
     private readonly signer?: AuditSigner,
     private readonly digestEvery: { records: number; ms: number } = { records: DIGEST_EVERY_RECORDS, ms: DIGEST_EVERY_MS },
+    private readonly onDigestError?: (err: unknown) => void,
   ) {
     this.lastDigestAt = now().getTime();
   }
@@ -159,6 +162,7 @@ export class AuditLog {
       options.known,
       options.signer,
       digestEvery,
+      options.onDigestError,
     );
     try {
       await withFileLock(log.lockFile, () => log.recover(), log.lockOptions);
@@ -218,7 +222,16 @@ export class AuditLog {
       try {
         const state = await this.recover();
         const records = this.buildRecords(batch.map((q) => q.entry), state.tail);
-        if (this.digestDue(records)) records.push(await this.buildDigest(state, records));
+        if (this.digestDue(records)) {
+          // A signer that cannot sign (KMS unreachable, credentials expired) never costs the records themselves:
+          // they are written unsigned and the next digest that succeeds covers them.
+          const digest = await this.buildDigest(state, records).catch((err: unknown) => {
+            this.lastDigestAt = this.now().getTime();
+            this.onDigestError?.(err);
+            return null;
+          });
+          if (digest) records.push(digest);
+        }
         await this.writeBatch(state, records);
         if (records[records.length - 1]!.type === DIGEST_TYPE) this.digestWritten(state, records);
         else this.sinceDigest += records.length;

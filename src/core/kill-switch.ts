@@ -117,6 +117,9 @@ export class KillSwitch {
       const acks = path.join(this.dir, 'acks', request.id);
       await ensureStateDir(acks);
       await writeJson(path.join(acks, `${this.me.pid}.json`), ack);
+    }).catch((err: unknown) => {
+      // The sessions were stopped; only the answer could not be written. The next request is still answered.
+      this.log(`Stop all: could not answer (${err instanceof Error ? err.message : String(err)})`);
     });
   }
 
@@ -154,13 +157,15 @@ export async function pullKillSwitch(
   const live = await liveProcesses(dir);
   await writeJson(path.join(dir, 'request.json'), request);
   const deadline = started + (options.timeoutMs ?? 30_000);
-  const acksDir = path.join(dir, 'acks', request.id);
   const answered = new Map<number, StopAck & { afterMs: number }>();
   for (;;) {
-    for (const name of await fs.readdir(acksDir).catch(() => [] as string[])) {
-      const pid = Number(name.replace(/\.json$/, ''));
+    // A pull that overlaps this one (another window, another terminal) replaces request.json: a process that
+    // answers only the later request has stopped its sessions for this one too, so both requests' answers count.
+    for (const { name, folder } of await acksSince(dir, started)) {
+      if (!/^\d+\.json$/.test(name)) continue;
+      const pid = Number(name.slice(0, -'.json'.length));
       if (answered.has(pid)) continue;
-      const text = await readStateFile(path.join(acksDir, name)).catch(() => null);
+      const text = await readStateFile(path.join(folder, name)).catch(() => null);
       if (text === null) continue;
       try {
         const ack = JSON.parse(text) as StopAck;
@@ -171,8 +176,8 @@ export async function pullKillSwitch(
     }
     const waiting = live.filter((p) => !answered.has(p.pid) && isProcessRunning(p.pid));
     if (waiting.length === 0 || Date.now() >= deadline) {
-      // Old requests' answers are of no further use.
-      await pruneAcks(dir, request.id);
+      // Answers of requests long over are of no further use (recent ones may still be awaited by another pull).
+      await pruneAcks(dir, started - 10 * 60_000);
       return {
         request,
         answered: [...answered.values()].sort((a, b) => a.afterMs - b.afterMs),
@@ -225,8 +230,23 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await fs.rename(temp, file);
 }
 
-async function pruneAcks(dir: string, keep: string): Promise<void> {
-  for (const name of await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[])) {
-    if (name !== keep) await fs.rm(path.join(dir, 'acks', name), { recursive: true, force: true });
+/** Every ack file in the answer folders of requests made at or after `since` (by when the folders last changed). */
+async function acksSince(dir: string, since: number): Promise<Array<{ name: string; folder: string }>> {
+  const out: Array<{ name: string; folder: string }> = [];
+  for (const id of await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[])) {
+    const folder = path.join(dir, 'acks', id);
+    const stat = await fs.lstat(folder).catch(() => null);
+    // A folder made just before `since` by a clock tick is still this pull's: allow a second of slack.
+    if (!stat?.isDirectory() || stat.mtimeMs < since - 1000) continue;
+    for (const name of await fs.readdir(folder).catch(() => [] as string[])) out.push({ name, folder });
+  }
+  return out;
+}
+
+async function pruneAcks(dir: string, before: number): Promise<void> {
+  for (const id of await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[])) {
+    const folder = path.join(dir, 'acks', id);
+    const stat = await fs.lstat(folder).catch(() => null);
+    if (stat && stat.mtimeMs < before) await fs.rm(folder, { recursive: true, force: true });
   }
 }

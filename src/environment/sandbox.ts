@@ -186,7 +186,9 @@ function mountArgs(spec: SandboxSpec): string[] {
   const writable = [...new Set(spec.writableRoots.map((p) => realOrResolved(p)))];
   // By real path: a mount follows symlinks anyway, and one target reached under two names (`/var/run` is often a
   // link to `/run`) must be covered once — bwrap cannot mount twice through the link.
-  const hidden = [...new Set([...homeFolders(spec.env), ...ALWAYS_HIDDEN, ...spec.hiddenPaths].map((p) => realOrResolved(p)))];
+  const hidden = [
+    ...new Set([...homeFolders(spec.env), ...ALWAYS_HIDDEN, ...deputyPrivatePaths(process.env), ...spec.hiddenPaths].map((p) => realOrResolved(p))),
+  ];
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--dir', SANDBOX_HOME];
   const hide = (p: string): void => {
     let isDir: boolean;
@@ -214,6 +216,14 @@ function mountArgs(spec: SandboxSpec): string[] {
  * and HOME the command asked for. Hiding only `os.homedir()` left the real home readable whenever HOME was set
  * to another folder.
  */
+/**
+ * Deputy's own secrets wherever the person keeps them, even outside the home folder: the audit signing key (a
+ * command that could read it could forge signed digests) and Deputy's per-person folder (`DEPUTY_HOME`).
+ */
+function deputyPrivatePaths(env: NodeJS.ProcessEnv): string[] {
+  return [env.DEPUTY_AUDIT_KEY_FILE, env.DEPUTY_HOME].filter((p): p is string => typeof p === 'string' && path.isAbsolute(p) && path.resolve(p) !== '/');
+}
+
 function homeFolders(commandEnv: Readonly<Record<string, string>>): string[] {
   const homes = [os.homedir()];
   try {

@@ -30,7 +30,14 @@ export function kmsSignerFor(keyId: string, env: NodeJS.ProcessEnv, profile?: st
 /** Checks the key (spec, usage, algorithm) once and returns a signer naming it by its ARN. */
 export async function kmsSigner(options: KmsSignerOptions): Promise<KmsSigner> {
   const region = options.region ?? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(options.keyId)?.[1];
-  const client = new KMSClient({ ...(region ? { region } : {}), credentials: options.credentials });
+  // Signing happens while the audit trail's lock is held: a KMS call must end well before other writers would take
+  // the lock as stale (audit-lock.ts), so it gets short timeouts and one retry rather than the SDK's defaults.
+  const client = new KMSClient({
+    ...(region ? { region } : {}),
+    credentials: options.credentials,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 },
+  });
   let key;
   try {
     key = await client.send(new GetPublicKeyCommand({ KeyId: options.keyId }));

@@ -67,7 +67,7 @@ ${s.pending.length > 0 ? `<h4>What it was trying to do when the trail ends</h4><
 <h4>Cost over time</h4>
 ${costChart(s)}
 ${s.failures.length > 0 ? `<h4>Failures</h4><ul class="failures">${s.failures.map((f) => `<li><time>${esc(f.time)}</time> ${esc(f.message)}</li>`).join('')}</ul>` : ''}
-${s.status === 'running' ? `<h4>How to stop it</h4><p>In VS Code: <em>Deputy: Stop All Sessions</em> (or Stop in the panel). In a terminal: Ctrl-C in the <code>deputy run</code> that started it. At the endpoint: cancel session <code>${esc(s.id)}</code>. Pending permission prompts are denied when a session stops.</p>` : ''}
+${s.status === 'running' ? `<h4>How to stop it</h4><p>In VS Code: <em>Deputy: Stop All Sessions</em> (or Stop in the panel). In a terminal: <code>deputy stop --all</code> on the machine it runs on, or Ctrl-C in the <code>deputy run</code> that started it. At the endpoint: cancel session <code>${esc(s.id)}</code>. Pending permission prompts are denied when a session stops.</p>` : ''}
 </article>`;
 }
 

@@ -18,7 +18,8 @@ export async function trailFile(target: string): Promise<string> {
 
 export async function readTrail(file: string, options: VerifyOptions = {}): Promise<Trail> {
   const integrity = await verifyAudit(file, options);
-  const usable = integrity.ok ? Infinity : integrity.badIndex - 1;
+  // Only what verification read: not records appended since, nor the part of an append a crash cut short.
+  const usable = integrity.ok ? integrity.records : integrity.badIndex - 1;
   const records: AuditRecord[] = [];
   for (const line of await readAuditLines(file)) {
     if (line.line > usable) break;

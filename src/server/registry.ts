@@ -63,6 +63,9 @@ export interface RegistryDeps {
   signedOutProfiles: string[];
 }
 
+/** How long Stop all waits for an endpoint to confirm a cancel before it stops following the turn. */
+const STOP_CONFIRM_MS = 5000;
+
 export class SessionRegistry {
   private readonly folders = new Map<string, Promise<Folder>>();
   private folderRoots: string[] = [];
@@ -267,7 +270,9 @@ export class SessionRegistry {
   /** Stops every running session and resolves, with how many, once their turns have ended (Stop all). */
   async stopAllSettled(): Promise<number> {
     const running = [...this.sessions.values()].filter((s) => s.stop());
-    await Promise.all(running.map((s) => s.settled()));
+    // An endpoint that never confirms the cancel must not hold Stop all (nor shutdown) for ever: after a while the
+    // turn is no longer followed, as Ctrl-C does in `deputy run`.
+    await Promise.all(running.map((s) => s.settled(STOP_CONFIRM_MS)));
     return running.length;
   }
 
@@ -384,6 +389,10 @@ export class SessionRegistry {
     this.signer ??= resolveAuditSigner(this.deps.env, {
       ...(this.deps.secrets.auditSigningKey ? { pem: this.deps.secrets.auditSigningKey } : {}),
       ...(this.deps.settings.bedrockProfile ? { profile: this.deps.settings.bedrockProfile } : {}),
+    });
+    // A key that could not be had (KMS unreachable, a key file briefly unreadable) is tried again next time.
+    this.signer.catch(() => {
+      this.signer = undefined;
     });
     return this.signer;
   }

@@ -165,9 +165,19 @@ export class HostedSession {
     return true;
   }
 
-  /** Resolves when the current turn (if any) has ended. */
-  async settled(): Promise<void> {
-    await this.turn?.done.catch(() => undefined);
+  /**
+   * Resolves when the current turn (if any) has ended; after `confirmMs` without the endpoint confirming a cancel,
+   * the turn is no longer followed (it ends stopped) and this resolves then.
+   */
+  async settled(confirmMs: number): Promise<void> {
+    const turn = this.turn;
+    if (!turn) return;
+    const timer = setTimeout(() => turn.stop.abort(), confirmMs);
+    try {
+      await turn.done.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get running(): boolean {

@@ -121,6 +121,24 @@ describe('sandbox: hostile commands are contained', () => {
     assert.match(open.out, /not-for-agents/);
   });
 
+  it('cannot read the audit signing key, wherever DEPUTY_AUDIT_KEY_FILE keeps it', async (t) => {
+    if (bwrapMissing()) return t.skip(bwrapMissing() as string);
+    const key = path.join(root, 'audit.key');
+    await fs.writeFile(key, 'PRIVATE-KEY-not-for-agents\n', { mode: 0o600 });
+    const before = process.env.DEPUTY_AUDIT_KEY_FILE;
+    process.env.DEPUTY_AUDIT_KEY_FILE = key;
+    try {
+      const r = await run(spec(['/bin/bash', '-c', `cat ${key}`], { hiddenPaths: [real, home] }));
+      assert.doesNotMatch(r.out + r.err, /not-for-agents/);
+    } finally {
+      if (before === undefined) delete process.env.DEPUTY_AUDIT_KEY_FILE;
+      else process.env.DEPUTY_AUDIT_KEY_FILE = before;
+    }
+    // Control: without the setting, the same file (outside every hidden folder) is readable.
+    const open = await run(spec(['/bin/bash', '-c', `cat ${key}`]));
+    assert.match(open.out, /not-for-agents/);
+  });
+
   it("a login shell reads nothing of the account's real home, even when HOME names another folder", async (t) => {
     if (bwrapMissing()) return t.skip(bwrapMissing() as string);
     // The account's home as the password database has it (where `bash -l` finds its start-up files), with a file

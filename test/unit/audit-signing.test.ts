@@ -230,3 +230,26 @@ describe('deputy audit keygen / public-key / verify --public-key', () => {
     assert.match(loose.stderr, /readable by others/);
   });
 });
+
+describe('a signer that fails', () => {
+  it('never costs the records: they are written unsigned, and the next digest that signs covers them', async () => {
+    const root = await fs.mkdtemp(path.join(tmp, 'ws-'));
+    const good = pemSigner(ours.privateKeyPem);
+    let failing = true;
+    const errors: unknown[] = [];
+    const flaky = { keyId: good.keyId, sign: (m: Buffer) => (failing ? Promise.reject(new Error('KMS unreachable')) : good.sign(m)) };
+    const log = await AuditLog.open(root, { signer: flaky, onDigestError: (e) => errors.push(e) });
+    await log.append({ type: 'task.started', task: 't1', actor, data: {} });
+    const finished = await log.append({ type: 'task.finished', task: 't1', actor, data: { status: 'completed' } });
+    assert.equal(finished.seq, 2, 'the task end is on the trail');
+    assert.equal(errors.length, 1);
+    failing = false;
+    await log.append({ type: 'task.finished', task: 't2', actor, data: { status: 'completed' } });
+    await log.close();
+    const records = await readAudit(log.file);
+    assert.deepEqual(records.map((r) => r.type), ['task.started', 'task.finished', 'task.finished', 'audit.digest']);
+    assert.deepEqual([records[3]!.data.from, records[3]!.data.to], [1, 3]);
+    const result = await verifyAudit(log.file, { publicKeys: [ourPublic], requireSigned: true });
+    assert.ok(result.ok, JSON.stringify(result));
+  });
+});
