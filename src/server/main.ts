@@ -105,7 +105,7 @@ function serve(): void {
         return undefined;
       },
     );
-    wirePolicyDiagnostics(connection);
+    wirePolicyDiagnostics(connection, documents);
     if (problem) log(`secrets: ${problem}`);
     return {
       capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } }, textDocumentSync: POLICY_SYNC },

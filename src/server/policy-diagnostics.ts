@@ -1,12 +1,13 @@
 /**
  * Diagnostics on Cedar policy files open in the editor: every edit of a `.cedar` document is parsed and validated
  * against Deputy's schema (`src/core/cedar`), and the problems are published with LSP's standard
- * `textDocument/publishDiagnostics`, so the editor underlines them as it does a compiler's. Documents are synced
- * whole (they are small), so no text-document library is needed.
+ * `textDocument/publishDiagnostics`, so the editor underlines them as it does a compiler's. The documents come from
+ * the server's one document store (`main.ts`), shared with the code lenses.
  */
 import { fileURLToPath } from 'node:url';
 import { sep } from 'node:path';
-import { DiagnosticSeverity, TextDocumentSyncKind, type Connection, type Diagnostic } from 'vscode-languageserver/node';
+import { DiagnosticSeverity, TextDocumentSyncKind, type Connection, type Diagnostic, type TextDocuments } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parsePolicySet, type PolicySourceKind } from '../core/cedar/policy-set.js';
 import type { PolicyDiagnostic } from '../core/cedar/diagnostics.js';
 
@@ -36,18 +37,18 @@ export function diagnosePolicyText(uri: string, text: string): Diagnostic[] {
   return parsePolicySet(text, { kind, origin: uri, idPrefix: kind }).diagnostics.map(toLspDiagnostic);
 }
 
-export function wirePolicyDiagnostics(c: Connection): void {
-  const publish = (uri: string, text: string): void => {
-    if (!uri.endsWith('.cedar')) return;
-    void c.sendDiagnostics({ uri, diagnostics: diagnosePolicyText(uri, text) });
+/**
+ * Publishes diagnostics for `.cedar` documents as the server's one document store sees them open, change and close
+ * (the connection has one handler per document notification: the store owns them, the code lenses read it too).
+ */
+export function wirePolicyDiagnostics(c: Connection, documents: TextDocuments<TextDocument>): void {
+  const publish = (doc: TextDocument): void => {
+    if (!doc.uri.endsWith('.cedar')) return;
+    void c.sendDiagnostics({ uri: doc.uri, diagnostics: diagnosePolicyText(doc.uri, doc.getText()) });
   };
-  c.onDidOpenTextDocument((p) => publish(p.textDocument.uri, p.textDocument.text));
-  c.onDidChangeTextDocument((p) => {
-    // Full sync: the last change holds the whole text.
-    const last = p.contentChanges[p.contentChanges.length - 1];
-    if (last) publish(p.textDocument.uri, last.text);
-  });
-  c.onDidCloseTextDocument((p) => {
-    if (p.textDocument.uri.endsWith('.cedar')) void c.sendDiagnostics({ uri: p.textDocument.uri, diagnostics: [] });
+  documents.onDidOpen((e) => publish(e.document));
+  documents.onDidChangeContent((e) => publish(e.document));
+  documents.onDidClose((e) => {
+    if (e.document.uri.endsWith('.cedar')) void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 }
