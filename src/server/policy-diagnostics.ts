@@ -46,7 +46,7 @@ export function wirePolicyDiagnostics(c: Connection, documents: TextDocuments<Te
     if (!doc.uri.endsWith('.cedar')) return;
     void c.sendDiagnostics({ uri: doc.uri, diagnostics: diagnosePolicyText(doc.uri, doc.getText()) });
   };
-  documents.onDidOpen((e) => publish(e.document));
+  // The store reports an opened document as changed content too: one publish per open or edit.
   documents.onDidChangeContent((e) => publish(e.document));
   documents.onDidClose((e) => {
     if (e.document.uri.endsWith('.cedar')) void c.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
