@@ -54,9 +54,12 @@ if (files.some((f) => f.startsWith(join('test', 'e2e', 'vscode')))) {
 }
 
 const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
+// Deputy's per-person folder (the kill switch) for this run only: tests never meet the real ~/.deputy, nor each
+// other's processes there (a Stop all pulled by one test must not reach another's, or a developer's own sessions).
+const deputyHome = join(mkdtempSync(join(tmpdir(), 'deputy-test-home-')), '.deputy');
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files], {
   stdio: ['inherit', 'pipe', 'pipe'],
-  env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir },
+  env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir, DEPUTY_HOME: process.env.DEPUTY_HOME ?? deputyHome },
 });
 const runOutput = [];
 child.stdout.on('data', (d) => {
@@ -78,6 +81,7 @@ for (const [i, secret] of secrets.entries()) {
   for (const { label, text } of outputs) if (text.includes(secret)) leaks.push(`issued secret #${i + 1} appears in: ${label}`);
 }
 rmSync(leakDir, { recursive: true, force: true });
+rmSync(dirname(deputyHome), { recursive: true, force: true });
 console.log(`# credential leak scan: ${secrets.length} issued secrets, ${outputs.length} outputs scanned, ${leaks.length} leaks`);
 if (leaks.length > 0) {
   for (const l of leaks) console.error(`LEAK: ${l}`);
