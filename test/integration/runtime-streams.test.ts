@@ -125,8 +125,10 @@ test('fifty clients that never read, live and replaying a long history, keep the
   const grew = (run.peakBytes - run.beforeBytes) / MB;
   t.diagnostic(`runtime RSS ${Math.round(run.beforeBytes / MB)} MB before, peak ${Math.round(run.peakBytes / MB)} MB (+${Math.round(grew)} MB)`);
   // The turns alone grow the heap by about 200 MB (garbage not yet collected); every stream shares the live
-  // frames and holds at most one replay page. Without these bounds the same load reaches gigabytes.
-  assert.ok(grew < 350, `the runtime grew by ${Math.round(grew)} MB`);
+  // frames and holds at most one replay page. Without these bounds the same load reaches gigabytes. The figure is the
+  // PEAK over the run (sampled), which on this kind of machine lands between 330 and 375 MB with the bounds in place:
+  // 500 MB keeps a margin for the collector's timing and still fails by far without them (over 1.2 GB).
+  assert.ok(grew < 500, `the runtime grew by ${Math.round(grew)} MB`);
   // And the runtime still answers.
   const sessions = new OpenAI({ apiKey: runtime.token, baseURL: `${runtime.url}/v1` }).beta.agents.sessions;
   assert.equal((await sessions.retrieve(run.sessionId)).status, 'idle');
