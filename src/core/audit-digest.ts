@@ -13,6 +13,7 @@
  * key; a chain with the digests stripped has nothing signed). Records after the newest digest are not yet signed;
  * the verifier names them, and `--require-signed` makes them a failure for a trail whose tasks have all ended.
  */
+import type { promises as fs } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson, type AuditRecord } from './audit-record.js';
 
@@ -194,4 +195,38 @@ export class DigestChecker {
   summary(): SignatureSummary {
     return { digests: this.count, signedThrough: this.signedThrough, keyIds: [...this.keyIds] };
   }
+}
+
+/**
+ * The newest `audit.digest` record in the log's bytes `[stopAt, size)`, read backwards a chunk at a time; undefined
+ * when there is none in that range.
+ */
+export async function findLastDigest(handle: fs.FileHandle, size: number, stopAt: number): Promise<DigestLink | undefined> {
+  const marker = `"type":"${DIGEST_TYPE}"`;
+  let end = size;
+  // The start of the line the previous (later) chunk began in the middle of.
+  let carry = Buffer.alloc(0);
+  while (end > stopAt) {
+    const length = Math.min(256 * 1024, end - stopAt);
+    const chunk = Buffer.alloc(length);
+    await handle.read(chunk, 0, length, end - length);
+    end -= length;
+    const text = Buffer.concat([chunk, carry]);
+    // `stopAt` is a line boundary; elsewhere the chunk's first line may begin in an earlier chunk.
+    const firstBreak = text.indexOf(0x0a);
+    const wholeFrom = end === stopAt ? 0 : firstBreak < 0 ? text.length : firstBreak + 1;
+    const lines = text.subarray(wholeFrom).toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!;
+      if (!line.includes(marker)) continue;
+      try {
+        const link = linkTo(JSON.parse(line) as AuditRecord);
+        if (link) return link;
+      } catch {
+        /* not a record: the verifier reports it */
+      }
+    }
+    carry = text.subarray(0, wholeFrom);
+  }
+  return undefined;
 }

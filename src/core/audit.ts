@@ -35,7 +35,7 @@ import {
   type AuditHead,
   type AuditRecord,
 } from './audit-record.js';
-import { DIGEST_EVERY_MS, DIGEST_EVERY_RECORDS, DIGEST_TYPE, linkTo, signDigest, type AuditSigner, type DigestLink } from './audit-digest.js';
+import { DIGEST_EVERY_MS, DIGEST_EVERY_RECORDS, DIGEST_TYPE, findLastDigest, linkTo, signDigest, type AuditSigner, type DigestLink } from './audit-digest.js';
 import { redactRecord, redactText, type KnownSecrets } from './redact.js';
 import { ensureStateDir, openStateFile, readStateFile } from './state-dir.js';
 
@@ -441,40 +441,6 @@ async function readTail(handle: fs.FileHandle, size: number, file: string): Prom
     );
   }
   return { bytes, record: record as AuditRecord };
-}
-
-/**
- * The newest `audit.digest` record in the log's bytes `[stopAt, size)`, read backwards a chunk at a time; undefined
- * when there is none in that range.
- */
-async function findLastDigest(handle: fs.FileHandle, size: number, stopAt: number): Promise<DigestLink | undefined> {
-  const marker = `"type":"${DIGEST_TYPE}"`;
-  let end = size;
-  // The start of the line the previous (later) chunk began in the middle of.
-  let carry = Buffer.alloc(0);
-  while (end > stopAt) {
-    const length = Math.min(256 * 1024, end - stopAt);
-    const chunk = Buffer.alloc(length);
-    await handle.read(chunk, 0, length, end - length);
-    end -= length;
-    const text = Buffer.concat([chunk, carry]);
-    // `stopAt` is a line boundary; elsewhere the chunk's first line may begin in an earlier chunk.
-    const firstBreak = text.indexOf(0x0a);
-    const wholeFrom = end === stopAt ? 0 : firstBreak < 0 ? text.length : firstBreak + 1;
-    const lines = text.subarray(wholeFrom).toString('utf8').split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i]!;
-      if (!line.includes(marker)) continue;
-      try {
-        const link = linkTo(JSON.parse(line) as AuditRecord);
-        if (link) return link;
-      } catch {
-        /* not a record: the verifier reports it */
-      }
-    }
-    carry = text.subarray(0, wholeFrom);
-  }
-  return undefined;
 }
 
 /**
