@@ -32,6 +32,7 @@ const ALL: readonly Benchmark[] = [
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
 Benchmarks: ${ALL.map((b) => b.id).join(', ')} (a prefix selects several: "audit").
 Without names all run and BENCHMARKS.md is rewritten; with names only the table is printed unless --write is given.
+--out FILE writes the report of the benchmarks run to FILE instead of BENCHMARKS.md (to merge a partial run by hand).
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
 BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
 BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS, BENCH_LENS_LINES, BENCH_LENS_PASSES, BENCH_LENS_KEYSTROKES; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
@@ -66,10 +67,14 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const unknownFlag = argv.find((a) => a.startsWith('-') && a !== '--write');
+  const outAt = argv.indexOf('--out');
+  const out = outAt >= 0 ? argv[outAt + 1] : undefined;
+  if (outAt >= 0 && (out === undefined || out.startsWith('-'))) throw new BenchUsageError(`--out needs a file.\n${USAGE}`);
+  const rest = argv.filter((_, i) => outAt < 0 || (i !== outAt && i !== outAt + 1));
+  const unknownFlag = rest.find((a) => a.startsWith('-') && a !== '--write');
   if (unknownFlag) throw new BenchUsageError(`Unknown option ${unknownFlag}.\n${USAGE}`);
-  const names = argv.filter((a) => !a.startsWith('-'));
-  const write = names.length === 0 || argv.includes('--write');
+  const names = rest.filter((a) => !a.startsWith('-'));
+  const write = names.length === 0 || argv.includes('--write') || out !== undefined;
   const selected = selectBenchmarks(names);
   const config = configFromEnv();
   const machine = machineFacts();
@@ -99,8 +104,8 @@ async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(`${loadText(load, machine.cores)}\n`);
 
   if (write) {
-    const file = path.resolve(__dirname, '..', 'BENCHMARKS.md');
-    const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
+    const file = out !== undefined ? path.resolve(out) : path.resolve(__dirname, '..', 'BENCHMARKS.md');
+    const command = ['npm run bench', ...(rest.length > 0 ? ['--', ...rest] : [])].join(' ');
     await fs.writeFile(file, markdownReport(results, { date: new Date(), command, machine, config, seconds, load, ...(sizes ? { sizes } : {}) }));
     log(`wrote ${file}`);
   }
