@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { activation } from './activation.js';
 import { auditAppend, auditSigned, auditVerify } from './audit.js';
 import { machineFacts, type BenchConfig, type Benchmark, type BenchmarkResult } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
@@ -25,7 +26,7 @@ import { ROOT, packageVsix } from '../test/e2e/vscode/code-server.js';
 import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
-  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream,
+  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream, activation,
   environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision, codeLens, codeLensKeystroke,
 ];
 

@@ -19,7 +19,8 @@ import { Policy } from '../core/policy.js';
 import type { Decision } from '../core/policy.js';
 import type { CedarVerdict } from '../core/cedar/authorizer.js';
 import type { CommandFacts } from '../core/cedar/request.js';
-import { analyzeArgv, commandName } from './shell-analysis.js';
+import { analyzeArgv } from './shell-analysis.js';
+import { commandName } from './shell-programs.js';
 import type { ShellWord } from './shell-words.js';
 
 export type { CommandRule, CommandToken } from '../core/command-rules.js';

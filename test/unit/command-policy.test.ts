@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import mvdan from 'mvdan-sh';
 import { DEFAULT_COMMAND_RULES, judgeCommand, loadCommandRules, type CommandRule } from '../../src/environment/command-policy.js';
-import { BINARY, REDIRECT } from '../../src/environment/shell-analysis.js';
+import { BINARY, REDIRECT } from '../../src/environment/shell-parser.js';
 import { Policy, PolicyError, type Decision } from '../../src/core/policy.js';
 
 /** How the Codex harness sends every `exec_command`. */

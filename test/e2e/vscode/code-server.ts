@@ -157,7 +157,11 @@ async function open(
       await input.fill(`>${title}`);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       await row.waitFor({ timeout: 15_000 });
-      await input.press('Enter');
+      // The row whose label is exactly the title when there is one: the palette matches fuzzily, so "Deputy: Stop
+      // Session" also lists (and ranked first) "Deputy: Stop All Sessions".
+      const exact = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name').getByText(title, { exact: true }) }).first();
+      if ((await exact.count()) > 0) await exact.click();
+      else await input.press('Enter');
     },
     async panel(timeoutMs = 60_000) {
       let found: Frame | undefined;

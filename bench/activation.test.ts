@@ -1,0 +1,38 @@
+/**
+ * How the activation benchmark turns the probe's lines into rounds (bench/activation.ts); the real run needs
+ * code-server and is `npm run bench -- activation`.
+ * Run: node scripts/test.mjs bench/activation
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEPUTY_ID, EMPTY_ID, activationRounds, type ProbeLine } from './activation.js';
+
+const line = (pid: number, deputy: [number, number], empty: [number, number], marks = true): ProbeLine => ({
+  pid,
+  figures: { [DEPUTY_ID]: { loadMs: deputy[0], activateMs: deputy[1] }, [EMPTY_ID]: { loadMs: empty[0], activateMs: empty[1] } },
+  hostMarks: { [DEPUTY_ID]: marks ? { loadMs: Math.round(deputy[0]), activateMs: Math.round(deputy[1]) } : null, [EMPTY_ID]: null },
+});
+
+test('each extension host is one round: load + activate of Deputy over the empty extension, warm-up dropped', () => {
+  const r = activationRounds([line(10, [50, 10], [1, 0.5]), line(11, [20, 4], [0.8, 0.2]), line(12, [18, 3], [1.2, 0.3], false), line(13, [30, 6], [1, 1])], 1);
+  assert.deepEqual(r.deputyMs, [24, 21, 36]);
+  assert.deepEqual(r.emptyMs, [1, 1.5, 2]);
+  assert.deepEqual(r.comparison.ratios, [24, 14, 18]);
+  assert.equal(r.comparison.ratio, 18);
+  assert.equal(r.comparison.ratioMin, 14);
+  assert.equal(r.comparison.ratioMax, 24);
+  assert.deepEqual(r.deputyLoadMs, [20, 18, 30]);
+  assert.deepEqual(r.deputyActivateMs, [4, 3, 6]);
+  assert.deepEqual(r.hostLoadMs, [20, 30], 'a host without marks is left out of the cross-check only');
+  assert.deepEqual(r.startup, { deputyMs: 60, emptyMs: 1.5 }, 'the start-up figure is the first host, warm-up or not');
+});
+
+test('a host where an extension did not activate, or a host counted twice, is refused', () => {
+  const missing: ProbeLine = { pid: 1, figures: { [DEPUTY_ID]: { loadMs: 3 } }, hostMarks: {} };
+  assert.throws(() => activationRounds([missing], 0), /deputy-dev\.deputy did not activate/);
+  const noEmpty: ProbeLine = { pid: 1, figures: { [DEPUTY_ID]: { loadMs: 3, activateMs: 1 } }, hostMarks: {} };
+  assert.throws(() => activationRounds([noEmpty], 0), /deputy-bench\.empty did not activate/);
+  assert.throws(() => activationRounds([line(5, [1, 1], [1, 1]), line(5, [1, 1], [1, 1])], 0), /one extension host \(5\)/);
+  assert.throws(() => activationRounds([], 0), /no line/);
+  assert.throws(() => activationRounds([line(5, [1, 1], [1, 1])], 1), /no timed rounds/);
+});

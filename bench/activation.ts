@@ -1,0 +1,150 @@
+/**
+ * Activation in real VS Code (code-server, ../shared/E2E.md): Deputy's against an empty extension's, in the same
+ * extension host, every round. Both activate on `onStartupFinished`.
+ *
+ * Method: a benchmark-only probe extension (`bench/activation/probe`, activated on `*`, so before both) wraps Node's
+ * module loader inside the extension host and times, with `performance.now()`, loading each extension's main file
+ * and calling its `activate` (until its promise settles, when it returns one) — the two steps VS Code itself counts
+ * as an extension's activation (its `code/extHost/willLoadExtensionCode` … `didActivateExtension` marks). Those
+ * marks are whole milliseconds (Date.now()), too coarse for an extension that does nothing, and their activate span
+ * ends in a microtask, after whatever other activations were queued before it (an empty `activate` measured 600 ms
+ * that way while Deputy's ran): they are kept only as a cross-check of Deputy's load time. The reference loads
+ * VS Code's API (`require('vscode')`) as every extension does, and does nothing else.
+ *
+ * The probe appends one line per extension host to `activation.jsonl` in the workspace. Round 1 is the window's
+ * start-up; every further round reloads the page, which starts a new extension host process (code-server's palette
+ * has no "Restart Extension Host") that activates both again.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, launch, packageVsix, waitFor } from '../test/e2e/vscode/code-server.js';
+import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
+import { median, pairedFigures, type Comparison } from './measure.js';
+import { formatRatio } from './report.js';
+
+export const DEPUTY_ID = 'deputy-dev.deputy';
+export const EMPTY_ID = 'deputy-bench.empty';
+export const ACTIVATION_GOAL = 1.5;
+const EXTENSIONS = path.join(__dirname, 'activation');
+const TEST_ONLY = ['--skip-license', '--allow-missing-repository'];
+
+/** One extension host's line from the probe. */
+export interface ProbeLine {
+  pid: number;
+  figures: Record<string, { loadMs?: number; activateMs?: number }>;
+  hostMarks: Record<string, { loadMs: number; activateMs: number } | null>;
+}
+
+export interface ActivationRounds {
+  /** Load + activate per round, Deputy then the empty extension, warm-up rounds dropped. */
+  deputyMs: number[];
+  emptyMs: number[];
+  /** Deputy's load and activate apart, per round. */
+  deputyLoadMs: number[];
+  deputyActivateMs: number[];
+  /** Deputy's load from the extension host's own millisecond marks, per round (the cross-check of `deputyLoadMs`). */
+  hostLoadMs: number[];
+  /** The first line (the window's start-up), whether or not it was a warm-up round. */
+  startup: { deputyMs: number; emptyMs: number };
+  comparison: Comparison;
+}
+
+/**
+ * The probe's lines as paired rounds. Refuses a line where an extension did not activate, and two lines from one
+ * extension host (a round that did not restart it would measure nothing new).
+ */
+export function activationRounds(lines: readonly ProbeLine[], warmup: number): ActivationRounds {
+  const pids = new Set<number>();
+  const total = (line: ProbeLine, id: string): number => {
+    const f = line.figures[id];
+    if (f?.loadMs === undefined || f.activateMs === undefined) throw new Error(`${id} did not activate in extension host ${line.pid}`);
+    return f.loadMs + f.activateMs;
+  };
+  for (const line of lines) {
+    if (pids.has(line.pid)) throw new Error(`two rounds came from one extension host (${line.pid}): it was not restarted`);
+    pids.add(line.pid);
+    total(line, DEPUTY_ID);
+    total(line, EMPTY_ID);
+  }
+  const first = lines[0];
+  if (!first) throw new Error('the probe wrote no line: no extension host activated both extensions');
+  const timed = lines.slice(warmup);
+  if (timed.length === 0) throw new Error(`no timed rounds: ${lines.length} line(s), ${warmup} warm-up`);
+  const deputyMs = timed.map((l) => total(l, DEPUTY_ID));
+  const emptyMs = timed.map((l) => total(l, EMPTY_ID));
+  return {
+    deputyMs,
+    emptyMs,
+    deputyLoadMs: timed.map((l) => l.figures[DEPUTY_ID]!.loadMs!),
+    deputyActivateMs: timed.map((l) => l.figures[DEPUTY_ID]!.activateMs!),
+    hostLoadMs: timed.flatMap((l) => {
+      const m = l.hostMarks[DEPUTY_ID];
+      return m ? [m.loadMs] : [];
+    }),
+    startup: { deputyMs: total(first, DEPUTY_ID), emptyMs: total(first, EMPTY_ID) },
+    comparison: pairedFigures({ ours: 'Deputy', reference: 'empty extension' }, deputyMs, emptyMs),
+  };
+}
+
+function readProbe(file: string): ProbeLine[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ProbeLine);
+}
+
+const ms = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+export const activation: Benchmark = {
+  id: 'activation',
+  title: 'Activation in code-server: Deputy vs an empty extension (load + activate)',
+  async run(config: BenchConfig, log): Promise<BenchmarkResult> {
+    const ws = mkdtempSync(path.join(tmpdir(), 'deputy-bench-activation-'));
+    const out = path.join(ws, 'activation.jsonl');
+    const hosts = config.warmup + config.rounds;
+    log(`activation: packaging Deputy, the empty extension and the probe; then ${hosts} extension hosts (${config.warmup} warm-up)`);
+    const vscode = await launch({
+      vsix: packageVsix(ROOT),
+      extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
+      workspace: ws,
+      settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
+    });
+    let lines: ProbeLine[];
+    try {
+      const expect = async (n: number) =>
+        waitFor(async () => readProbe(out).length >= n, 180_000, () => `the probe wrote ${readProbe(out).length} of ${n} lines (${out})`);
+      await expect(1);
+      for (let n = 2; n <= hosts; n++) {
+        await vscode.reload();
+        await expect(n);
+        log(`activation: extension host ${n} of ${hosts}`);
+      }
+      lines = readProbe(out);
+    } finally {
+      await vscode.close();
+      rmSync(ws, { recursive: true, force: true });
+    }
+    const r = activationRounds(lines, config.warmup);
+    const c = r.comparison;
+    const marks = r.hostLoadMs.length > 0 ? `the extension host's own whole-millisecond marks say load ${ms(median(r.hostLoadMs))} ms` : 'the host marks were missing';
+    return {
+      id: this.id,
+      title: this.title,
+      unit: 'activations',
+      figure: 'ms',
+      input: `Deputy's packaged \`.vsix\`, an empty extension and the probe installed in one code-server (its extension host runs Node 24); an empty workspace; ${config.rounds} timed extension hosts after ${config.warmup} warm-up (the first is the window's start-up, then a page reload each round: a new extension host process)`,
+      ours: `Deputy's \`dist/extension.js\`: loading it (the language client and server are loaded later, when first needed) and \`activate\` (panel, commands, status items, chat participant) until it returns`,
+      reference: "an extension that loads VS Code's API (`require('vscode')`, as every extension does) and whose `activate` is empty, activated on the same event in the same extension host",
+      meaning: `milliseconds to activate, ours ÷ reference (lower is better): ${formatRatio(c.ratio)} means Deputy takes ${c.ratio.toFixed(1)} times as long as an extension that does nothing; the goal is at most ${ACTIVATION_GOAL}× — ${c.ratio <= ACTIVATION_GOAL ? 'met' : 'not met'}. In absolute terms Deputy's median is ${ms(c.ours.median)} ms (load ${ms(median(r.deputyLoadMs))} ms, activate ${ms(median(r.deputyActivateMs))} ms; ${marks}) against the empty extension's ${ms(c.reference.median)} ms; at the window's start-up ${ms(r.startup.deputyMs)} ms against ${ms(r.startup.emptyMs)} ms.`,
+      verified: `every extension host (${lines.length}, each a new process) loaded and activated both extensions; ${r.hostLoadMs.length} of ${r.deputyMs.length} timed rounds also carried the host's own marks for Deputy`,
+      comparison: c,
+    };
+  },
+};
