@@ -63,7 +63,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     connection = await connect(options, io.env);
     known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
-    policy = policy.withPrincipal(principalOf(connection.actor));
+    policy = policy.withPrincipal(principalOf(connection.actor, { profile: options.profile }));
     const client = connection.client;
     const taskId = `task_${randomUUID()}`;
     const prompter = new TerminalPrompter(io, lines, style);
