@@ -64,7 +64,7 @@ export const stopCommand: Command = async (argv, io) => {
   const processes = `${result.answered.length} process${result.answered.length === 1 ? '' : 'es'}`;
   const left = orphaned > 0 ? ` and ${orphaned} whose process was gone` : '';
   io.stdout.write(
-    `${total} session${total === 1 ? '' : 's'} stopped (${sessions} in ${processes}${left}); ` +
+    `${total} session${total === 1 ? '' : 's'} stopped in ${processes}${left}; ` +
       `the last reported after ${(Math.max(result.elapsedMs, lastOrphanMs) / 1000).toFixed(2)} s\n`,
   );
   return result.silent.length === 0 && orphans.failed === 0 && orphans.stopped.every((o) => o.afterMs !== null) ? 0 : 1;

@@ -100,7 +100,7 @@ test('deputy stop --all cancels the sessions of dead processes on every endpoint
   assert.match(stop.stdout, /^stopped  deputy run in .*\(pid \d+\): 1 session after/m);
   assert.equal(stop.stdout.match(/^stopped  sess_\S+ on Deputy runtime .* \(its process \d+ is gone\): turn cancelled after \d+\.\d\d s$/gm)?.length, 3, stop.stdout);
   assert.match(stop.stdout, new RegExp(`on Deputy runtime ${b.url.replace(/[.:/]/g, '\\$&')}`));
-  assert.match(stop.stdout, /4 sessions stopped \(1 in 1 process and 3 whose process was gone\); the last reported after \d+\.\d\d s/);
+  assert.match(stop.stdout, /4 sessions stopped in 1 process and 3 whose process was gone; the last reported after \d+\.\d\d s/);
 
   assert.deepEqual(await running(ca!), [], 'nothing runs on A any more');
   assert.deepEqual(await running(cb!), [], 'nothing runs on B any more');
