@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditAppend, auditSigned, auditVerify } from './audit.js';
+import { stopAll } from './stop-all.js';
 import type { BenchConfig, BenchmarkResult } from './benchmark.js';
 import { machineFacts, shareInWords } from './benchmark.js';
 import { changesetApply, changesetApplyDurable } from './changeset.js';
@@ -118,7 +119,7 @@ test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
     'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'activation', 'environment-command',
     'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base', 'stream-memory', 'policy-decision', 'code-lens',
-    'code-lens-keystroke',
+    'code-lens-keystroke', 'stop-all',
   ]);
   assert.deepEqual(selectBenchmarks(['code-lens']).map((b) => b.id), ['code-lens', 'code-lens-keystroke']);
   assert.deepEqual(selectBenchmarks(['environment']).map((b) => b.id), ['environment-command', 'environment-read', 'environment-shadow']);
@@ -241,4 +242,17 @@ test('the report states the command, machine, ratio and how to read it', () => {
   assert.match(consoleTable([result]), /demo\s+80\.0\s+100\s+0\.80×\s+0\.70–0\.90×\s+things\/s/);
   const memory = markdownReport([{ ...result, figure: 'MiB' }], { date: new Date(), command: 'x', machine, config: TINY, seconds: 1 });
   assert.match(memory, /\| Demo \| 80\.0 MiB \| 100 MiB \|/);
+});
+
+test('stop-all: both sides leave none of the sessions on two runtimes running', async () => {
+  const saved = process.env.BENCH_STOP_SESSIONS;
+  process.env.BENCH_STOP_SESSIONS = '2';
+  try {
+    const r = await tiny(stopAll);
+    assert.match(r.verified, /none of the 4 sessions running/);
+    assert.ok(r.comparison.ours.samples.every((ms) => ms > 0) && r.comparison.reference.samples.every((ms) => ms > 0));
+  } finally {
+    if (saved === undefined) delete process.env.BENCH_STOP_SESSIONS;
+    else process.env.BENCH_STOP_SESSIONS = saved;
+  }
 });

@@ -20,6 +20,7 @@ import { policyDecision } from './policy-decision.js';
 import { BenchUsageError, envInt } from './measure.js';
 import { runtimeLoad, runtimeLoadBase } from './runtime-load.js';
 import { streamMemory } from './stream-memory.js';
+import { stopAll } from './stop-all.js';
 import { consoleTable, loadText, markdownReport, type LoadFacts } from './report.js';
 import { formatBytes, measureSizes } from './sizes.js';
 import { ROOT, packageVsix } from '../test/e2e/vscode/code-server.js';
@@ -27,7 +28,7 @@ import { webviewStream } from './webview.js';
 
 const ALL: readonly Benchmark[] = [
   eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream, activation,
-  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision, codeLens, codeLensKeystroke,
+  environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision, codeLens, codeLensKeystroke, stopAll,
 ];
 
 const USAGE = `Usage: npm run bench [-- <benchmark>... ] [--write]
@@ -36,7 +37,7 @@ Without names all run and BENCHMARKS.md is rewritten; with names only the table 
 --out FILE writes the report of the benchmarks run to FILE instead of BENCHMARKS.md (to merge a partial run by hand).
 Sizes: BENCH_WARMUP, BENCH_ROUNDS, BENCH_EVENTS, BENCH_FILES, BENCH_LINES_PER_FILE, BENCH_AUDIT_APPENDS, BENCH_AUDIT_RECORDS,
 BENCH_CLI_STARTS, BENCH_WEBVIEW_EVENTS, BENCH_ENV_COMMANDS, BENCH_ENV_READS, BENCH_SHADOW_FILES, BENCH_COMMANDS,
-BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS, BENCH_LENS_LINES, BENCH_LENS_PASSES, BENCH_LENS_KEYSTROKES; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
+BENCH_LOAD_SESSIONS, BENCH_LOAD_TURNS, BENCH_LOAD_WORDS, BENCH_LOAD_WARMUP, BENCH_LOAD_ROUNDS, BENCH_STREAM_TURNS, BENCH_LENS_LINES, BENCH_LENS_PASSES, BENCH_LENS_KEYSTROKES, BENCH_STOP_SESSIONS; BENCH_TMPFS (a tmpfs folder), BENCH_RUNTIME and BENCH_RUNTIME_BASE (a commit or checkout to measure).`;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {

@@ -1,14 +1,15 @@
 /**
  * `deputy audit`: check the workspace's audit chain, or export it (as the chain itself, or as OTLP traces).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultAuditFile } from '../core/audit.js';
 import { toOtlp } from '../core/audit-otlp.js';
 import { AuditLogMissingError, readAuditLines, verifyAudit, type VerifyOptions, type VerifyResult } from '../core/audit-verify.js';
-import { generateSigningKey, parsePublicKey, type AuditSigner } from '../core/audit-digest.js';
+import { generateSigningKey, type AuditSigner } from '../core/audit-digest.js';
+import { readPublicKey } from './public-key.js';
 import { displayUrl } from '../core/redact.js';
 import { AUDIT_KEY_FILE_ENV, AUDIT_KMS_KEY_ENV } from '../identity/audit-signer-env.js';
 import { headPathFor, type AuditRecord } from '../core/audit-record.js';
@@ -213,20 +214,6 @@ function publicKeyPem(signer: AuditSigner, env: NodeJS.ProcessEnv): string {
     return createPublicKey({ key: signer.publicKeyDer as Buffer, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
   }
   return createPublicKey(readFileSync(env[AUDIT_KEY_FILE_ENV]!, 'utf8')).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-async function readPublicKey(file: string): Promise<KeyObject> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch {
-    throw new UserError(`The public key ${file} cannot be read.`);
-  }
-  try {
-    return parsePublicKey(bytes);
-  } catch (err) {
-    throw new UserError(`${file}: ${(err as Error).message.startsWith('The public key') ? (err as Error).message : 'not an Ed25519 public key (PEM or DER)'}`);
-  }
 }
 
 function parseHeaders(list: string[]): Record<string, string> | null {

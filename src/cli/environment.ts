@@ -75,7 +75,7 @@ async function serve(argv: string[], io: CliIO): Promise<number> {
   const workspace = await openWorkspace(resolve(io.cwd, v.workspace ?? '.'));
   await prepareStateDir(workspace.root);
   const actor = await actorFor({ ...(v.profile ? { profile: v.profile } : {}) }, io.env);
-  const policy = (await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root, io)).withPrincipal(principalOf(actor));
+  const policy = (await loadPolicies({ policyFiles: (v.policy ?? []).map((f) => resolve(io.cwd, f)) }, workspace.root, io)).withPrincipal(principalOf(actor, { profile: v.profile ?? io.env.AWS_PROFILE }));
   const signer = await resolveAuditSigner(io.env, v.profile ? { profile: v.profile } : {});
   const audit = await AuditLog.open(workspace.root, signer ? { signer } : {});
   const lines = new LineReader(io.stdin, io.stdout);

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { KillSwitch } from '../core/kill-switch.js';
+import { OWNER_METADATA, ownerTag, rememberEndpoint, type KnownEndpoint } from '../core/kill-switch-orphans.js';
 import { AuditLog } from '../core/audit.js';
 import { KnownSecrets } from '../core/redact.js';
 import type { Policy } from '../core/policy.js';
@@ -63,7 +64,14 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     connection = await connect(options, io.env);
     known.add(...connection.secrets);
     io.stdout.write(`${style.dim(`Deputy · ${connection.describe} · acting as ${connection.actor.principal}`)}\n`);
-    policy = policy.withPrincipal(principalOf(connection.actor));
+    policy = policy.withPrincipal(principalOf(connection.actor, { profile: options.profile }));
+    // A remote endpoint keeps the session if this process dies: Stop all must be able to find it there.
+    const remote = remoteEndpointOf(options);
+    if (remote) {
+      await rememberEndpoint(io.env, remote).catch((err: unknown) => {
+        io.stderr.write(`${style.yellow(`warning: Stop all will not find this run's session if this process dies (${err instanceof Error ? err.message : String(err)})`)}\n`);
+      });
+    }
     const client = connection.client;
     const taskId = `task_${randomUUID()}`;
     const prompter = new TerminalPrompter(io, lines, style);
@@ -121,6 +129,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
       {
         task: options.task,
         taskId,
+        // Stop all can then tell this run's session from one whose process is gone (`kill-switch-orphans.ts`).
+        metadata: { [OWNER_METADATA]: await ownerTag() },
         model: options.model,
         ...(options.instructions ? { instructions: options.instructions } : {}),
         ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
@@ -228,4 +238,30 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
   const cost = s.costUsd !== undefined ? ` · cost $${s.costUsd.toFixed(4)}` : '';
   out(`Tokens: ${s.usage.inputTokens} in / ${s.usage.outputTokens} out (${s.usage.totalTokens} total)${cost}`);
   out(style.dim(`Audit trail: ${auditFile} (check with: deputy audit verify)`));
+}
+
+/** How Stop all reaches this run's endpoint again (no secret: token file and profile, not token and keys); null for the embedded runtime, which ends with the run. */
+export function remoteEndpointOf(options: RunOptions): KnownEndpoint | null {
+  const common = {
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  };
+  switch (options.endpoint.kind) {
+    case 'embedded':
+      return null;
+    case 'url':
+      return {
+        kind: 'url',
+        url: options.endpoint.url,
+        auth: options.auth,
+        ...(options.tokenFile ? { tokenFile: resolve(options.tokenFile) } : {}),
+        ...(options.serverId ? { serverId: options.serverId } : {}),
+        ...common,
+        describe: `Deputy runtime ${options.endpoint.url}`,
+      };
+    case 'openai':
+      return { kind: 'openai', describe: 'OpenAI Agents API', ...common };
+    case 'bedrock':
+      return { kind: 'bedrock', describe: `Amazon Bedrock Managed Agents${options.region ? ` (${options.region})` : ''}`, ...common };
+  }
 }

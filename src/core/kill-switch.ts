@@ -7,7 +7,9 @@
  * - `pullKillSwitch` writes a new `request.json` (a fresh id, who pulled it, when), then waits for every live
  *   process to answer in `acks/<request id>/<pid>.json` once its sessions have stopped (turns cancelled at their
  *   endpoints, open questions denied, environments disconnected), and reports who answered and how fast;
- * - a process that died without unregistering is recognised by its pid and skipped.
+ * - a process that died without unregistering is recognised by its pid and skipped; so is a registration whose pid
+ *   now belongs to another process (the start time recorded with it differs), which would otherwise make the
+ *   pull wait for an answer that never comes.
  * Only the person can write there (the folder is Deputy's state: 0700, theirs, no links), and an agent's tools never
  * reach it (outside every workspace, hidden from the command sandbox). Stopping is always safe to honour.
  */
@@ -15,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { watch, type FSWatcher, promises as fs } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import * as path from 'node:path';
-import { ensureStateDir, isProcessRunning, openStateFile, readStateFile } from './state-dir.js';
+import { ensureStateDir, isSameProcessRunning, openStateFile, processStart, readStateFile } from './state-dir.js';
 
 /** Deputy's per-person folder: `DEPUTY_HOME`, else `~/.deputy`. */
 export function deputyHome(env: NodeJS.ProcessEnv): string {
@@ -40,6 +42,8 @@ export interface LiveProcess {
   kind: 'run' | 'editor' | 'environment';
   describe: string;
   since: string;
+  /** When the process started (`processStart`): tells it from a later process given the same pid. */
+  processStart?: string;
 }
 
 export interface StopAck {
@@ -80,8 +84,9 @@ export class KillSwitch {
     log: (line: string) => void = () => undefined,
   ): Promise<KillSwitch> {
     const dir = killSwitchDir(env);
-    await ensureStateDir(path.join(dir, 'live'));
-    const me: LiveProcess = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...who };
+    await ensureStateDir(path.join(dir, 'live'), deputyHome(env));
+    const start = await processStart(process.pid);
+    const me: LiveProcess = { pid: process.pid, host: hostname(), since: new Date().toISOString(), ...(start === undefined ? {} : { processStart: start }), ...who };
     const sw = new KillSwitch(dir, me, onStop, log);
     // A request already there was pulled before this process existed: not for it.
     sw.seen = (await readRequest(dir))?.id ?? null;
@@ -115,7 +120,7 @@ export class KillSwitch {
       }
       const ack: StopAck = { pid: this.me.pid, kind: this.me.kind, describe: this.me.describe, stopped, at: new Date().toISOString() };
       const acks = path.join(this.dir, 'acks', request.id);
-      await ensureStateDir(acks);
+      await ensureStateDir(acks, path.dirname(this.dir));
       await writeJson(path.join(acks, `${this.me.pid}.json`), ack);
     }).catch((err: unknown) => {
       // The sessions were stopped; only the answer could not be written. The next request is still answered.
@@ -151,7 +156,7 @@ export async function pullKillSwitch(
   options: { timeoutMs?: number } = {},
 ): Promise<StopAllResult> {
   const dir = killSwitchDir(env);
-  await ensureStateDir(path.join(dir, 'live'));
+  await ensureStateDir(path.join(dir, 'live'), deputyHome(env));
   const started = Date.now();
   const request: StopRequest = { id: randomUUID(), requestedAt: new Date(started).toISOString(), ...who };
   const live = await liveProcesses(dir);
@@ -174,7 +179,8 @@ export async function pullKillSwitch(
         /* still being written */
       }
     }
-    const waiting = live.filter((p) => !answered.has(p.pid) && isProcessRunning(p.pid));
+    const waiting: LiveProcess[] = [];
+    for (const p of live) if (!answered.has(p.pid) && (await isSameProcessRunning(p.pid, p.host === hostname() ? p.processStart : undefined))) waiting.push(p);
     if (waiting.length === 0 || Date.now() >= deadline) {
       // Answers of requests long over are of no further use (recent ones may still be awaited by another pull).
       await pruneAcks(dir, started - 10 * 60_000);
@@ -202,7 +208,7 @@ export async function liveProcesses(dir: string): Promise<LiveProcess[]> {
     } catch {
       continue;
     }
-    if (p.host === hostname() && !isProcessRunning(p.pid)) {
+    if (p.host === hostname() && !(await isSameProcessRunning(p.pid, p.processStart))) {
       await fs.rm(file, { force: true });
       continue;
     }

@@ -76,11 +76,20 @@ async function linkTarget(p: string): Promise<string | null> {
 }
 
 /**
- * The folders of `dir` that are Deputy's own: from the last `.deputy` component down to `dir` itself, or `dir`
- * alone when no component is called `.deputy` (a data folder given by flag: its parents are the user's business).
+ * The folders of `dir` that are Deputy's own: from `root` (when given: a state folder named by the person, such as
+ * `DEPUTY_HOME`, whatever it is called) or else the last `.deputy` component, down to `dir` itself; `dir` alone when
+ * neither applies (a data folder given by flag: its parents are the user's business).
  */
-function ownedFolders(dir: string): string[] {
+function ownedFolders(dir: string, root?: string): string[] {
   const abs = path.resolve(dir);
+  if (root !== undefined) {
+    const top = path.resolve(root);
+    const rel = path.relative(top, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new StateDirError(abs, `${abs} is not inside Deputy's state folder ${top}.`);
+    const out = [top];
+    for (const part of rel === '' ? [] : rel.split(path.sep)) out.push(path.join(out[out.length - 1]!, part));
+    return out;
+  }
   const parts = abs.split(path.sep);
   const at = parts.lastIndexOf(STATE_ROOT);
   if (at <= 0) return [abs];
@@ -90,11 +99,12 @@ function ownedFolders(dir: string): string[] {
 }
 
 /**
- * Makes sure `dir` exists as Deputy's own state folder: every folder from `.deputy` down is created (mode 0700)
- * when missing and otherwise must be a real folder owned by the user. Throws `StateDirError` otherwise.
+ * Makes sure `dir` exists as Deputy's own state folder: every folder from `.deputy` (or `root`, see `ownedFolders`)
+ * down is created (mode 0700) when missing and otherwise must be a real folder owned by the user. Throws
+ * `StateDirError` otherwise.
  */
-export async function ensureStateDir(dir: string): Promise<void> {
-  const folders = ownedFolders(dir);
+export async function ensureStateDir(dir: string, root?: string): Promise<void> {
+  const folders = ownedFolders(dir, root);
   // Above Deputy's own folders the path is the user's (a workspace reached through a link is fine).
   await fs.mkdir(path.dirname(folders[0]!), { recursive: true });
   for (const folder of folders) {
@@ -234,4 +244,30 @@ export function isProcessRunning(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * When the process with this pid started (field 22 of /proc/<pid>/stat, clock ticks since boot, read after the
+ * parenthesised command name, which may hold spaces); undefined off Linux or when it cannot be read. A pid is
+ * reused once its process is gone: the start time tells the process that registered from a stranger with its pid.
+ */
+export async function processStart(pid: number): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process that recorded `pid` (and, when it recorded one, its `processStart`) still runs on this host:
+ * false when the pid is free, or now belongs to a process that started at another time.
+ */
+export async function isSameProcessRunning(pid: number, start: string | undefined): Promise<boolean> {
+  if (!isProcessRunning(pid)) return false;
+  if (start === undefined) return true;
+  const now = await processStart(pid);
+  return now === undefined || now === start;
 }

@@ -108,7 +108,11 @@ export class ToolRunner {
 
   constructor(private readonly deps: ToolRunnerDeps) {
     // Policies decide for the person this runner acts for (their ARN, or the local user), within this task.
-    this.policy = deps.policy.withPrincipal(principalOf(deps.actor)).withTask({ taskId: deps.task });
+    // A policy already deciding for this very person keeps its principal (with the tags only its loader knew, such
+    // as the AWS profile).
+    const principal = principalOf(deps.actor);
+    const same = deps.policy.principal.arn === principal.arn;
+    this.policy = (same ? deps.policy : deps.policy.withPrincipal(principal)).withTask({ taskId: deps.task });
   }
 
   /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */

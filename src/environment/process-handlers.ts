@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import {
   ExecErrorCodes,
   ExecMethods,
@@ -53,7 +54,25 @@ export class ProcessTable {
   /** Exit records being written; a closing connection waits for them so the trail is complete when it says so. */
   private readonly records = new Set<Promise<void>>();
 
+  /** The shadow's files commands may not read (see `hiddenFromCommands`), worked out once per connection. */
+  private hidden: Promise<Array<{ rel: string; abs: string }>> | undefined;
+
   constructor(private readonly s: ProcessSession) {}
+
+  /**
+   * The snapshot's files the policy does not let the agent read outright — secret-looking files (`.env`, keys,
+   * credentials), which ask, and whatever a policy forbids — as absolute paths in the shadow. A command sees each of
+   * them as an unreadable cover (an empty device node the command gets "Permission denied" from): a command is judged by its words, and `cat .env`, `grep -r KEY .` or a test that prints
+   * its configuration would otherwise read what `fs/readFile` of the same file asks about or refuses. New files the
+   * agent writes are its own; a link it makes to a hidden file reaches the empty cover too.
+   */
+  private hiddenFromCommands(): Promise<Array<{ rel: string; abs: string }>> {
+    const { env } = this.s;
+    this.hidden ??= env.shadow.snapshotFiles().then((files) =>
+      files.filter((rel) => env.policy.decide({ tool: 'workspace_read', path: rel }).decision !== 'allow').map((rel) => ({ rel, abs: path.join(env.shadow.root, rel) })),
+    );
+    return this.hidden;
+  }
 
   handlers(): Record<string, RequestHandler> {
     return {
@@ -117,6 +136,8 @@ export class ProcessTable {
       approver = env.actor.principal;
     }
 
+    const hidden = await this.hiddenFromCommands();
+    const named = hidden.filter((h) => command.includes(h.rel)).map((h) => h.rel);
     let child: SandboxedProcess;
     try {
       child = gate.spawn({
@@ -124,7 +145,8 @@ export class ProcessTable {
         cwd: cwd.abs,
         // Only the shadow is writable (and a private /tmp); the real workspace and the home folder are not visible.
         writableRoots: [env.shadow.root],
-        hiddenPaths: [env.shadow.workspaceRoot],
+        // Files the policy keeps from the agent are covered (`hiddenFromCommands`).
+        hiddenPaths: [env.shadow.workspaceRoot, ...hidden.map((h) => h.abs)],
         // The sandbox scrubs credentials from whatever the harness asked for.
         env: requested,
         network: verdict.network,
@@ -178,6 +200,8 @@ export class ProcessTable {
         ...(exit.outputTruncated ? { output_truncated: true } : {}),
         approver,
         rules: verdict.rules,
+        ...(hidden.length > 0 ? { files_hidden: hidden.length } : {}),
+        ...(named.length > 0 ? { hidden_named: named } : {}),
       }).catch(() => undefined);
       this.records.add(written);
       void written.finally(() => this.records.delete(written));

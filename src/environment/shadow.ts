@@ -38,6 +38,8 @@ export class Shadow {
     readonly home: string,
     /** The tree the shadow is compared against: the snapshot, advanced by every review. */
     private baselineTree: string,
+    /** The snapshot as taken (the baseline before any review). */
+    private readonly snapshotTree: string = baselineTree,
   ) {}
 
   static async create(workspaceRoot: string, options: ShadowOptions = {}): Promise<Shadow> {
@@ -85,6 +87,15 @@ export class Shadow {
   get baseline(): string {
     return this.baselineTree;
   }
+
+  /** The workspace-relative paths of every file the snapshot copied into the shadow. */
+  async snapshotFiles(): Promise<string[]> {
+    this.snapshotList ??= gitText(['ls-tree', '-r', '-z', '--name-only', this.snapshotTree], { cwd: this.root, env: this.gitEnv('work.index') }).then((out) =>
+      out.split('\0').filter((p) => p.length > 0),
+    );
+    return this.snapshotList;
+  }
+  private snapshotList: Promise<string[]> | undefined;
 
   /** The environment for git commands over the shadow with one of Deputy's index files. */
   gitEnv(indexName: string): Record<string, string> {

@@ -24,7 +24,17 @@ export function reportHtml(report: Report): string {
 <p class="meta">Generated ${esc(report.generatedAt)}${report.since ? ` · sessions since ${esc(report.since)}` : ''} · ${report.sessions.length} session${report.sessions.length === 1 ? '' : 's'} from ${report.trails.length} audit trail${report.trails.length === 1 ? '' : 's'}</p>
 </header>
 <section aria-labelledby="trails"><h2 id="trails">Audit trails</h2>
-${table(['Repository', 'Trail', 'Records', 'Integrity'], report.trails.map((t) => [t.workspace, t.file, String(t.records), { text: t.integrity, cls: t.ok ? 'ok' : 'bad' }]))}
+${table(
+  ['Repository', 'Trail', 'Records', 'Integrity', 'Signatures'],
+  report.trails.map((t) => [
+    t.workspace,
+    t.file,
+    String(t.records),
+    { text: t.integrity, cls: t.ok ? 'ok' : 'bad' },
+    { text: `${t.signature.state}: ${t.signature.detail}`, cls: t.signature.state === 'verified' ? 'ok' : t.signature.state === 'broken' ? 'bad' : '' },
+  ]),
+)}
+${report.skipped.length === 0 ? '' : `<p>Left out (no audit trail): ${report.skipped.map((s) => esc(`${s.path} (${s.why})`)).join('; ')}</p>`}
 </section>
 <section aria-labelledby="overview"><h2 id="overview">Across sessions</h2>
 <h3>Spend by person</h3>

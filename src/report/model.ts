@@ -19,6 +19,17 @@ export interface Trail {
   file: string;
   records: AuditRecord[];
   integrity: VerifyResult;
+  signature: TrailSignature;
+}
+
+/**
+ * Whether a trail's signed digests vouch for it: `verified` with the public keys given, `broken` (a digest or its
+ * signature fails: a rewrite, a replaced chain, an edited digest), `unsigned` (no digests: written without a key), or
+ * `not checked` (digests present, no key given).
+ */
+export interface TrailSignature {
+  state: 'verified' | 'broken' | 'unsigned' | 'not checked';
+  detail: string;
 }
 
 export interface ToolUse {
@@ -83,7 +94,9 @@ export interface ReportTotals {
 export interface Report {
   generatedAt: string;
   since?: string;
-  trails: Array<{ workspace: string; file: string; records: number; integrity: string; ok: boolean }>;
+  trails: Array<{ workspace: string; file: string; records: number; integrity: string; ok: boolean; signature: TrailSignature }>;
+  /** Folders given that hold no audit trail (nothing was recorded there), left out of the report. */
+  skipped: Array<{ path: string; why: string }>;
   sessions: SessionReport[];
   totals: ReportTotals;
 }
@@ -91,6 +104,7 @@ export interface Report {
 export interface ReportOptions {
   /** Only sessions that started at or after this time. */
   since?: Date;
+  skipped?: Array<{ path: string; why: string }>;
   now?: Date;
 }
 
@@ -112,7 +126,9 @@ export function buildReport(trails: Trail[], options: ReportOptions = {}): Repor
       integrity: t.integrity.ok
         ? `verified: ${t.integrity.records} records${t.integrity.signatures ? `, signed through record ${t.integrity.signatures.signedThrough}` : ''}`
         : `broken at record ${t.integrity.badIndex}: ${t.integrity.reason}`,
+      signature: t.signature,
     })),
+    skipped: options.skipped ?? [],
     sessions: kept,
     totals: totalsOf(kept),
   };

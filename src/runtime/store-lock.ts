@@ -8,7 +8,7 @@
  * which fails if a lock is already there. Breaking a stale lock renames it away first and checks that what was
  * renamed is the lock judged stale, so two starts racing to break the same lock cannot both win.
  */
-import { isProcessRunning } from '../core/state-dir.js';
+import { isSameProcessRunning, processStart } from '../core/state-dir.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
@@ -119,10 +119,7 @@ async function readOwner(file: string): Promise<LockOwner | 'missing' | 'unreada
  */
 async function isAlive(owner: LockOwner): Promise<boolean> {
   if (owner.host !== hostname()) return true;
-  if (!isProcessRunning(owner.pid)) return false;
-  if (owner.processStart === undefined) return true;
-  const now = await processStart(owner.pid);
-  return now === undefined || now === owner.processStart;
+  return isSameProcessRunning(owner.pid, owner.processStart);
 }
 
 /**
@@ -151,17 +148,6 @@ async function breakLock(file: string, stale: LockOwner | 'unreadable'): Promise
 async function release(file: string, owner: LockOwner): Promise<void> {
   const current = await readOwner(file);
   if (typeof current === 'object' && current.nonce === owner.nonce) await fs.rm(file, { force: true });
-}
-
-/** Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces). */
-async function processStart(pid: number): Promise<string | undefined> {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** `deputy serve --port 8739`, from this process's arguments; long task texts are cut. */

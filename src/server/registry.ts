@@ -31,7 +31,8 @@ import { KnownSecrets } from '../core/redact.js';
 import { SignInWait } from '../core/sign-in-wait.js';
 import { listProfiles, SignInRequiredError, type AwsCredentialIdentity, type AwsCredentialsProvider } from '../identity/index.js';
 import type { IdentityStatus, ListProfiles as ListProfilesMessage, SignIn, SignOut } from '../protocol/lsp.js';
-import type { ConnectHooks } from './endpoint.js';
+import { profileOf, type ConnectHooks } from './endpoint.js';
+import { principalOf } from '../core/cedar/request.js';
 import { IdentityMonitor, type Clock } from './identity-monitor.js';
 import { EventLog, type EventInput } from './event-log.js';
 import { classify } from './failures.js';
@@ -236,7 +237,10 @@ export class SessionRegistry {
         message,
         model: p.model ?? settings.model,
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
-        policy: await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]),
+        // Decided for the person this connection acts as, with the profile their identity came through.
+        policy: (await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV])).withPrincipal(
+          principalOf(connection.actor, { profile: profileOf(settings, this.deps.env) }),
+        ),
         client: this.deps.clientName,
       });
       this.sessions.set(host.id, host);

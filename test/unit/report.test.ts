@@ -8,6 +8,8 @@ import { buildReport } from '../../src/report/model.js';
 import { readTrail, trailFile } from '../../src/report/read.js';
 import { runCaptured } from '../fixtures/aws/cli-capture.js';
 import { ALICE, BOB, writeReportTrails } from '../fixtures/report-trails.js';
+import { AuditLog } from '../../src/core/audit.js';
+import { generateSigningKey, pemSigner } from '../../src/core/audit-digest.js';
 
 let tmp: string;
 let shop: string;
@@ -119,5 +121,67 @@ describe('the governance report', () => {
     const none = await runCaptured(reportCommand, [empty], {});
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no audit trail at/);
+  });
+
+  it("says per trail whether its signatures verify with --public-key: verified, broken, unsigned or not checked", async () => {
+    const ours = generateSigningKey();
+    const theirs = generateSigningKey();
+    const signedWith = async (name: string, key: string): Promise<string> => {
+      const root = path.join(tmp, name);
+      await fs.mkdir(root, { recursive: true });
+      const log = await AuditLog.open(root, { signer: pemSigner(key) });
+      await log.append({ type: 'task.started', task: 't1', actor: ALICE, data: { task: 'sign me' } });
+      await log.append({ type: 'session.created', session: `sess_${name}`, task: 't1', actor: ALICE, data: { model: 'gpt-5' } });
+      await log.append({ type: 'task.finished', session: `sess_${name}`, task: 't1', actor: ALICE, data: { status: 'completed' } });
+      await log.close();
+      return root;
+    };
+    const good = await signedWith('signed-ours', ours.privateKeyPem);
+    const replaced = await signedWith('signed-theirs', theirs.privateKeyPem);
+    const keyFile = path.join(tmp, 'audit.pub');
+    await fs.writeFile(keyFile, ours.publicKeyPem);
+
+    const out = path.join(tmp, 'signed.json');
+    const html = path.join(tmp, 'signed.html');
+    const cli = await runCaptured(reportCommand, ['--public-key', keyFile, '--json', out, '--html', html, good, replaced, shop], {});
+    assert.equal(cli.code, 0, cli.stderr);
+    const json = JSON.parse(await fs.readFile(out, 'utf8')) as { trails: Array<{ workspace: string; signature: { state: string; detail: string } }>; sessions: Array<{ id: string }> };
+    const state = (ws: string) => json.trails.find((t) => t.workspace === ws)?.signature;
+    assert.equal(state(good)?.state, 'verified');
+    assert.match(state(good)!.detail, /^1 digest verified, covering records 1–\d+$/);
+    assert.equal(state(replaced)?.state, 'broken', 'a chain signed with another key does not verify');
+    assert.equal(state(shop)?.state, 'unsigned');
+    assert.match(cli.stderr, /signed-theirs.*signatures broken/);
+    // What a broken signature cannot vouch for is left out, as after a broken chain.
+    assert.ok(json.sessions.some((s) => s.id === 'sess_signed-ours'));
+    assert.ok(!json.sessions.some((s) => s.id === 'sess_signed-theirs'));
+    const page = await fs.readFile(html, 'utf8');
+    assert.match(page, /<th scope="col">Signatures<\/th>/);
+    assert.match(page, /class="ok">verified: 1 digest verified/);
+    assert.match(page, /class="bad">broken: /);
+    assert.match(page, /unsigned: no signed digests/);
+
+    // Without a key: digests present are "not checked", none is "unsigned"; the summary says so.
+    const summary = await runCaptured(reportCommand, [good, shop], {});
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /signed-ours.*signatures not checked: signed digests present; give --public-key/);
+    assert.match(summary.stdout, /audit\.jsonl: chain verified; signatures unsigned/);
+  });
+
+  it('over several folders, one without a trail is skipped and named, not the end of the report', async () => {
+    const empty = path.join(tmp, 'no-trail-yet');
+    await fs.mkdir(empty, { recursive: true });
+    const out = path.join(tmp, 'multi.json');
+    const cli = await runCaptured(reportCommand, ['--json', out, shop, empty, infra], {});
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stderr, /skipped .*no-trail-yet: there is no audit trail/);
+    const json = JSON.parse(await fs.readFile(out, 'utf8')) as { trails: unknown[]; skipped: Array<{ path: string }>; sessions: unknown[] };
+    assert.equal(json.trails.length, 2);
+    assert.deepEqual(json.skipped.map((s) => s.path), [empty]);
+    assert.equal(json.sessions.length, 3);
+    // Only folders without any trail: that is still an error.
+    const none = await runCaptured(reportCommand, [empty], {});
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /There is no audit trail in .*no-trail-yet/);
   });
 });

@@ -27,19 +27,70 @@ export function localPrincipal(): Principal {
   } catch {
     // No passwd entry (some containers): the policy still sees a principal, named unknown.
   }
-  return { arn: `local:${user}`, account: '', user, onAws: false, tags: {} };
+  return { arn: `local:${user}`, account: '', user, onAws: false, tags: identityTags(`local:${user}`, '') };
 }
 
 /** A principal from an IAM caller identity (`arn:aws:sts::123:assumed-role/Role/name`). */
 export function awsPrincipal(arn: string, account: string, tags: Record<string, string> = {}): Principal {
   const user = arn.slice(arn.lastIndexOf('/') + 1) || arn;
-  return { arn, account, user, onAws: true, tags };
+  return { arn, account, user, onAws: true, tags: { ...identityTags(arn, account), ...tags } };
 }
 
-/** The principal of an audit actor: the IAM identity when it is an ARN, else the local user it names. */
-export function principalOf(actor: { principal: string; account?: string }): Principal {
-  if (actor.principal.startsWith('arn:')) return awsPrincipal(actor.principal, actor.account ?? actor.principal.split(':')[4] ?? '');
-  return { arn: `local:${actor.principal}`, account: actor.account ?? '', user: actor.principal, onAws: false, tags: {} };
+/**
+ * The principal of an audit actor: the IAM identity when it is an ARN, else the local user it names. `profile` is
+ * the AWS profile Deputy acts through, when there is one.
+ */
+export function principalOf(actor: { principal: string; account?: string }, options: { profile?: string | undefined } = {}): Principal {
+  // The profile tags only an AWS identity: a local user was not resolved through it.
+  if (actor.principal.startsWith('arn:')) {
+    return awsPrincipal(actor.principal, actor.account ?? actor.principal.split(':')[4] ?? '', options.profile ? { profile: options.profile } : {});
+  }
+  const arn = `local:${actor.principal}`;
+  return { arn, account: actor.account ?? '', user: actor.principal, onAws: false, tags: identityTags(arn, actor.account ?? '') };
+}
+
+/**
+ * The principal's tags, read from its identity exactly as IAM spells it (no case folding: Cedar compares strings
+ * case-sensitively, and so does every policy that tests a tag):
+ * - `kind`: `assumed-role` (a role session, SSO included), `user` (an IAM user), `federated-user`, `root`, `role`,
+ *   or `local` off AWS;
+ * - `account` (when known), `partition` (`aws`, `aws-cn`, `aws-us-gov`), `role` and `session` (a role session:
+ *   for SSO the permission set's role `AWSReservedSSO_<set>_<id>` and the person's sign-in name), `userName` (an IAM
+ *   user or a local user), `path` (an IAM user's or role's path, when not `/`);
+ * - `profile`: the AWS profile the identity was resolved through, added by `principalOf` when there is one.
+ */
+export function identityTags(arn: string, account: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (account) tags.account = account;
+  if (!arn.startsWith('arn:')) {
+    tags.kind = 'local';
+    tags.userName = arn.startsWith('local:') ? arn.slice('local:'.length) : arn;
+    return tags;
+  }
+  const parts = arn.split(':');
+  const partition = parts[1] ?? '';
+  if (partition) tags.partition = partition;
+  if (!tags.account && parts[4]) tags.account = parts[4];
+  const resource = parts.slice(5).join(':');
+  const words = resource.split('/');
+  const kind = words[0] ?? '';
+  if (kind === 'assumed-role' && words.length >= 3) {
+    tags.kind = kind;
+    tags.role = words[1]!;
+    tags.session = words.slice(2).join('/');
+  } else if ((kind === 'user' || kind === 'role') && words.length >= 2) {
+    tags.kind = kind;
+    tags[kind === 'user' ? 'userName' : 'role'] = words[words.length - 1]!;
+    if (words.length > 2) tags.path = `/${words.slice(1, -1).join('/')}/`;
+  } else if (kind === 'federated-user' && words.length >= 2) {
+    tags.kind = kind;
+    tags.userName = words.slice(1).join('/');
+  } else if (resource === 'root') {
+    tags.kind = 'root';
+  } else if (kind) {
+    tags.kind = kind;
+  }
+  return tags;
 }
 
 /** One simple command of a command line, as words. */
