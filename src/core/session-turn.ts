@@ -7,7 +7,7 @@
  */
 import type OpenAI from 'openai';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
-import { followSession } from '../agents/event-stream.js';
+import { agentSessions } from '../agents/session-client.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { TaskObserver } from './task.js';
 import type { ToolRunner } from './tool-runner.js';
@@ -35,10 +35,7 @@ export interface TurnControl {
 /** Sends `message` and follows the turn it starts to its end. */
 export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
   return followOne(deps, control, async () => {
-    await deps.client.beta.agents.sessions.events.create(deps.session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
-      'Idempotency-Key': `${control.turnKey}:input`,
-    });
+    await agentSessions(deps.client).send(deps.session.id, message, `${control.turnKey}:input`);
     await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message } });
   });
 }
@@ -74,7 +71,7 @@ async function followOne(
   const streamAbort = new AbortController();
   const stopFollowing = () => streamAbort.abort();
   control.signal?.addEventListener('abort', stopFollowing, { once: true });
-  const stream = followSession(client, session.id, {
+  const stream = agentSessions(client).follow(session.id, {
     signal: streamAbort.signal,
     onReconnect: (attempt) => observer?.reconnecting?.(attempt),
     onGap: () => follower.resync(),

@@ -7,7 +7,7 @@
 import type OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 import type { AgentSession, TokenUsage } from 'openai/resources/beta/agents/agents';
-import { followSession } from '../agents/event-stream.js';
+import { agentSessions } from '../agents/session-client.js';
 import { TOOL_DEFINITIONS } from '../protocol/tools.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import { cleanInterruptedApplies } from './changeset/index.js';
@@ -149,7 +149,7 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
     'deputy.workspace': provenance.workspaceHash,
   };
   const environment = deps.environment;
-  const session = await client.beta.agents.sessions.create(
+  const session = await agentSessions(client).create(
     {
       // With Deputy as the environment the endpoint offers its own tools (Codex's exec_command and apply_patch).
       environment: environment ? { type: 'self_hosted', workspace_directory: environment.workspaceDirectory } : { type: 'none' },
@@ -161,7 +161,7 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
       metadata,
       ...(params.spendLimitCents !== undefined ? { spend_control: { limit: params.spendLimitCents } } : {}),
     },
-    params.signal ? { signal: params.signal } : undefined,
+    params.signal,
   );
   observer?.sessionCreated?.(session);
   await audit.append({
@@ -241,7 +241,7 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
   const streamAbort = new AbortController();
   const stopFollowing = () => streamAbort.abort();
   params.signal?.addEventListener('abort', stopFollowing, { once: true });
-  const stream = followSession(client, session.id, {
+  const stream = agentSessions(client).follow(session.id, {
     signal: streamAbort.signal,
     onReconnect: (attempt) => observer?.reconnecting?.(attempt),
     onGap: () => follower.resync(),
@@ -253,10 +253,7 @@ async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, se
     // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
     first.catch(() => undefined);
     await stream.opened;
-    await client.beta.agents.sessions.events.create(session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
-      'Idempotency-Key': round > 0 ? `${taskId}:input:${round}` : `${taskId}:input`,
-    });
+    await agentSessions(client).send(session.id, message, round > 0 ? `${taskId}:input:${round}` : `${taskId}:input`);
     await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: message, ...(round > 0 ? { from: 'environment review' } : {}) } });
     if (params.cancel?.aborted) requestCancel();
     else params.cancel?.addEventListener('abort', requestCancel, { once: true });
@@ -285,7 +282,7 @@ async function finish(
   const { client, audit } = deps;
   const actor = deps.provenance.actor;
   const { status, error, finalText, lastSession, filesChanged, capReached } = outcome;
-  const refreshed = await client.beta.agents.sessions.retrieve(session.id).catch(() => lastSession);
+  const refreshed = await agentSessions(client).retrieve(session.id).catch(() => lastSession);
   const usage = toUsage(refreshed.usage ?? lastSession.usage);
   const summary: TaskSummary = {
     taskId,

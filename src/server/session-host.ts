@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
+import { agentSessions } from '../agents/session-client.js';
 import type { AuditLog } from '../core/audit.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
@@ -283,7 +284,7 @@ export class HostedSession {
     // Whatever was still open belongs to a turn that is over.
     this.deps.broker.withdrawSession(this.id, 'sessionStopped');
     this.session = outcome.lastSession;
-    const refreshed = await this.deps.connection.client.beta.agents.sessions.retrieve(this.id).catch(() => outcome.lastSession);
+    const refreshed = await agentSessions(this.deps.connection.client).retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
     this.noteUsage(refreshed);
     const failure = outcome.error && outcome.status !== 'cancelled' ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
