@@ -88,8 +88,6 @@ export interface ToolRunnerDeps {
   actor: AuditActor;
   task: string;
   observer?: ToolObserver;
-  /** The turn's caps; a permission prompt over the cap is not asked and ends the turn. */
-  limits?: TurnLimits;
   /** Where a yes "for this task" or "for this workspace" is kept; without it every yes is for one request. */
   grants?: GrantStore;
   /** Where approved files are read and written: the disk unless a front end holds them (the editor). */
@@ -111,15 +109,18 @@ export class ToolRunner {
     this.policy = deps.policy.withPrincipal(principalOf(deps.actor)).withTask({ taskId: deps.task });
   }
 
-  /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */
-  async run(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome> {
+  /**
+   * `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled.
+   * `limits` are the turn's caps: a prompt over its cap is not asked (the runner outlives turns, the caps do not).
+   */
+  async run(call: ToolCall, signal?: AbortSignal, limits?: TurnLimits): Promise<ToolOutcome> {
     const { observer } = this.deps;
     const summary = summarize(call.name, call.args);
     observer?.toolStarted?.(call, summary);
     await this.record('tool.call', call.session, { call_id: call.callId, tool: call.name, summary });
     let outcome: ToolOutcome;
     try {
-      outcome = await this.gateAndRun(call, summary, signal);
+      outcome = await this.gateAndRun(call, summary, signal, limits);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       outcome = { success: false, error: message, applied: [] };
@@ -135,7 +136,7 @@ export class ToolRunner {
     return outcome;
   }
 
-  private async gateAndRun(call: ToolCall, summary: string, signal: AbortSignal | undefined): Promise<ToolOutcome> {
+  private async gateAndRun(call: ToolCall, summary: string, signal: AbortSignal | undefined, limits: TurnLimits | undefined): Promise<ToolOutcome> {
     if (!isToolName(call.name)) {
       return fail(`Unknown tool "${call.name}". Deputy's tools are: ${TOOL_NAMES.join(', ')}.`);
     }
@@ -153,8 +154,8 @@ export class ToolRunner {
     if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
     if (call.name === 'propose_changes') return this.proposeChanges(call);
     if (verdict.decision === 'ask') {
-      if (this.deps.limits && !this.deps.limits.prompt()) {
-        const message = this.deps.limits.reached!.message;
+      if (limits && !limits.prompt()) {
+        const message = limits.reached!.message;
         await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
         return fail(message);
       }

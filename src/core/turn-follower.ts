@@ -331,6 +331,7 @@ export class TurnFollower {
     const outcome = await runner.run(
       { session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) },
       this.toolAbort.signal,
+      limits,
     );
     for (const path of outcome.applied) this.filesChanged.add(path);
     if (this.cancelRequested) return; // The turn is being cancelled: the endpoint no longer waits for this result.
