@@ -197,6 +197,10 @@ function progress(io: CliIO, style: Style): TaskObserver {
     changeApplied(result) {
       line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
     },
+    promptWithdrawn(_call, reason) {
+      // A stopped turn says so itself; a deadline is news the person needs.
+      if (reason === 'timedOut') line(style.yellow('  No answer in time: treated as no.'));
+    },
     notice(message) {
       line(style.yellow(clean(message)));
     },

@@ -27,6 +27,9 @@ import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { sessionObserver } from './session-observer.js';
 
+/** How much later than the panel's deadline the engine withdraws a question itself. */
+const PROMPT_DEADLINE_GRACE_MS = 5_000;
+
 export interface HostDeps {
   folder: Folder;
   connection: Connection;
@@ -86,6 +89,9 @@ export class HostedSession {
       task: taskId,
       observer: this.observer,
       files: deps.files,
+      // The broker keeps the deadline the panel shows and settles a review with what was decided by then; the
+      // engine's own deadline, a little later, is the backstop for a question the front end never closes.
+      promptTimeoutMs: Math.max(0.001, deps.settings().promptTimeoutMinutes) * 60_000 + PROMPT_DEADLINE_GRACE_MS,
     });
   }
 
