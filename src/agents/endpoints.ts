@@ -62,6 +62,11 @@ export const MAX_TOOL_OUTPUT_BYTES = {
   bedrock: 1024 * 1024,
 } as const satisfies Record<EndpointKind, number>;
 
+/** `MAX_TOOL_OUTPUT_BYTES` for an endpoint named by its `gen_ai.provider.name` (what a connection knows). */
+export function maxToolOutputBytesFor(provider: 'deputy' | 'openai' | 'aws.bedrock'): number {
+  return MAX_TOOL_OUTPUT_BYTES[provider === 'deputy' ? 'runtime' : provider === 'aws.bedrock' ? 'bedrock' : 'openai'];
+}
+
 export interface ClientOptions {
   /** Retries of idempotent requests by the `openai` client; its own default when absent. */
   maxRetries?: number;

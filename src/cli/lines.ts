@@ -40,30 +40,47 @@ export class LineReader {
     return Boolean(this.input.isTTY && typeof this.input.setRawMode === 'function');
   }
 
-  /** Shows `prompt` and resolves to the answer line, or `null` at end of input (or after `close`). */
-  async ask(prompt: string): Promise<string | null> {
+  /**
+   * Shows `prompt` and resolves to the answer line, or `null` at end of input (or after `close`), or when `signal`
+   * aborts (the question was withdrawn: its deadline passed, its turn stopped); reading then stops for this question
+   * only, and later questions are read as usual.
+   */
+  async ask(prompt: string, signal?: AbortSignal): Promise<string | null> {
+    if (signal?.aborted) return null;
     if (!this.terminal) {
       this.output.write(prompt);
-      const line = await this.next();
+      const line = await this.next(signal);
       if (line !== null) this.output.write(`${line}\n`);
       return line;
     }
     if (this.ended) return null;
     await this.discardTypeAhead();
-    if (this.ended) {
+    if (this.ended || signal?.aborted) {
       this.input.setRawMode!(false);
       this.input.pause();
       return null;
     }
-    return this.readTerminalLine(prompt);
+    return this.readTerminalLine(prompt, signal);
   }
 
-  /** The next piped line (non-terminal input only). */
-  private next(): Promise<string | null> {
+  /** The next piped line (non-terminal input only); `null` when `signal` aborts first. */
+  private next(signal?: AbortSignal): Promise<string | null> {
     const line = this.queue.shift();
     if (line !== undefined) return Promise.resolve(line);
     if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => {
+      const waiter = (l: string | null) => {
+        signal?.removeEventListener('abort', withdrawn);
+        resolve(l);
+      };
+      const withdrawn = () => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(null);
+      };
+      signal?.addEventListener('abort', withdrawn, { once: true });
+      this.waiting.push(waiter);
+    });
   }
 
   private async discardTypeAhead(): Promise<void> {
@@ -78,11 +95,17 @@ export class LineReader {
     this.input.off('data', discard);
   }
 
-  private readTerminalLine(prompt: string): Promise<string | null> {
+  private readTerminalLine(prompt: string, signal?: AbortSignal): Promise<string | null> {
     return new Promise((resolve) => {
       const rl = createInterface({ input: this.input, output: this.output, terminal: true, historySize: 0, prompt });
       this.open = rl;
       let answered = false;
+      let withdrawn = false;
+      const withdraw = () => {
+        withdrawn = true;
+        rl.close();
+      };
+      signal?.addEventListener('abort', withdraw, { once: true });
       rl.once('line', (line) => {
         answered = true;
         rl.close();
@@ -93,6 +116,13 @@ export class LineReader {
       rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
       rl.once('close', () => {
         this.open = null;
+        signal?.removeEventListener('abort', withdraw);
+        if (withdrawn && !answered) {
+          // The question is over, not the input: the terminal is left for the next one.
+          this.output.write('\n');
+          resolve(null);
+          return;
+        }
         if (!answered) {
           // Ctrl-D, the input ending, or `close()`: nothing more will be answered.
           this.output.write('\n');

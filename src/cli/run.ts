@@ -22,8 +22,8 @@ import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
 import { withSecretsRedacted } from './errors.js';
 import { LineReader } from './lines.js';
-import { configuredSecrets, connect, type Connection } from './run-endpoint.js';
-import { MAX_TOOL_OUTPUT_BYTES, type EndpointKind } from '../agents/endpoints.js';
+import { configuredSecrets, connect } from './run-endpoint.js';
+import { maxToolOutputBytesFor } from '../agents/endpoints.js';
 import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS, type CapReached } from '../core/turn-limits.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
@@ -35,7 +35,6 @@ import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 /** How long a cancelled turn may take to be confirmed by the endpoint before Deputy stops following it. */
 const CANCEL_CONFIRM_MS = 5_000;
 
-const ENDPOINT_KIND: Record<Connection['provider'], EndpointKind> = { deputy: 'runtime', openai: 'openai', 'aws.bedrock': 'bedrock' };
 const CAP_FLAGS: Record<CapReached['cap'], string> = { steps: '--max-steps', prompts: '--max-prompts' };
 
 export const runCommand: Command = (argv, io) => {
@@ -117,13 +116,12 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         prompter,
         actor: connection.actor,
         provenance: {
-          actor: connection.actor,
           client: DEPUTY_CLIENT,
           workspaceHash: workspaceHash(workspace.root),
           provider: connection.provider,
         },
         observer: progress(io, style),
-        maxToolOutputBytes: MAX_TOOL_OUTPUT_BYTES[ENDPOINT_KIND[connection.provider]],
+        maxToolOutputBytes: maxToolOutputBytesFor(connection.provider),
         ...(environment ? { environment } : {}),
       },
       {
@@ -208,6 +206,10 @@ function progress(io: CliIO, style: Style): TaskObserver {
     },
     changeApplied(result) {
       line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
+    },
+    promptWithdrawn(_call, reason) {
+      // A stopped turn says so itself; a deadline is news the person needs.
+      if (reason === 'timedOut') line(style.yellow('  No answer in time: treated as no.'));
     },
     notice(message) {
       line(style.yellow(clean(message)));

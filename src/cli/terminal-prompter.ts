@@ -8,6 +8,7 @@
  * gutter so it can never pass for a diff line or for Deputy's own words (`terminal-text.ts`).
  */
 import type {
+  AskOptions,
   FileReviewAnswer,
   FileReviewQuestion,
   PermissionAnswer,
@@ -28,11 +29,13 @@ export class TerminalPrompter implements Prompter {
     private readonly style: Style,
   ) {}
 
-  async askPermission(q: PermissionQuestion): Promise<PermissionAnswer> {
+  async askPermission(q: PermissionQuestion, options?: AskOptions): Promise<PermissionAnswer> {
     const { style } = this;
     this.write(`\n${style.yellow('?')} ${style.bold(`The agent wants to ${cleanLine(q.summary)}`)} ${style.dim(`(${cleanLine(q.reason)})`)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-      const line = await this.lines.ask(`  Allow? [y]es / [n]o / [t]his task / [w]orkspace: `);
+      const line = await this.lines.ask(`  Allow? [y]es / [n]o / [t]his task / [w]orkspace: `, options?.signal);
+      // Withdrawn: the engine already counts it as a deny and says why.
+      if (options?.signal.aborted) return { binding: q.binding, allow: false };
       if (line === null) {
         this.write(style.dim('(end of input: denied)\n'));
         return { binding: q.binding, allow: false };
@@ -48,7 +51,7 @@ export class TerminalPrompter implements Prompter {
     return { binding: q.binding, allow: false };
   }
 
-  async reviewFile(q: FileReviewQuestion): Promise<FileReviewAnswer> {
+  async reviewFile(q: FileReviewQuestion, options?: AskOptions): Promise<FileReviewAnswer> {
     const { style } = this;
     const f = q.file;
     const columns = this.columns;
@@ -63,7 +66,8 @@ export class TerminalPrompter implements Prompter {
     if (f.rationale) this.write(`${quoteAgent('agent says (why):', f.rationale, style, columns)}\n`);
     this.write(`${colorDiff(fitDiff(clean(f.displayDiff).replace(/\n$/, ''), columns), style)}\n`);
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-      const line = await this.lines.ask(`  [a]pprove / [r]eject / c <comment> (reject with a comment): `);
+      const line = await this.lines.ask(`  [a]pprove / [r]eject / c <comment> (reject with a comment): `, options?.signal);
+      if (options?.signal.aborted) return { binding: q.binding, verdict: 'reject' };
       if (line === null) {
         this.write(style.dim('(end of input: rejected)\n'));
         return { binding: q.binding, verdict: 'reject' };

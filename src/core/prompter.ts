@@ -1,13 +1,26 @@
 /**
- * The engine's only way to ask a person something. The CLI answers on the terminal; the editor answers in
- * its panel. Every question carries a binding (session + request id + hash of the exact arguments) and an
- * answer counts only when it returns the same binding: an answer meant for one request can never approve
- * another (DESIGN.md §4).
+ * The engine's only way to ask a person something: a port. The CLI answers on the terminal; the language server
+ * answers from the editor's panel (another process, over the pipe). Every question carries a binding (session +
+ * request id + hash of the exact arguments) and an answer counts only when it returns the same binding: an answer
+ * meant for one request can never approve another (DESIGN.md §4).
+ *
+ * Every question has a deadline and can be withdrawn (`ask-within.ts`): the engine passes an `AbortSignal` that
+ * aborts when the question times out or its turn stops. A prompter stops asking when it aborts (it stops reading the
+ * terminal, closes the panel's card); an answer that arrives after that counts for nothing.
  */
 import { createHash } from 'node:crypto';
 import type { PreparedFile } from './changeset/index.js';
 import type { GrantScope } from './grants.js';
 import type { ChangesetReviewAnswer, ChangesetReviewQuestion } from './changeset/review.js';
+
+/** How long a question waits for a person before it is a deny (`deputy.prompts.timeoutMinutes` in the editor). */
+export const DEFAULT_QUESTION_TIMEOUT_MS = 15 * 60_000;
+
+/** What the engine gives every question besides the question itself. */
+export interface AskOptions {
+  /** Aborts when the question is withdrawn (its deadline passed, its turn stopped; `withdrawalOf` says which): stop asking. */
+  signal: AbortSignal;
+}
 
 export interface PermissionQuestion {
   binding: string;
@@ -19,6 +32,8 @@ export interface PermissionQuestion {
   /** Why the policy asks (the rule or default that decided). */
   reason: string;
   args: unknown;
+  /** ISO 8601 UTC: unanswered by then is a deny (the engine always sets it). */
+  deadline?: string;
 }
 
 export interface PermissionAnswer {
@@ -42,6 +57,8 @@ export interface FileReviewQuestion {
   realPath?: string;
   index: number;
   total: number;
+  /** ISO 8601 UTC: unanswered by then is a reject (the engine always sets it). */
+  deadline?: string;
 }
 
 export interface FileReviewAnswer {
@@ -51,13 +68,13 @@ export interface FileReviewAnswer {
 }
 
 export interface Prompter {
-  askPermission(question: PermissionQuestion): Promise<PermissionAnswer>;
-  reviewFile(question: FileReviewQuestion): Promise<FileReviewAnswer>;
+  askPermission(question: PermissionQuestion, options: AskOptions): Promise<PermissionAnswer>;
+  reviewFile(question: FileReviewQuestion, options: AskOptions): Promise<FileReviewAnswer>;
   /**
    * The whole changeset in one question, a binding per file (issue 9 §1). A prompter without it is asked file by
    * file through `reviewFile` (the CLI's terminal flow), on top of the same model.
    */
-  reviewChangeset?(question: ChangesetReviewQuestion): Promise<ChangesetReviewAnswer>;
+  reviewChangeset?(question: ChangesetReviewQuestion, options: AskOptions): Promise<ChangesetReviewAnswer>;
 }
 
 /** Canonical JSON: object keys sorted, so the same arguments always hash the same. */

@@ -1,17 +1,22 @@
 /**
- * One turn of a long-lived session, for hosts that keep a session across many turns (the language server): send a
- * message and follow the turn it starts, or attach to a session whose turn is already under way (after a restart or
- * a reload) and follow that one. Unlike `runTask`, the ToolRunner is the caller's, so what the agent read in one turn
- * still counts in the next (its read ledger is the base later changes must match), and every turn has its own
- * idempotency keys.
+ * One turn of a session, the only place the engine sends input and follows a turn: `deputy run` (one task, and the
+ * review rounds of `--environment`) and the language server (a session kept across many turns, and attaching to a
+ * turn already under way after a restart or a reload) both go through here, so both get the same per-turn caps,
+ * the same truncation of tool results, the same cancel and the same reports.
+ *
+ * The ToolRunner is the caller's: a host that keeps a session across turns keeps one runner, so what the agent read
+ * in one turn still counts as the base its changes must match in the next. Every turn has its own idempotency keys
+ * (`turnKey`) and its own caps.
  */
 import type OpenAI from 'openai';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
-import { followSession } from '../agents/event-stream.js';
+import { agentSessions } from '../agents/session-client.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { TaskObserver } from './task.js';
+import type { TaskEnvironment } from './task-environment.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
+import { TurnLimits, type TurnCaps } from './turn-limits.js';
 
 export interface SessionTurnDeps {
   client: OpenAI;
@@ -21,25 +26,31 @@ export interface SessionTurnDeps {
   audit: AuditLog;
   actor: AuditActor;
   observer?: TaskObserver;
+  /** Caps on tool calls and permission prompts per turn; `turn-limits.ts` defaults when absent. */
+  caps?: TurnCaps;
+  /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note to the agent. */
+  maxOutputBytes?: number;
+  /** Deputy is the session's execution environment (`deputy run --environment`). */
+  environment?: TaskEnvironment;
 }
 
 export interface TurnControl {
   /** Unique per turn: prefixes the turn's input and cancel idempotency keys. */
   turnKey: string;
-  /** Aborting asks the endpoint to cancel the turn. */
+  /** Aborting asks the endpoint to cancel the turn (and stops its walks in progress). */
   cancel?: AbortSignal;
-  /** Aborting stops following at once (the endpoint's turn goes on). */
+  /** Aborting stops following at once (the endpoint's turn goes on); the turn then ends `cancelled`. */
   signal?: AbortSignal;
 }
 
+/** Extra fields of the `message.user` record, e.g. that the message is a review's notes rather than the person's. */
+export type MessageNote = Record<string, string>;
+
 /** Sends `message` and follows the turn it starts to its end. */
-export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
+export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl, note: MessageNote = {}): Promise<TurnOutcome> {
   return followOne(deps, control, async () => {
-    await deps.client.beta.agents.sessions.events.create(deps.session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
-      'Idempotency-Key': `${control.turnKey}:input`,
-    });
-    await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message } });
+    await agentSessions(deps.client).send(deps.session.id, message, `${control.turnKey}:input`);
+    await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message, ...note } });
   });
 }
 
@@ -48,16 +59,13 @@ export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnCo
  * (a call waiting for its result is offered again, so its prompt comes back; a session already at rest ends at once).
  */
 export function attachTurn(deps: SessionTurnDeps, control: TurnControl): Promise<TurnOutcome> {
-  return followOne(deps, control, async (follower) => {
+  return followOne(deps, control, (follower) => {
     follower.resync();
+    return Promise.resolve();
   });
 }
 
-async function followOne(
-  deps: SessionTurnDeps,
-  control: TurnControl,
-  start: (follower: TurnFollower) => Promise<void>,
-): Promise<TurnOutcome> {
+async function followOne(deps: SessionTurnDeps, control: TurnControl, start: (follower: TurnFollower) => Promise<void>): Promise<TurnOutcome> {
   const { client, session, observer } = deps;
   const follower = new TurnFollower({
     client,
@@ -66,15 +74,19 @@ async function followOne(
     runner: deps.runner,
     audit: deps.audit,
     actor: deps.actor,
+    limits: new TurnLimits(deps.caps),
     cancelKey: `${control.turnKey}:cancel`,
+    ...(deps.maxOutputBytes !== undefined ? { maxOutputBytes: deps.maxOutputBytes } : {}),
+    ...(deps.environment ? { environment: deps.environment } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
   });
+  // Closing the stream is an abort: a pending read on the event stream ends at once rather than at its next event.
   const streamAbort = new AbortController();
   const stopFollowing = () => streamAbort.abort();
   control.signal?.addEventListener('abort', stopFollowing, { once: true });
-  const stream = followSession(client, session.id, {
+  const stream = agentSessions(client).follow(session.id, {
     signal: streamAbort.signal,
     onReconnect: (attempt) => observer?.reconnecting?.(attempt),
     onGap: () => follower.resync(),
@@ -83,12 +95,18 @@ async function followOne(
   try {
     // Subscribe before sending input (or reading state) so no event of the turn is missed.
     const first = stream.events.next();
+    // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
     first.catch(() => undefined);
     await stream.opened;
     await start(follower);
     if (control.cancel?.aborted) requestCancel();
     else control.cancel?.addEventListener('abort', requestCancel, { once: true });
-    return await follower.follow(stream.events, first);
+    try {
+      return await follower.follow(stream.events, first);
+    } catch (err) {
+      if (!control.signal?.aborted) throw err;
+      return follower.abandoned('Stopped following the turn before the endpoint confirmed its end; the session may still be running there.');
+    }
   } finally {
     control.cancel?.removeEventListener('abort', requestCancel);
     control.signal?.removeEventListener('abort', stopFollowing);

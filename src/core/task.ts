@@ -7,13 +7,14 @@
 import type OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 import type { AgentSession, TokenUsage } from 'openai/resources/beta/agents/agents';
-import { followSession } from '../agents/event-stream.js';
+import { agentSessions } from '../agents/session-client.js';
+import { sendTurn } from './session-turn.js';
 import { TOOL_DEFINITIONS } from '../protocol/tools.js';
-import type { AuditActor, AuditLog } from './audit.js';
+import type { AuditLog } from './audit.js';
 import { cleanInterruptedApplies } from './changeset/index.js';
 import { ToolRunner, type ToolObserver } from './tool-runner.js';
-import { TurnFollower, type TurnOutcome } from './turn-follower.js';
-import { TurnLimits, type CapReached, type TurnCaps } from './turn-limits.js';
+import type { TurnOutcome } from './turn-follower.js';
+import type { CapReached, TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
 import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
 
@@ -93,9 +94,11 @@ export const MAX_REVISION_TURNS = 3;
 
 export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
   client: OpenAI;
-  /** Provenance stamped on the session: who acts, through which client, for which workspace. */
+  /**
+   * Provenance stamped on the session beside who acts (`actor`, the one source of it): through which client, for
+   * which workspace.
+   */
   provenance: {
-    actor: AuditActor;
     client: string;
     workspaceHash: string;
     /** Who serves the agent, as OpenTelemetry's `gen_ai.provider.name` says it: `openai`, `aws.bedrock`, `deputy`. */
@@ -114,8 +117,7 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
 
 export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskSummary> {
   const taskId = params.taskId ?? `task_${randomUUID()}`;
-  const { audit, provenance } = deps;
-  const actor = provenance.actor;
+  const { audit, provenance, actor } = deps;
   // Temp files an apply killed mid-write left beside the user's files (Deputy's own names only).
   await cleanInterruptedApplies(deps.workspace);
   await audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.task, client: provenance.client } });
@@ -138,8 +140,7 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
 
 /** A session carrying Deputy's client tools and the provenance metadata of who acts, for which task and workspace. */
 export async function createSession(deps: TaskDeps, params: TaskParams, taskId: string): Promise<AgentSession> {
-  const { client, audit, provenance, observer } = deps;
-  const actor = provenance.actor;
+  const { client, audit, provenance, observer, actor } = deps;
   const metadata: Record<string, string> = {
     ...params.metadata,
     'deputy.principal': actor.principal,
@@ -149,7 +150,7 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
     'deputy.workspace': provenance.workspaceHash,
   };
   const environment = deps.environment;
-  const session = await client.beta.agents.sessions.create(
+  const session = await agentSessions(client).create(
     {
       // With Deputy as the environment the endpoint offers its own tools (Codex's exec_command and apply_patch).
       environment: environment ? { type: 'self_hosted', workspace_directory: environment.workspaceDirectory } : { type: 'none' },
@@ -161,7 +162,7 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
       metadata,
       ...(params.spendLimitCents !== undefined ? { spend_control: { limit: params.spendLimitCents } } : {}),
     },
-    params.signal ? { signal: params.signal } : undefined,
+    params.signal,
   );
   observer?.sessionCreated?.(session);
   await audit.append({
@@ -213,65 +214,34 @@ async function followEnvironmentTurns(
 }
 
 /**
- * Subscribes, sends `message` (the task, or a review's notes in a later round), and follows the turn to its end,
- * running client tools as they are called.
+ * Sends `message` (the task, or a review's notes in a later round) and follows the turn to its end through the
+ * engine's one turn implementation (`session-turn.ts`), with a runner of its own: each round is its own turn.
  */
-async function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession, message: string, round: number): Promise<TurnOutcome> {
-  const { client, audit, observer } = deps;
-  const actor = deps.provenance.actor;
-  const limits = new TurnLimits(params.caps);
-  const runner = new ToolRunner({ ...deps, task: taskId, limits, ...(observer ? { observer } : {}) });
-  const follower = new TurnFollower({
-    client,
-    session,
-    taskId,
-    runner,
-    audit,
-    actor,
-    limits,
-    ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
-    ...(deps.environment ? { environment: deps.environment } : {}),
-    // Each turn of a task cancels under a key of its own (the first keeps the one-turn key).
-    ...(round > 0 ? { cancelKey: `${taskId}:cancel:${round}` } : {}),
-    ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
-    ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
-    ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
-  });
-  // Closing the stream is an abort: a pending read on the event stream ends at once rather than at its next event.
-  const streamAbort = new AbortController();
-  const stopFollowing = () => streamAbort.abort();
-  params.signal?.addEventListener('abort', stopFollowing, { once: true });
-  const stream = followSession(client, session.id, {
-    signal: streamAbort.signal,
-    onReconnect: (attempt) => observer?.reconnecting?.(attempt),
-    onGap: () => follower.resync(),
-  });
-  const requestCancel = () => follower.requestCancel();
-  try {
-    // Subscribe before sending input so no event of the turn is missed.
-    const first = stream.events.next();
-    // If opening fails, `opened` rejects with the same error; keep this copy from counting as unhandled.
-    first.catch(() => undefined);
-    await stream.opened;
-    await client.beta.agents.sessions.events.create(session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
-      'Idempotency-Key': round > 0 ? `${taskId}:input:${round}` : `${taskId}:input`,
-    });
-    await audit.append({ type: 'message.user', session: session.id, task: taskId, actor, data: { text: message, ...(round > 0 ? { from: 'environment review' } : {}) } });
-    if (params.cancel?.aborted) requestCancel();
-    else params.cancel?.addEventListener('abort', requestCancel, { once: true });
-    try {
-      return await follower.follow(stream.events, first);
-    } catch (err) {
-      if (!params.signal?.aborted) throw err;
-      return follower.abandoned('Stopped following the turn before the endpoint confirmed its end; the session may still be running there.');
-    }
-  } finally {
-    params.cancel?.removeEventListener('abort', requestCancel);
-    params.signal?.removeEventListener('abort', stopFollowing);
-    stopFollowing();
-    await stream.events.return(undefined).catch(() => undefined);
-  }
+function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession, message: string, round: number): Promise<TurnOutcome> {
+  const { observer } = deps;
+  const runner = new ToolRunner({ ...deps, task: taskId, ...(observer ? { observer } : {}) });
+  return sendTurn(
+    {
+      client: deps.client,
+      session,
+      taskId,
+      runner,
+      audit: deps.audit,
+      actor: deps.actor,
+      ...(observer ? { observer } : {}),
+      ...(params.caps ? { caps: params.caps } : {}),
+      ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
+      ...(deps.environment ? { environment: deps.environment } : {}),
+    },
+    message,
+    {
+      // Each turn of a task has keys of its own (the first keeps the one-turn keys `<task>:input`, `<task>:cancel`).
+      turnKey: round > 0 ? `${taskId}:round${round}` : taskId,
+      ...(params.cancel ? { cancel: params.cancel } : {}),
+      ...(params.signal ? { signal: params.signal } : {}),
+    },
+    round > 0 ? { from: 'environment review' } : {},
+  );
 }
 
 /** The summary the person sees, and the records that close the task on the trail. */
@@ -283,9 +253,9 @@ async function finish(
   outcome: TurnOutcome,
 ): Promise<TaskSummary> {
   const { client, audit } = deps;
-  const actor = deps.provenance.actor;
+  const actor = deps.actor;
   const { status, error, finalText, lastSession, filesChanged, capReached } = outcome;
-  const refreshed = await client.beta.agents.sessions.retrieve(session.id).catch(() => lastSession);
+  const refreshed = await agentSessions(client).retrieve(session.id).catch(() => lastSession);
   const usage = toUsage(refreshed.usage ?? lastSession.usage);
   const summary: TaskSummary = {
     taskId,

@@ -7,7 +7,7 @@ import { Workspace, type WalkOptions } from './workspace.js';
 import { prepareChangeset, DEFAULT_APPLY_CONCURRENCY, type PreparedFile } from './changeset/index.js';
 import { applyKeptHunks, markRevision } from './changeset/hunks.js';
 import { keepPreImages } from './changeset/pre-images.js';
-import { answerFileByFile, decideAll, reviewItems, type ChangesetReviewQuestion, type Decided } from './changeset/review.js';
+import { answerFileByFile, decideAll, reviewItems, type ChangesetReviewAnswer, type ChangesetReviewQuestion, type Decided } from './changeset/review.js';
 import { DiskWorkspaceFiles, type WorkspaceEdit, type WorkspaceEditResult, type WorkspaceFiles } from './workspace-files.js';
 import { sha256Hex } from './workspace-text.js';
 import type { ChangesetHunk, ConflictReport } from '../protocol/events.js';
@@ -15,7 +15,8 @@ import type { Policy, PolicyVerdict } from './policy.js';
 import type { GrantScope, GrantStore } from './grants.js';
 import { principalOf } from './cedar/request.js';
 import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
-import { bindingFor, type Prompter } from './prompter.js';
+import { askWithin, type Asked, type Withdrawal } from './ask-within.js';
+import { bindingFor, DEFAULT_QUESTION_TIMEOUT_MS, type AskOptions, type Prompter } from './prompter.js';
 import type { TurnLimits } from './turn-limits.js';
 import {
   TOOL_NAMES,
@@ -55,6 +56,8 @@ export interface ToolObserver {
   changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[], question: ChangesetReviewQuestion): void;
   /** A reviewed changeset was applied: what happened to every prepared file, in order. */
   changesetApplied?(call: Pick<ToolCall, 'session' | 'callId'>, files: PreparedFile[], results: ChangeResult[]): void;
+  /** A question closed without the person's answer (its deadline passed, its turn stopped): a deny or a reject. */
+  promptWithdrawn?(call: Pick<ToolCall, 'session' | 'callId'>, reason: Withdrawal): void;
   /** An approved file was not written because it changed since the agent read it (or since review). */
   changesetConflict?(call: Pick<ToolCall, 'session' | 'callId'>, binding: string, conflict: ConflictReport): void;
 }
@@ -62,6 +65,8 @@ export interface ToolObserver {
 /** How a caller of `reviewPrepared` differs from `propose_changes`. */
 export interface ReviewOptions {
   source?: ChangesetReviewQuestion['source'];
+  /** Aborts when the turn stops: the open review is withdrawn (every undecided file rejected). */
+  signal?: AbortSignal;
   /**
    * Writes one approved file (called for all approved files together, a bounded number at a time) instead of the
    * workspace port, for callers that write more than text (binary content, modes). A kept-hunks file arrives with
@@ -88,12 +93,12 @@ export interface ToolRunnerDeps {
   actor: AuditActor;
   task: string;
   observer?: ToolObserver;
-  /** The turn's caps; a permission prompt over the cap is not asked and ends the turn. */
-  limits?: TurnLimits;
   /** Where a yes "for this task" or "for this workspace" is kept; without it every yes is for one request. */
   grants?: GrantStore;
   /** Where approved files are read and written: the disk unless a front end holds them (the editor). */
   files?: WorkspaceFiles;
+  /** How long a question waits for a person before it is a deny (a review: a reject); 15 minutes when absent. */
+  promptTimeoutMs?: number;
 }
 
 export class ToolRunner {
@@ -115,15 +120,18 @@ export class ToolRunner {
     this.policy = (same ? deps.policy : deps.policy.withPrincipal(principal)).withTask({ taskId: deps.task });
   }
 
-  /** `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled. */
-  async run(call: ToolCall, signal?: AbortSignal): Promise<ToolOutcome> {
+  /**
+   * `signal` ends a workspace walk at once (a cancelled task); the walk's result then says it was cancelled.
+   * `limits` are the turn's caps: a prompt over its cap is not asked (the runner outlives turns, the caps do not).
+   */
+  async run(call: ToolCall, signal?: AbortSignal, limits?: TurnLimits): Promise<ToolOutcome> {
     const { observer } = this.deps;
     const summary = summarize(call.name, call.args);
     observer?.toolStarted?.(call, summary);
     await this.record('tool.call', call.session, { call_id: call.callId, tool: call.name, summary });
     let outcome: ToolOutcome;
     try {
-      outcome = await this.gateAndRun(call, summary, signal);
+      outcome = await this.gateAndRun(call, summary, signal, limits);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       outcome = { success: false, error: message, applied: [] };
@@ -139,7 +147,7 @@ export class ToolRunner {
     return outcome;
   }
 
-  private async gateAndRun(call: ToolCall, summary: string, signal: AbortSignal | undefined): Promise<ToolOutcome> {
+  private async gateAndRun(call: ToolCall, summary: string, signal: AbortSignal | undefined, limits: TurnLimits | undefined): Promise<ToolOutcome> {
     if (!isToolName(call.name)) {
       return fail(`Unknown tool "${call.name}". Deputy's tools are: ${TOOL_NAMES.join(', ')}.`);
     }
@@ -155,31 +163,31 @@ export class ToolRunner {
       ...(verdict.trial ? { trial: { decision: verdict.trial.decision, policies: verdict.trial.policies, reason: verdict.trial.reason } } : {}),
     });
     if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
-    if (call.name === 'propose_changes') return this.proposeChanges(call);
+    if (call.name === 'propose_changes') return this.proposeChanges(call, signal);
     if (verdict.decision === 'ask') {
-      if (this.deps.limits && !this.deps.limits.prompt()) {
-        const message = this.deps.limits.reached!.message;
+      if (limits && !limits.prompt()) {
+        const message = limits.reached!.message;
         await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
         return fail(message);
       }
-      const allowed = await this.askPermission(call, summary, verdict.reason, call.args.path);
+      const allowed = await this.askPermission(call, summary, verdict.reason, call.args.path, signal);
       if (!allowed) return fail('The user denied this request.');
     }
     return this.runReadTool(call.session, call.name, call.args, signal ? { signal } : {});
   }
 
-  private async askPermission(call: ToolCall, summary: string, reason: string, path: unknown): Promise<boolean> {
+  private async askPermission(call: ToolCall, summary: string, reason: string, path: unknown, signal: AbortSignal | undefined): Promise<boolean> {
     const binding = bindingFor(call.session, call.callId, { tool: call.name, args: call.args });
     await this.record('prompt.asked', call.session, { call_id: call.callId, tool: call.name, summary, reason });
-    const answer = await this.deps.prompter.askPermission({
-      binding,
-      session: call.session,
-      callId: call.callId,
-      tool: call.name,
-      summary,
-      reason,
-      args: call.args,
-    });
+    const question = { binding, session: call.session, callId: call.callId, tool: call.name, summary, reason, args: call.args };
+    const asked = await this.ask((options) => this.deps.prompter.askPermission({ ...question, deadline: options.deadline }, options), signal);
+    if ('withdrawn' in asked) {
+      // No answer from the person: a deny, on the trail as the answer it stands for.
+      await this.record('prompt.answered', call.session, { call_id: call.callId, tool: call.name, answer: 'deny', withdrawn: asked.withdrawn });
+      this.deps.observer?.promptWithdrawn?.(call, asked.withdrawn);
+      return false;
+    }
+    const answer = asked.answer;
     // An answer bound to another request (or forged) is a deny.
     const allow = answer.binding === binding && answer.allow === true;
     await this.record('prompt.answered', call.session, {
@@ -191,6 +199,13 @@ export class ToolRunner {
     });
     if (allow && answer.scope && answer.scope !== 'once') await this.grant(call, answer.scope, path);
     return allow;
+  }
+
+  /** Puts a question to the prompter with the deadline, withdrawn when `signal` aborts (`ask-within.ts`). */
+  private ask<T>(put: (options: AskOptions & { deadline: string }) => Promise<T>, signal: AbortSignal | undefined): Promise<Asked<T>> {
+    const timeoutMs = this.deps.promptTimeoutMs ?? DEFAULT_QUESTION_TIMEOUT_MS;
+    const deadline = new Date(Date.now() + timeoutMs).toISOString();
+    return askWithin((withdraw) => put({ signal: withdraw, deadline }), { signal, timeoutMs });
   }
 
   /** Keeps the person's yes as a grant (Cedar) and decides with it from now on. */
@@ -239,7 +254,7 @@ export class ToolRunner {
     }
   }
 
-  private async proposeChanges(call: ToolCall): Promise<ToolOutcome> {
+  private async proposeChanges(call: ToolCall, signal: AbortSignal | undefined): Promise<ToolOutcome> {
     const args = call.args as { summary?: unknown; changes?: unknown };
     const summary = typeof args.summary === 'string' ? args.summary : '';
     const prepared = await prepareChangeset(this.deps.workspace, call.args, this.ledger(call.session));
@@ -264,7 +279,7 @@ export class ToolRunner {
       })),
     });
 
-    const reviewed = await this.reviewPrepared(call, summary, prepared);
+    const reviewed = await this.reviewPrepared(call, summary, prepared, signal ? { signal } : {});
     const applied = reviewed.results.filter((r) => r.status === 'applied').map((r) => r.path);
     const output: ProposeChangesResult = { results: reviewed.results, ...(reviewed.comment ? { comment: reviewed.comment } : {}) };
     return { success: true, output: JSON.stringify(output), applied };
@@ -287,19 +302,38 @@ export class ToolRunner {
     const question = this.question(call, summary, prepared, options.source ?? 'proposeChanges');
     this.deps.observer?.changesetPrepared?.(call, summary, prepared, question);
     const prompter = this.deps.prompter;
+    // A review nobody finishes in time, or one still open when the turn stops, decides nothing: every undecided file is rejected.
+    const withdrawn = (reason: Withdrawal) => this.deps.observer?.promptWithdrawn?.(call, reason);
     const answer = prompter.reviewChangeset
-      ? await prompter.reviewChangeset(question)
+      ? await this.ask((o) => prompter.reviewChangeset!(question, o), options.signal).then((a): ChangesetReviewAnswer => {
+          if ('answer' in a) return a.answer;
+          withdrawn(a.withdrawn);
+          return { decisions: [] };
+        })
       : await answerFileByFile(question, async (item, index, total) => {
-          const a = await prompter.reviewFile({
-            binding: item.binding,
-            session: call.session,
-            callId: call.callId,
-            summary,
-            file: item.file,
-            ...(item.file.realPath ? { realPath: item.file.realPath } : {}),
-            index,
-            total,
-          });
+          const asked = await this.ask(
+            (o) =>
+              prompter.reviewFile(
+                {
+                  binding: item.binding,
+                  session: call.session,
+                  callId: call.callId,
+                  summary,
+                  file: item.file,
+                  ...(item.file.realPath ? { realPath: item.file.realPath } : {}),
+                  index,
+                  total,
+                  deadline: o.deadline,
+                },
+                o,
+              ),
+            options.signal,
+          );
+          if ('withdrawn' in asked) {
+            withdrawn(asked.withdrawn);
+            return { binding: item.binding, decision: 'reject' as const };
+          }
+          const a = asked.answer;
           return { binding: a.binding, decision: a.verdict, ...(a.comment ? { comment: a.comment } : {}) };
         });
     const decided = decideAll(question, answer);

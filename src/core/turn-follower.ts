@@ -6,13 +6,12 @@
  * pending call whose announcement was missed.
  */
 import type OpenAI from 'openai';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BadRequestError } from 'openai';
 import type {
   AgentFunctionCallItem,
   AgentSession,
   AgentSessionEvent,
 } from 'openai/resources/beta/agents/agents';
+import { agentSessions, type ToolResultEvent } from '../agents/session-client.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { ToolRunner } from './tool-runner.js';
 import { limitToolOutput } from './tool-output.js';
@@ -51,9 +50,6 @@ export interface TurnFollowerDeps {
   /** Deputy is the session's execution environment: told when the endpoint needs it and how it reports it. */
   environment?: TaskEnvironment;
 }
-
-/** The official helper's waits for a tool result the service has not registered yet ("Unknown pending tool call"). */
-const REGISTRATION_DELAYS_MS = [100, 300, 600];
 
 export class TurnFollower {
   /**
@@ -152,11 +148,8 @@ export class TurnFollower {
     if (this.cancelRequested) return this.cancelling;
     this.cancelRequested = true;
     this.toolAbort.abort();
-    this.cancelling = this.deps.client.beta.agents.sessions.events
-      .create(this.deps.session.id, {
-        events: [{ type: 'agent.session.input.cancel' }],
-        'Idempotency-Key': this.deps.cancelKey ?? `${this.deps.taskId}:cancel`,
-      })
+    this.cancelling = agentSessions(this.deps.client)
+      .cancel(this.deps.session.id, this.deps.cancelKey ?? `${this.deps.taskId}:cancel`)
       .then(
         () => undefined,
         (err: unknown) => {
@@ -183,13 +176,13 @@ export class TurnFollower {
   private async resyncOnce(): Promise<void> {
     const { client, session } = this.deps;
     const answeredBefore = new Set(this.answered);
-    const s = await client.beta.agents.sessions.retrieve(session.id);
+    const s = await agentSessions(client).retrieve(session.id);
     this.lastSession = s;
     await this.offerRequiredActions(s, answeredBefore);
     if ((s.status === 'idle' || s.status === 'failed') && !this.turnEnded) {
       await this.work;
       // Re-read after the calls were answered: the turn may have moved on.
-      const now = await client.beta.agents.sessions.retrieve(session.id);
+      const now = await agentSessions(client).retrieve(session.id);
       this.lastSession = now;
       if (now.status === 'idle' || now.status === 'failed') {
         if (now.status === 'failed' && this.status !== 'failed') {
@@ -338,6 +331,7 @@ export class TurnFollower {
     const outcome = await runner.run(
       { session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) },
       this.toolAbort.signal,
+      limits,
     );
     for (const path of outcome.applied) this.filesChanged.add(path);
     if (this.cancelRequested) return; // The turn is being cancelled: the endpoint no longer waits for this result.
@@ -353,32 +347,14 @@ export class TurnFollower {
     this.answered.add(callKey(call));
   }
 
-  /** Sends a tool result, waiting briefly (as the official helper does) while the service registers the call. */
-  private async submit(
-    call: FunctionCall,
-    result: Parameters<OpenAI['beta']['agents']['sessions']['events']['create']>[1]['events'][number],
-  ): Promise<void> {
+  /** Sends a tool result (the session client waits briefly while the service registers the call). */
+  private async submit(call: FunctionCall, result: ToolResultEvent): Promise<void> {
     const { client, session, taskId } = this.deps;
     // One key per submission, stable across its retries; a later call reusing the id is another submission.
     const key = callKey(call);
     const occurrence = this.submissions.get(key) ?? 0;
     this.submissions.set(key, occurrence + 1);
-    const idempotencyKey = `${taskId}:${key}${occurrence > 0 ? `:${occurrence}` : ''}`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.beta.agents.sessions.events.create(session.id, {
-          events: [result],
-          'Idempotency-Key': idempotencyKey,
-        });
-        return;
-      } catch (err) {
-        const delay = REGISTRATION_DELAYS_MS[attempt];
-        const unregistered =
-          err instanceof BadRequestError && err.message.includes(`Unknown pending tool call: ${call.call_id}`);
-        if (delay === undefined || !unregistered) throw err;
-        await sleep(delay);
-      }
-    }
+    await agentSessions(client).submitToolResult(session.id, result, `${taskId}:${key}${occurrence > 0 ? `:${occurrence}` : ''}`);
   }
 }
 

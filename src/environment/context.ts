@@ -3,6 +3,7 @@
  * (through the Prompter port), the audit trail and who Deputy acts for. Also the one way the environment asks a
  * person: bound to the exact request, held until answered or timed out (a timeout is a deny), audited.
  */
+import { askWithin } from '../core/ask-within.js';
 import type { AuditActor, AuditEventType, AuditLog } from '../core/audit.js';
 import type { Policy, PolicyVerdict } from '../core/policy.js';
 import { bindingFor, type Prompter } from '../core/prompter.js';
@@ -56,22 +57,19 @@ export async function askPerson(
 ): Promise<PersonAnswer> {
   const binding = bindingFor(question.session, question.callId, { tool: question.tool, args: question.args });
   await record(env, 'prompt.asked', question.session, { call_id: question.callId, tool: question.tool, summary: question.summary, reason: question.reason });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), env.promptTimeoutMs);
-  });
-  const answer = await Promise.race([env.prompter.askPermission({ binding, ...question }), timeout]).finally(() => clearTimeout(timer));
+  const deadline = new Date(Date.now() + env.promptTimeoutMs).toISOString();
+  const asked = await askWithin((signal) => env.prompter.askPermission({ binding, ...question, deadline }, { signal }), { timeoutMs: env.promptTimeoutMs });
   let result: PersonAnswer;
   let note: string | undefined;
-  if (answer === 'timeout') {
+  if ('withdrawn' in asked) {
     const minutes = Math.round(env.promptTimeoutMs / 6000) / 10;
     result = { allow: false, why: `No one answered within ${minutes} minute${minutes === 1 ? '' : 's'}, so the request was denied.` };
     note = 'timed out';
-  } else if (answer.binding !== binding) {
+  } else if (asked.answer.binding !== binding) {
     result = { allow: false, why: 'The user denied this request.' };
     note = 'answer not bound to this request; treated as deny';
   } else {
-    result = answer.allow ? { allow: true, why: 'allowed by the user' } : { allow: false, why: 'The user denied this request.' };
+    result = asked.answer.allow ? { allow: true, why: 'allowed by the user' } : { allow: false, why: 'The user denied this request.' };
   }
   await record(env, 'prompt.answered', question.session, {
     call_id: question.callId,

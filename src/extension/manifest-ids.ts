@@ -62,6 +62,8 @@ export const SETTING_IDS = [
   'deputy.embedded.modelApiKeyEnv',
   'deputy.runtime.tokenFile',
   'deputy.prompts.timeoutMinutes',
+  'deputy.turns.maxSteps',
+  'deputy.turns.maxPrompts',
   'deputy.budget.perTaskUsd',
   'deputy.policy.orgFile',
   'deputy.codeLens.enabled',

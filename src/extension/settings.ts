@@ -30,6 +30,8 @@ export function readSettings(): ServerSettings {
   const keyEnv = str('embedded.modelApiKeyEnv');
   const tokenFile = str('runtime.tokenFile');
   const budget = num('budget.perTaskUsd');
+  const maxSteps = num('turns.maxSteps');
+  const maxPrompts = num('turns.maxPrompts');
   const orgPolicy = str('policy.orgFile');
   return {
     endpoint: normaliseEndpoint(str('endpoint')),
@@ -41,6 +43,8 @@ export function readSettings(): ServerSettings {
     ...(keyEnv ? { embeddedModelApiKeyEnv: keyEnv } : {}),
     ...(tokenFile ? { runtimeTokenFile: tokenFile } : {}),
     promptTimeoutMinutes: num('prompts.timeoutMinutes') ?? 15,
+    ...(maxSteps !== undefined ? { maxStepsPerTurn: Math.max(1, Math.floor(maxSteps)) } : {}),
+    ...(maxPrompts !== undefined ? { maxPromptsPerTurn: Math.max(1, Math.floor(maxPrompts)) } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
     workspaceTrusted: vscode.workspace.isTrusted,
     ...(orgPolicy ? { policyOrgFile: orgPolicy } : {}),

@@ -429,6 +429,8 @@ export interface EngineEventPayloads {
     message: string;
     action?: ErrorAction;
     fatal: boolean;
+    /** Set when the turn ended because it reached one of its per-turn caps (`src/core/turn-limits.ts`). */
+    cap?: { cap: 'steps' | 'prompts'; max: number };
   };
   /** Emitted by the engine for something the person should know that is neither output nor error (a resync, a reconnect). */
   notice: { message: string };

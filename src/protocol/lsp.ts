@@ -42,6 +42,10 @@ export interface ServerSettings {
   /** The bearer token file of a Deputy runtime at a URL endpoint. */
   runtimeTokenFile?: string;
   promptTimeoutMinutes: number;
+  /** Most tool calls one turn may make (`deputy.turns.maxSteps`); the engine's default when absent. */
+  maxStepsPerTurn?: number;
+  /** Most permission prompts one turn may ask (`deputy.turns.maxPrompts`); the engine's default when absent. */
+  maxPromptsPerTurn?: number;
   budgetPerTaskUsd?: number;
   /** False in an untrusted workspace: the workspace's `.deputy/policy.json` is ignored and every tool asks. */
   workspaceTrusted: boolean;

@@ -6,6 +6,8 @@
  * refused says why and decides nothing. Unanswered by the deadline, or the session stopped: nothing of the set is
  * applied (approvals given so far lapse).
  */
+import { withdrawalOf } from '../core/ask-within.js';
+import type { AskOptions } from '../core/prompter.js';
 import type { ChangesetReviewAnswer, ChangesetReviewQuestion, ReviewItem } from '../core/changeset/review.js';
 import type { ConflictReport, FileDecision, PromptWithdrawalReason, ReviewVerdict } from '../protocol/events.js';
 import type { PendingChangeset, ReviewChangeset } from '../protocol/lsp.js';
@@ -51,8 +53,10 @@ export class ChangesetBroker {
   constructor(private readonly deps: ChangesetBrokerDeps) {}
 
   /** The engine's question: resolves once every file is decided, the deadline passes or the session stops. */
-  ask(question: ChangesetReviewQuestion): Promise<ChangesetReviewAnswer> {
+  ask(question: ChangesetReviewQuestion, options?: AskOptions): Promise<ChangesetReviewAnswer> {
     const key = keyOf(question.session, question.changesetId);
+    // The engine withdrew the question (its turn stopped, or its own deadline passed): the card closes too.
+    options?.signal.addEventListener('abort', () => this.close(key, withdrawalOf(options.signal)), { once: true });
     return new Promise((resolve) => {
       const timeout = this.deps.timeoutMs();
       const timer = setTimeout(() => this.close(key, 'timedOut'), timeout);

@@ -8,7 +8,8 @@
  * engine gets them all at once.
  */
 import { reviewHunks } from '../core/changeset/hunks.js';
-import type { FileReviewAnswer, FileReviewQuestion, PermissionAnswer, PermissionQuestion, Prompter } from '../core/prompter.js';
+import { withdrawalOf } from '../core/ask-within.js';
+import type { AskOptions, FileReviewAnswer, FileReviewQuestion, PermissionAnswer, PermissionQuestion, Prompter } from '../core/prompter.js';
 import type { PromptDecision, PromptWithdrawalReason } from '../protocol/events.js';
 import { ChangesetBroker } from './changeset-broker.js';
 import type { EventInput } from './event-log.js';
@@ -47,9 +48,9 @@ export class PromptBroker {
 
   /** The engine-facing side: every session's ToolRunner asks through it (each question names its session). */
   readonly prompter: Prompter = {
-    askPermission: (q) => this.askPermission(q),
-    reviewFile: (q) => this.reviewFile(q),
-    reviewChangeset: (q) => this.changesets.ask(q),
+    askPermission: (q, options) => this.askPermission(q, options),
+    reviewFile: (q, options) => this.reviewFile(q, options),
+    reviewChangeset: (q, options) => this.changesets.ask(q, options),
   };
 
   /** Files of open changesets still without a decision (for the "Review N agent changes" code lens). */
@@ -90,7 +91,7 @@ export class PromptBroker {
     this.allowedForTask.delete(sessionId);
   }
 
-  private askPermission(q: PermissionQuestion): Promise<PermissionAnswer> {
+  private askPermission(q: PermissionQuestion, options: AskOptions): Promise<PermissionAnswer> {
     const allowed = this.allowedForTask.get(q.session);
     const deadline = new Date(Date.now() + this.deps.timeoutMs()).toISOString();
     this.deps.emit(q.session, { type: 'prompt.asked', binding: q.binding, callId: q.callId, tool: q.tool, summary: q.summary, args: q.args, reason: q.reason, deadline });
@@ -98,6 +99,8 @@ export class PromptBroker {
       this.deps.emit(q.session, { type: 'prompt.answered', binding: q.binding, decision: 'allowTask' });
       return Promise.resolve({ binding: q.binding, allow: true });
     }
+    // The engine withdrew the question (its turn stopped, or its own deadline passed): the card closes, a late answer is refused.
+    options.signal.addEventListener('abort', () => this.withdraw(q.binding, withdrawalOf(options.signal)), { once: true });
     return new Promise((resolve) => {
       this.wait(q.session, q.binding, (a) => {
         if (a?.decision === 'allowTask') {
@@ -111,7 +114,7 @@ export class PromptBroker {
   }
 
   /** One file asked on its own: a changeset of one, on the same model. */
-  private async reviewFile(q: FileReviewQuestion): Promise<FileReviewAnswer> {
+  private async reviewFile(q: FileReviewQuestion, options: AskOptions): Promise<FileReviewAnswer> {
     const answer = await this.changesets.ask({
       session: q.session,
       callId: q.callId,
@@ -120,18 +123,21 @@ export class PromptBroker {
       source: 'proposeChanges',
       round: 1,
       items: [{ binding: q.binding, file: q.file, hunks: reviewHunks(q.file) }],
-    });
+    }, options);
     const d = answer.decisions.find((x) => x.binding === q.binding);
     return { binding: q.binding, verdict: d?.decision === 'approve' ? 'approve' : 'reject', ...(d?.comment ? { comment: d.comment } : {}) };
   }
 
+  /** Closes an open question as a deny, and tells the panel. */
+  private withdraw(binding: string, reason: PromptWithdrawalReason): void {
+    const o = this.open.get(binding);
+    if (!o) return;
+    this.close(o, null);
+    this.deps.emit(o.sessionId, { type: 'prompt.withdrawn', binding, reason });
+  }
+
   private wait(sessionId: string, binding: string, settle: Open['settle']): void {
-    const timer = setTimeout(() => {
-      const o = this.open.get(binding);
-      if (!o) return;
-      this.close(o, null);
-      this.deps.emit(sessionId, { type: 'prompt.withdrawn', binding, reason: 'timedOut' });
-    }, this.deps.timeoutMs());
+    const timer = setTimeout(() => this.withdraw(binding, 'timedOut'), this.deps.timeoutMs());
     timer.unref();
     this.open.set(binding, { sessionId, binding, settle, timer });
     this.deps.changed(sessionId);

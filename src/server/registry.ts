@@ -42,6 +42,7 @@ import type { AuditSigner } from '../core/audit-digest.js';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
+import { agentSessions } from '../agents/session-client.js';
 
 export interface RegistryDeps {
   settings: ServerSettings;
@@ -343,12 +344,9 @@ export class SessionRegistry {
     const settings = this.deps.settings;
     const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
     const client = connection.client;
-    const found = [];
-    for await (const s of client.beta.agents.sessions.list({ metadata: { 'deputy.workspace': folder.hash }, limit: 100 })) {
-      // The filter is the endpoint's; check it here too, so another workspace's session is never attached.
-      if (s.metadata?.['deputy.workspace'] === folder.hash && s.metadata?.['deputy.task']) found.push(s);
-      if (found.length >= 200) break;
-    }
+    // The filter is the endpoint's; check it here too, so another workspace's session is never attached.
+    const listed = await agentSessions(client).list({ metadata: { 'deputy.workspace': folder.hash }, limit: 100 }, 200);
+    const found = listed.filter((s) => s.metadata?.['deputy.workspace'] === folder.hash && s.metadata?.['deputy.task']);
     for (const s of found) {
       if (this.sessions.has(s.id)) continue;
       const { task, events } = await readTranscript(client, s.id);

@@ -6,11 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
+import { maxToolOutputBytesFor } from '../agents/endpoints.js';
+import { agentSessions } from '../agents/session-client.js';
 import type { AuditLog } from '../core/audit.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
 import { createSession, DEFAULT_INSTRUCTIONS, type TaskObserver } from '../core/task.js';
 import { ToolRunner } from '../core/tool-runner.js';
+import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS } from '../core/turn-limits.js';
 import type { Policy } from '../core/policy.js';
 import type { SignInNeed, SignInWait } from '../core/sign-in-wait.js';
 import type { SessionStatus } from '../protocol/events.js';
@@ -23,6 +26,9 @@ import type { Folder } from './folder.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { sessionObserver } from './session-observer.js';
+
+/** How much later than the panel's deadline the engine withdraws a question itself. */
+const PROMPT_DEADLINE_GRACE_MS = 5_000;
 
 export interface HostDeps {
   folder: Folder;
@@ -83,6 +89,9 @@ export class HostedSession {
       task: taskId,
       observer: this.observer,
       files: deps.files,
+      // The broker keeps the deadline the panel shows and settles a review with what was decided by then; the
+      // engine's own deadline, a little later, is the backstop for a question the front end never closes.
+      promptTimeoutMs: Math.max(0.001, deps.settings().promptTimeoutMinutes) * 60_000 + PROMPT_DEADLINE_GRACE_MS,
     });
   }
 
@@ -118,7 +127,7 @@ export class HostedSession {
         audit: folder.audit,
         prompter: deps.broker.prompter,
         actor,
-        provenance: { actor, client: params.client, workspaceHash: folder.hash, provider: connection.provider },
+        provenance: { client: params.client, workspaceHash: folder.hash, provider: connection.provider },
       },
       {
         task: params.prompt,
@@ -283,11 +292,14 @@ export class HostedSession {
     // Whatever was still open belongs to a turn that is over.
     this.deps.broker.withdrawSession(this.id, 'sessionStopped');
     this.session = outcome.lastSession;
-    const refreshed = await this.deps.connection.client.beta.agents.sessions.retrieve(this.id).catch(() => outcome.lastSession);
+    const refreshed = await agentSessions(this.deps.connection.client).retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
     this.noteUsage(refreshed);
     const failure = outcome.error && outcome.status !== 'cancelled' ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
-    if (failure) this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
+    if (failure) {
+      const cap = outcome.capReached ? { cap: { cap: outcome.capReached.cap, max: outcome.capReached.max } } : {};
+      this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true, ...cap });
+    }
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
     const usage = refreshed.usage;
@@ -355,7 +367,11 @@ export class HostedSession {
   }
 
   private turnDeps(): SessionTurnDeps {
+    const settings = this.deps.settings();
     return {
+      // The caps in force when the turn starts (settings apply to the next turn), as `deputy run --max-steps/--max-prompts`.
+      caps: { maxSteps: settings.maxStepsPerTurn ?? DEFAULT_MAX_STEPS, maxPrompts: settings.maxPromptsPerTurn ?? DEFAULT_MAX_PROMPTS },
+      maxOutputBytes: maxToolOutputBytesFor(this.deps.connection.provider),
       client: this.deps.connection.client,
       session: this.session,
       taskId: this.taskId,

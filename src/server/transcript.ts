@@ -5,6 +5,7 @@
  */
 import type OpenAI from 'openai';
 import type { AgentSessionItem } from 'openai/resources/beta/agents/agents';
+import { agentSessions } from '../agents/session-client.js';
 import { summarize } from '../core/tool-runner.js';
 import type { EventInput } from './event-log.js';
 
@@ -19,7 +20,7 @@ export interface Transcript {
 
 export async function readTranscript(client: OpenAI, sessionId: string): Promise<Transcript> {
   const items: AgentSessionItem[] = [];
-  for await (const item of client.beta.agents.sessions.items.list(sessionId, { limit: 100, order: 'asc' })) {
+  for await (const item of agentSessions(client).items(sessionId)) {
     items.push(item);
     if (items.length >= MAX_ITEMS) break;
   }

@@ -49,7 +49,7 @@ async function setUp(t: { after(fn: () => Promise<void>): void }, script: Script
   });
   const run = () =>
     runTask(
-      { client: harness.client, workspace, policy, audit, prompter: person, actor, provenance: { actor, client: 'test', workspaceHash: 'sha256:0', provider: 'deputy' }, environment },
+      { client: harness.client, workspace, policy, audit, prompter: person, actor, provenance: { client: 'test', workspaceHash: 'sha256:0', provider: 'deputy' }, environment },
       { task: 'edit', taskId: 'task_env' },
     );
   return { harness, repo, person, run };

@@ -54,7 +54,7 @@ function deps(h: Harness, env: Awaited<ReturnType<typeof setup>>, extra: Partial
     audit: env.audit,
     prompter: prompter(),
     actor,
-    provenance: { actor, client: 'deputy-test/0', workspaceHash: 'sha256:0', provider: 'deputy' },
+    provenance: { client: 'deputy-test/0', workspaceHash: 'sha256:0', provider: 'deputy' },
     ...extra,
   };
 }

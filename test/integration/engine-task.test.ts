@@ -77,7 +77,7 @@ test('a task that breaks off still ends its audit trail', async (t) => {
     audit,
     prompter: nobody,
     actor,
-    provenance: { actor, client: 'deputy-test/0', workspaceHash: 'sha256:0', provider: 'deputy' },
+    provenance: { client: 'deputy-test/0', workspaceHash: 'sha256:0', provider: 'deputy' },
   };
   // The endpoint refuses the session (a spend limit must be a positive whole number of cents).
   await assert.rejects(runTask(deps, { task: 'anything', spendLimitCents: -5 }), /spend_control\.limit/);
