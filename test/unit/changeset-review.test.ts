@@ -315,6 +315,29 @@ test("revert this task's changes: pre-images kept under .deputy (never committed
   assert.deepEqual((await revertableTasks(env.root))[0]!.files, ['edited.txt']);
 });
 
+test('revert: a file the person already put back (an Undo in the editor) counts as reverted, not as a conflict, and is not written again', async (t) => {
+  const person = new Person([(q) => ({ decisions: q.items.map((i) => ({ binding: i.binding, decision: 'approve' as const })) })]);
+  const env = await setup(t, { 'undone.txt': lines(3), 'kept.txt': lines(2) }, person);
+  for (const p of ['undone.txt', 'kept.txt']) await env.call('workspace_read', { path: p });
+  const out = await env.propose([
+    { path: 'undone.txt', operation: 'update', diff: change(3, 2, 'X') },
+    { path: 'kept.txt', operation: 'update', diff: change(2, 1, 'Y') },
+    { path: 'made.txt', operation: 'create', diff: '+made\n' },
+  ]);
+  assert.deepEqual(out.results.map((r) => r.status), ['applied', 'applied', 'applied']);
+  // The person's Undo: the text as it was before the apply, and the created file gone.
+  await writeFile(join(env.root, 'undone.txt'), lines(3));
+  await rm(join(env.root, 'made.txt'));
+
+  const files = new RecordingFiles(new DiskWorkspaceFiles(await Workspace.open(env.root)));
+  const results = await revertTask(env.root, 'task_review', files);
+  assert.deepEqual(Object.fromEntries(results.map((r) => [r.path, r.status])), { 'undone.txt': 'applied', 'kept.txt': 'applied', 'made.txt': 'applied' });
+  assert.deepEqual(files.applies.flatMap((a) => a.edits.map((e) => e.path)), ['kept.txt'], 'only the file still as Deputy wrote it is written');
+  assert.equal(await readFile(join(env.root, 'kept.txt'), 'utf8'), lines(2));
+  assert.equal(await readFile(join(env.root, 'undone.txt'), 'utf8'), lines(3));
+  assert.deepEqual(await revertableTasks(env.root), [], 'nothing of the task is left to revert');
+});
+
 test('a prompter without whole-changeset review is asked file by file (the terminal flow) on the same model', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-review-'));
   t.after(() => rm(root, { recursive: true, force: true }));
