@@ -261,6 +261,28 @@ test('request changes: comments go back to the agent, and the revision says per 
   assert.equal(n!.revision, 'new');
 });
 
+test('a file rejected with comments for the agent (a line comment, or a comment) makes the next proposal a revision; a bare rejection does not', async (t) => {
+  const person = new Person([
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject', lineComments: [{ line: 5, side: 'proposed', text: 'keep it as it was' }] }] }),
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject' }] }),
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject', comment: 'not like this' }] }),
+    (q) => ({ decisions: q.items.map((i) => ({ binding: i.binding, decision: 'reject' as const })) }),
+  ]);
+  const env = await setup(t, { 'f.txt': lines(40) }, person);
+  await env.call('workspace_read', { path: 'f.txt' });
+  const first = await env.propose([{ path: 'f.txt', operation: 'update', diff: twoChanges(40, 5, 30) }]);
+  assert.deepEqual(first.results[0]!.line_comments, [{ line: 5, side: 'proposed', text: 'keep it as it was' }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'THIRD') }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'FOURTH') }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'FIFTH') }]);
+  const [q1, q2, q3, q4] = person.questions;
+  assert.equal(q2!.round, 2, 'the revision after a line comment is round 2');
+  assert.equal(q2!.previousChangesetId, q1!.changesetId);
+  assert.equal(q2!.items[0]!.revision, 'changed');
+  assert.equal(q3!.round, 1, 'a rejection with nothing said is not a request for changes');
+  assert.equal(q4!.round, 2, 'a rejection with a comment is');
+});
+
 test('redo on the current content: a file changed since the agent read it sends its current content back, and a proposal against it goes through', async (t) => {
   const person = new Person([
     (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'redo', comment: 'I changed it, redo on mine' }] }),
