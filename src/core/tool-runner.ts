@@ -340,7 +340,9 @@ export class ToolRunner {
     this.rounds.set(call.session, {
       changesetId: question.changesetId,
       round: question.round,
-      requested: decided.some((d) => d.decision === 'requestChanges'),
+      // A rejection that tells the agent why (a comment, a line comment) asks for a revision as much as "Request
+      // changes" does: the agent's next proposal is its answer, marked against this round.
+      requested: decided.some((d) => d.decision === 'requestChanges' || (d.decision === 'reject' && (d.comment?.trim() || d.lineComments?.length))),
       hunks: new Map(question.items.map((i) => [i.file.path, i.hunks])),
     });
     const results: ChangeResult[] = new Array(decided.length);

@@ -136,12 +136,12 @@ export class ChangesetBroker {
     if (kept && kept.sessionId === sessionId && kept.changesetId === changesetId) return kept;
     const item = this.open.get(keyOf(sessionId, changesetId))?.question.items.find((i) => i.binding === binding);
     if (!item || item.file.status !== 'conflict') return undefined;
-    // A conflict found before review: the agent's base is not known beyond its hash; the proposal was not computed.
+    // A conflict found before review: the agent's base is known by its hash only; the proposal was not computed.
     return {
       path: item.file.path,
       base: null,
       proposed: null,
-      conflict: { path: item.file.path, baseSha256: null, currentSha256: item.file.baseSha256, reason: item.file.reason ?? '' },
+      conflict: { path: item.file.path, baseSha256: item.file.readSha256 ?? null, currentSha256: item.file.baseSha256, reason: item.file.reason ?? '' },
     };
   }
 
@@ -259,7 +259,7 @@ function cardOf(q: ChangesetReviewQuestion, deadline: string): EventInput {
       proposalSha256: f.status === 'ready' && f.after !== null ? sha256Hex(f.after) : null,
       hunks,
       ...(revision ? { revision } : {}),
-      ...(f.status === 'conflict' ? { conflict: { path: f.path, baseSha256: null, currentSha256: f.baseSha256, reason: f.reason ?? '' } } : {}),
+      ...(f.status === 'conflict' ? { conflict: { path: f.path, baseSha256: f.readSha256 ?? null, currentSha256: f.baseSha256, reason: f.reason ?? '' } } : {}),
     })),
   };
 }

@@ -81,6 +81,17 @@ test('nothing reaches the engine until every ready or conflicting file is decide
   assert.deepEqual(b.list(), []);
 });
 
+test('a file in conflict before review names the version the agent read (its hash) beside the one there now', () => {
+  const { b, events } = broker();
+  const q = question();
+  q.items[2]!.file.readSha256 = 'a'.repeat(64);
+  void b.ask(q);
+  const proposed = events[0] as unknown as { files: { conflict?: { baseSha256: string | null; currentSha256: string | null } }[] };
+  assert.deepEqual(proposed.files[2]!.conflict && { read: proposed.files[2]!.conflict.baseSha256, now: proposed.files[2]!.conflict.currentSha256 }, { read: 'a'.repeat(64), now: 'c'.repeat(64) });
+  assert.equal(b.conflict('s1', 'call_1', C)?.conflict.baseSha256, 'a'.repeat(64));
+  b.decide({ sessionId: 's1', changesetId: 'call_1', files: [], rest: 'reject' });
+});
+
 test('"Approve all" never approves a file in conflict: it is rejected', async () => {
   const { b } = broker();
   const asked = b.ask(question());

@@ -261,6 +261,28 @@ test('request changes: comments go back to the agent, and the revision says per 
   assert.equal(n!.revision, 'new');
 });
 
+test('a file rejected with comments for the agent (a line comment, or a comment) makes the next proposal a revision; a bare rejection does not', async (t) => {
+  const person = new Person([
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject', lineComments: [{ line: 5, side: 'proposed', text: 'keep it as it was' }] }] }),
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject' }] }),
+    (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'reject', comment: 'not like this' }] }),
+    (q) => ({ decisions: q.items.map((i) => ({ binding: i.binding, decision: 'reject' as const })) }),
+  ]);
+  const env = await setup(t, { 'f.txt': lines(40) }, person);
+  await env.call('workspace_read', { path: 'f.txt' });
+  const first = await env.propose([{ path: 'f.txt', operation: 'update', diff: twoChanges(40, 5, 30) }]);
+  assert.deepEqual(first.results[0]!.line_comments, [{ line: 5, side: 'proposed', text: 'keep it as it was' }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'THIRD') }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'FOURTH') }]);
+  await env.propose([{ path: 'f.txt', operation: 'update', diff: change(40, 30, 'FIFTH') }]);
+  const [q1, q2, q3, q4] = person.questions;
+  assert.equal(q2!.round, 2, 'the revision after a line comment is round 2');
+  assert.equal(q2!.previousChangesetId, q1!.changesetId);
+  assert.equal(q2!.items[0]!.revision, 'changed');
+  assert.equal(q3!.round, 1, 'a rejection with nothing said is not a request for changes');
+  assert.equal(q4!.round, 2, 'a rejection with a comment is');
+});
+
 test('redo on the current content: a file changed since the agent read it sends its current content back, and a proposal against it goes through', async (t) => {
   const person = new Person([
     (q) => ({ decisions: [{ binding: q.items[0]!.binding, decision: 'redo', comment: 'I changed it, redo on mine' }] }),
@@ -313,6 +335,29 @@ test("revert this task's changes: pre-images kept under .deputy (never committed
   assert.equal(await readFile(join(env.root, 'edited.txt'), 'utf8'), 'the person edited after apply\n', 'never overwritten');
   // Reverted files are done; the conflict stays revertable.
   assert.deepEqual((await revertableTasks(env.root))[0]!.files, ['edited.txt']);
+});
+
+test('revert: a file the person already put back (an Undo in the editor) counts as reverted, not as a conflict, and is not written again', async (t) => {
+  const person = new Person([(q) => ({ decisions: q.items.map((i) => ({ binding: i.binding, decision: 'approve' as const })) })]);
+  const env = await setup(t, { 'undone.txt': lines(3), 'kept.txt': lines(2) }, person);
+  for (const p of ['undone.txt', 'kept.txt']) await env.call('workspace_read', { path: p });
+  const out = await env.propose([
+    { path: 'undone.txt', operation: 'update', diff: change(3, 2, 'X') },
+    { path: 'kept.txt', operation: 'update', diff: change(2, 1, 'Y') },
+    { path: 'made.txt', operation: 'create', diff: '+made\n' },
+  ]);
+  assert.deepEqual(out.results.map((r) => r.status), ['applied', 'applied', 'applied']);
+  // The person's Undo: the text as it was before the apply, and the created file gone.
+  await writeFile(join(env.root, 'undone.txt'), lines(3));
+  await rm(join(env.root, 'made.txt'));
+
+  const files = new RecordingFiles(new DiskWorkspaceFiles(await Workspace.open(env.root)));
+  const results = await revertTask(env.root, 'task_review', files);
+  assert.deepEqual(Object.fromEntries(results.map((r) => [r.path, r.status])), { 'undone.txt': 'applied', 'kept.txt': 'applied', 'made.txt': 'applied' });
+  assert.deepEqual(files.applies.flatMap((a) => a.edits.map((e) => e.path)), ['kept.txt'], 'only the file still as Deputy wrote it is written');
+  assert.equal(await readFile(join(env.root, 'kept.txt'), 'utf8'), lines(2));
+  assert.equal(await readFile(join(env.root, 'undone.txt'), 'utf8'), lines(3));
+  assert.deepEqual(await revertableTasks(env.root), [], 'nothing of the task is left to revert');
 });
 
 test('a prompter without whole-changeset review is asked file by file (the terminal flow) on the same model', async (t) => {

@@ -149,10 +149,16 @@ test('delete of an unread file', () => expectRefused(one('src/twice.ts', 'delete
 test('file edited since read', async () => {
   await write('stale-edit.txt', 'edited by a person\n');
   await expectRefused(one('stale-edit.txt', 'update', '-original\n+agent\n'), [{ status: 'conflict', reason: /"stale-edit\.txt" changed after you read it/ }]);
+  // The reviewer's card shows which version the agent read, beside the one there now.
+  const [file] = await prepareChangeset(ws, one('stale-edit.txt', 'update', '-original\n+agent\n'), ledger);
+  assert.equal(file!.readSha256, ledger.get('stale-edit.txt'));
+  assert.notEqual(file!.baseSha256, file!.readSha256);
 });
 test('file deleted since read', async () => {
   await fs.rm(path.join(ws.root, 'stale-delete.txt'));
   await expectRefused(one('stale-delete.txt', 'update', '-original\n+agent\n'), [{ status: 'conflict', reason: /"stale-delete\.txt" was deleted after you read it/ }]);
+  const [file] = await prepareChangeset(ws, one('stale-delete.txt', 'update', '-original\n+agent\n'), ledger);
+  assert.equal(file!.readSha256, ledger.get('stale-delete.txt'));
 });
 test('duplicate paths, even spelled differently', () =>
   expectRefused(

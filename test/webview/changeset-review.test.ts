@@ -222,6 +222,8 @@ describe('the changeset card', () => {
     const { page } = panel;
     assert.equal(await page.getByRole('button', { name: 'Approve src/x.ts', exact: true }).count(), 0);
     assert.match((await page.locator('section.changeset').textContent()) ?? '', /It changed since the agent read it\./);
+    // Which version the agent worked from, and which is there now.
+    assert.equal(await page.getByLabel('Versions of src/x.ts', { exact: true }).textContent(), `the agent read ${'a'.repeat(12)} · now ${'b'.repeat(12)}`);
     await page.getByRole('button', { name: 'Show both versions of src/x.ts', exact: true }).click();
     await page.getByRole('button', { name: 'Ask the agent to redo src/x.ts on the current content', exact: true }).click();
     assert.deepEqual((await panel.posted()).slice(1), [

@@ -6,7 +6,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
-import type { ChangesetHunk, FileDecisionKind, ReviewVerdict, RevisionMark } from '../../src/protocol/events.js';
+import type { ChangesetHunk, ConflictReport, FileDecisionKind, ReviewVerdict, RevisionMark } from '../../src/protocol/events.js';
 import type { PanelContext } from '../context.js';
 import type { ChangesetFileView, ChangesetRow } from '../transcript.js';
 
@@ -75,6 +75,14 @@ function outcomeOf(file: ChangesetFileView): string {
   return '';
 }
 
+/** Which text the agent worked from and which is there now, by the first hex digits of their SHA-256. */
+function versionsOf(c: ConflictReport): string {
+  const short = (h: string) => h.slice(0, 12);
+  const read = c.baseSha256 === null ? 'the agent expected no file' : `the agent read ${short(c.baseSha256)}`;
+  const now = c.currentSha256 === null ? 'no file now' : c.currentSha256 === c.baseSha256 ? 'now the same' : `now ${short(c.currentSha256)}`;
+  return `${read} · ${now}`;
+}
+
 /** A file changed since the agent read it: nothing was overwritten; see both versions, or hand it back. */
 function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, path: string): TemplateResult {
   const undecided = file.state === 'conflict' && !file.verdict && !row.applied;
@@ -86,6 +94,7 @@ function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow
   };
   return html`<div class="actions conflict">
     <span class="muted">${visibleText(file.conflict?.reason ?? file.reason ?? 'Changed since the agent read it; nothing was overwritten.')}</span>
+    ${file.conflict ? html`<span class="muted versions" aria-label=${`Versions of ${path}`}>${versionsOf(file.conflict)}</span>` : nothing}
     <vscode-button secondary aria-label=${`Show both versions of ${path}`} @click=${() => ctx.post({ type: 'showConflict', sessionId, changesetId: row.changesetId, binding: file.binding })}
       >Show both versions</vscode-button
     >

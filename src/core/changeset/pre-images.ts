@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import type { ChangesetFileResult } from '../../protocol/events.js';
 import { ensureStateDir, openStateFile, readStateFile } from '../state-dir.js';
 import type { WorkspaceEdit, WorkspaceFiles } from '../workspace-files.js';
+import { sha256Hex } from '../workspace-text.js';
 
 /** One applied file, as kept. */
 export interface PreImage {
@@ -168,6 +169,13 @@ export async function revertTask(root: string, taskId: string, files: WorkspaceF
   const editIndex: number[] = [];
   pending.forEach((p, i) => {
     const current = now[i]!;
+    // Already as it was before the task (the person's Undo, or their own revert by hand): done, nothing to write. Not a
+    // conflict: a person who undid the change would be told it "changed since" and be left with it still revertable.
+    const back = p.before === null ? current.sha256 === null && current.refused === undefined : current.sha256 === sha256Hex(p.before);
+    if (back) {
+      results[i] = { path: p.path, status: 'applied', reason: 'it was already as it was before the task' };
+      return;
+    }
     const same = p.afterSha256 === null ? current.sha256 === null && current.refused === undefined : current.sha256 === p.afterSha256;
     if (!same) {
       const reason = `"${p.path}" changed after Deputy wrote it; it was left as it is.`;

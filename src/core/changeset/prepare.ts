@@ -117,20 +117,23 @@ async function prepareOne(entry: Located, reads: ReadLedger, limits: ChangesetLi
     }
   } else if (current.kind === 'missing') {
     return readSha !== undefined
-      ? refused(entry, 'conflict', `"${shown}" was deleted after you read it; nothing was changed.`)
+      ? { ...refused(entry, 'conflict', `"${shown}" was deleted after you read it; nothing was changed.`), readSha256: readSha }
       : refused(entry, 'invalid', `"${shown}" does not exist${entry.operation === 'update' ? '; use create for a new file' : ''}.`);
   } else {
     if (entry.operation === 'delete' && readSha === undefined) {
       return refused(entry, 'invalid', `"${shown}" was never read in this session; read it first with workspace_read, then propose the delete.`, before, baseSha);
     }
     if (readSha !== undefined && readSha !== baseSha) {
-      return refused(
-        entry,
-        'conflict',
-        `"${shown}" changed after you read it (someone else edited it); read it again and propose against its current content.`,
-        before,
-        baseSha,
-      );
+      return {
+        ...refused(
+          entry,
+          'conflict',
+          `"${shown}" changed after you read it (someone else edited it); read it again and propose against its current content.`,
+          before,
+          baseSha,
+        ),
+        readSha256: readSha,
+      };
     }
   }
 

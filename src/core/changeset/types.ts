@@ -24,6 +24,8 @@ export interface PreparedFile {
   after: string | null;
   /** SHA-256 of the current bytes, re-checked right before writing; null for create or when unreadable. */
   baseSha256: string | null;
+  /** For a conflict: SHA-256 of the file as the agent read it (what its proposal was made against). */
+  readSha256?: string;
   /** Unified diff before→after with git-style headers for the reviewer; '' when not ready. */
   displayDiff: string;
   rationale?: string;
