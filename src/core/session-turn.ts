@@ -10,6 +10,7 @@ import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import { followSession } from '../agents/event-stream.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { TaskObserver } from './task.js';
+import { budgetRefusal, type BudgetMeter } from './budget.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 
@@ -21,6 +22,8 @@ export interface SessionTurnDeps {
   audit: AuditLog;
   actor: AuditActor;
   observer?: TaskObserver;
+  /** The session's budgets (`budget.ts`): no turn starts once one is reached, and a turn stops when it is. */
+  budget?: BudgetMeter;
 }
 
 export interface TurnControl {
@@ -33,7 +36,9 @@ export interface TurnControl {
 }
 
 /** Sends `message` and follows the turn it starts to its end. */
-export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
+export async function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
+  const refused = await budgetRefusal(deps.budget, deps.session);
+  if (refused) return refused;
   return followOne(deps, control, async () => {
     await deps.client.beta.agents.sessions.events.create(deps.session.id, {
       events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
@@ -67,6 +72,7 @@ async function followOne(
     audit: deps.audit,
     actor: deps.actor,
     cancelKey: `${control.turnKey}:cancel`,
+    ...(deps.budget ? { budget: deps.budget } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
