@@ -355,12 +355,16 @@ export class TurnFollower {
   }
 
   private async run(call: FunctionCall): Promise<void> {
-    const { runner, session, limits } = this.deps;
+    const { runner, session, limits, client } = this.deps;
     if (this.cancelRequested || this.settledOnFailure) return;
     if (limits && !limits.step()) return; // The cap's listener cancels the turn.
-    // Another session may have spent the day's budget meanwhile; the budget's listener cancels the turn.
-    const overBudget = this.deps.budget && (await this.deps.budget.check());
-    if (overBudget) return this.stopForBudget(overBudget);
+    if (this.deps.budget) {
+      // The call's announcement comes before the state that carries the step's usage, and another session may
+      // have spent the day's budget meanwhile: read both before any of this call's work is done or sent.
+      const now = await client.beta.agents.sessions.retrieve(session.id).catch(() => undefined);
+      const overBudget = await this.deps.budget.observe(now);
+      if (overBudget) return this.stopForBudget(overBudget);
+    }
     const outcome = await runner.run(
       { session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) },
       this.toolAbort.signal,

@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { AuditLog } from '../../src/core/audit.js';
 import { BudgetMeter, parseBudget, type BudgetEvent } from '../../src/core/budget.js';
 import { DaySpendLedger, localDay } from '../../src/core/day-spend.js';
@@ -110,7 +111,7 @@ test('day ledger: sessions of several processes add up, each writing its own tot
   const { writeFile } = await import('node:fs/promises');
   await writeFile(
     child,
-    `import { DaySpendLedger } from ${JSON.stringify(new URL('../../src/core/day-spend.ts', import.meta.url).href)};
+    `import { DaySpendLedger } from ${JSON.stringify(pathToFileURL(join(__dirname, '../../src/core/day-spend.ts')).href)};
      const l = DaySpendLedger.forHome({ DEPUTY_HOME: process.argv[2] }, () => new Date(2026, 10, 30, 12));
      await Promise.all([0, 1, 2].map(async (k) => { for (let i = 1; i <= 20; i++) await l.record(process.argv[3], 'p' + process.argv[4] + 's' + k, { usd: i / 100, tokens: i * 100 }); }));`,
   );
