@@ -10,16 +10,12 @@
  * the agent sends reaches this module. Warnings, stops and raises go on the audit trail.
  */
 import type { AuditActor, AuditLog } from './audit.js';
-import { DaySpendLedger, type Spend } from './day-spend.js';
+import type { DaySpendLedger, Spend } from './day-spend.js';
+import { BudgetParseError, budgetInputError, formatAmount, parseBudget, type BudgetLimit, type BudgetUnit } from './budget-text.js';
 import { costUsd, tokensOf, type ModelPrice, type UsageLike } from './prices.js';
 
-export type BudgetUnit = 'usd' | 'tokens';
 export type BudgetScope = 'task' | 'day';
-
-export interface BudgetLimit {
-  unit: BudgetUnit;
-  amount: number;
-}
+export { BudgetParseError, budgetInputError, formatAmount, parseBudget, type BudgetLimit, type BudgetUnit };
 
 /** Where one limit stands: `spent` and `limit` in its unit. */
 export interface BudgetState {
@@ -44,25 +40,8 @@ export type BudgetEvent =
 /** At this fraction of a limit the person is warned (once per limit). */
 export const WARN_AT = 0.8;
 
-export class BudgetParseError extends Error {
-  override readonly name = 'BudgetParseError';
-}
 
-/** `2usd`, `$2`, `2.50 USD`, `2` (dollars), `50000tokens`, `50k tokens`, `1.5m tokens`. */
-export function parseBudget(text: string): BudgetLimit {
-  const t = text.trim().toLowerCase().replace(/\s+/g, '');
-  const m = /^\$?(\d+(?:\.\d+)?)(k|m)?(usd|\$|dollars?|tokens?|tok)?$/.exec(t);
-  const amount = m ? Number(m[1]) * (m[2] === 'k' ? 1_000 : m[2] === 'm' ? 1_000_000 : 1) : NaN;
-  const tokens = m?.[3]?.startsWith('tok') ?? false;
-  if (!m || !(amount > 0) || (!tokens && m[2] !== undefined) || (tokens && t.startsWith('$'))) {
-    throw new BudgetParseError(`"${text}" is not a budget: write it in US dollars (2usd, $2.50) or tokens (50000tokens, 50k tokens).`);
-  }
-  return tokens ? { unit: 'tokens', amount: Math.round(amount) } : { unit: 'usd', amount };
-}
 
-export function formatAmount(unit: BudgetUnit, amount: number): string {
-  return unit === 'usd' ? `$${amount < 10 ? amount.toFixed(2) : amount.toFixed(2).replace(/\.00$/, '')}` : `${Math.round(amount).toLocaleString('en-US')} tokens`;
-}
 
 const SCOPE_WORDS: Record<BudgetScope, string> = { task: "this task's", day: "today's" };
 
@@ -289,3 +268,4 @@ export async function budgetRefusal<S>(meter: BudgetMeter | undefined, session: 
   if (!hit) return null;
   return { status: 'failed', error: hit.message, budgetReached: hit, finalText: '', lastSession: session, filesChanged: [] };
 }
+
