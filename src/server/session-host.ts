@@ -342,7 +342,7 @@ export class HostedSession {
     if (failure) this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
-    await this.recordUsage(refreshed);
+    await this.recordUsage(refreshed, turnKey);
     await this.audit.append({
       type: 'task.finished',
       session: this.id,
@@ -381,7 +381,7 @@ export class HostedSession {
    * The turn's usage on the trail: what the session used since the last record (the endpoint reports running totals;
    * readers of the trail sum records), priced from the table when the model's price is known.
    */
-  private async recordUsage(s: AgentSession): Promise<void> {
+  private async recordUsage(s: AgentSession, turnKey: string): Promise<void> {
     const u = s.usage;
     const now = { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.input_tokens_details?.cached_tokens ?? 0, total: u?.total_tokens ?? 0 };
     const d = { input: Math.max(0, now.input - this.recorded.input), output: Math.max(0, now.output - this.recorded.output), cached: Math.max(0, now.cached - this.recorded.cached) };
@@ -399,6 +399,8 @@ export class HostedSession {
         ...(d.cached ? { cached_input_tokens: d.cached } : {}),
         ...(s.agent?.model ? { model: s.agent.model } : {}),
         ...(cost !== undefined ? { cost_usd: cost } : {}),
+        // Marks the record as this turn's share (older editor records held the session's running total).
+        turn: turnKey,
       },
     });
   }

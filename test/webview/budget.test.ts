@@ -50,6 +50,7 @@ test('the meter follows the usage, warns at 80%, and the stop says what to do wi
   await panel.deliver({
     type: 'events',
     sessionId: S,
+    replace: false,
     events: [log.next('budget', { meters: meters(0.4), change: 'warning', message: "This task's budget is 80% spent ($0.40 of $0.50). Deputy stops the agent at 100%." })],
   });
   await panel.settle();
@@ -58,6 +59,7 @@ test('the meter follows the usage, warns at 80%, and the stop says what to do wi
   await panel.deliver({
     type: 'events',
     sessionId: S,
+    replace: false,
     events: [
       log.next('budget', { meters: meters(0.6), change: 'reached', message: 'Budget reached' }),
       log.next('error', {
@@ -79,6 +81,7 @@ test('the meter follows the usage, warns at 80%, and the stop says what to do wi
   await panel.deliver({
     type: 'events',
     sessionId: S,
+    replace: false,
     events: [log.next('budget', { meters: [{ scope: 'task', unit: 'usd', spent: 0.6, limit: 2 }, { scope: 'day', unit: 'tokens', spent: 300_000, limit: 1_000_000 }], change: 'raised', message: 'arn:aws:iam::1:user/dev set this task\'s budget to $2.00 (was $0.50).' })],
   });
   await panel.settle();
