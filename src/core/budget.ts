@@ -66,7 +66,7 @@ export interface SessionSpend {
 
 export class BudgetMeter {
   private limits: Partial<Record<BudgetScope, BudgetLimit>>;
-  private session: Spend = { tokens: 0 };
+  private session: Spend;
   /** What the session had spent when the local day last changed: today's share is what came after. */
   private dayBase: { day: string; spend: Spend } | null = null;
   private day: { spent: Required<Spend> & { usdKnown: boolean }; limit: BudgetLimit | undefined } | null = null;
@@ -78,6 +78,8 @@ export class BudgetMeter {
 
   constructor(private readonly options: BudgetMeterOptions) {
     this.limits = { ...(options.perTask ? { task: options.perTask } : {}), ...(options.perDay ? { day: options.perDay } : {}) };
+    // Nothing spent yet is $0 when the price is known (and unknown in dollars otherwise).
+    this.session = { tokens: 0, ...(options.price ? { usd: 0 } : {}) };
   }
 
   get active(): boolean {
@@ -175,7 +177,8 @@ export class BudgetMeter {
     const u = session.usage;
     const tokens = u ? tokensOf(u) : this.session.tokens;
     const consumed = session.spend_control?.consumed;
-    const usd = u && this.options.price ? costUsd(u, this.options.price) : typeof consumed === 'number' ? consumed / 100 : undefined;
+    const price = this.options.price;
+    const usd = price ? (u ? costUsd(u, price) : (this.session.usd ?? 0)) : typeof consumed === 'number' ? consumed / 100 : undefined;
     return { tokens, ...(usd !== undefined ? { usd } : {}) };
   }
 
@@ -229,7 +232,7 @@ export class BudgetMeter {
   private reach(state: BudgetState): void {
     const message =
       `Budget reached: ${SCOPE_WORDS[state.scope]} budget of ${formatAmount(state.unit, state.limit)} is spent (${formatAmount(state.unit, state.spent)}), ` +
-      'so Deputy stopped the agent and sends it nothing more. Raise the budget to go on.';
+      'so Deputy stops the agent and sends it nothing more until you raise the budget.';
     this.hit = { ...state, message };
     this.record('budget.reached', state);
     this.options.onEvent?.({ kind: 'reached', state, message });

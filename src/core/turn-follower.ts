@@ -108,7 +108,8 @@ export class TurnFollower {
 
   /** A budget is reached: the turn is over for this task, cancelled at the endpoint unless it already ended there. */
   private stopForBudget(reached: BudgetReached): void {
-    if (this.budgetReached) return;
+    // A turn that completed with its last step over the line did its work: the next one is what the budget refuses.
+    if (this.budgetReached || (this.turnEnded && this.status === 'completed')) return;
     this.status = 'failed';
     this.error = reached.message;
     this.budgetReached = reached;

@@ -64,7 +64,7 @@ test('the meter follows the usage, warns at 80%, and the stop says what to do wi
       log.next('budget', { meters: meters(0.6), change: 'reached', message: 'Budget reached' }),
       log.next('error', {
         kind: 'budgetReached',
-        message: "Budget reached: this task's budget of $0.50 is spent ($0.60), so Deputy stopped the agent and sends it nothing more. Raise the budget to go on.",
+        message: "Budget reached: this task's budget of $0.50 is spent ($0.60), so Deputy stops the agent and sends it nothing more until you raise the budget.",
         action: { kind: 'raiseBudget', scope: 'task' },
         fatal: true,
       }),
