@@ -7,6 +7,7 @@
  * appended, never rebuilt, so 10,000 events cost 10,000 small steps, not a re-render of everything per delta.
  */
 import type {
+  BudgetMeterView,
   ChangesetFile,
   ChangesetFileResult,
   EngineEvent,
@@ -110,6 +111,8 @@ export interface SessionHeader {
   outputTokens: number;
   costUsd?: number;
   budgetUsd?: number;
+  /** Every budget of the session as the engine last reported it (the live meter). */
+  budgets: BudgetMeterView[];
   environment: EnvironmentState;
   environmentDetail?: string;
 }
@@ -119,7 +122,7 @@ export const COMMAND_OUTPUT_KEEP = 64 * 1024;
 
 export class Transcript {
   readonly rows: Row[] = [];
-  readonly header: SessionHeader = { task: '', endpoint: '', status: 'starting', inputTokens: 0, outputTokens: 0, environment: 'none' };
+  readonly header: SessionHeader = { task: '', endpoint: '', status: 'starting', inputTokens: 0, outputTokens: 0, budgets: [], environment: 'none' };
   /** The last seq applied: a replayed or repeated event is ignored. */
   lastSeq = 0;
   /** Bumped when rows are added (the list changes), not when a row changes. */
@@ -346,6 +349,13 @@ export class Transcript {
         h.outputTokens = event.outputTokens;
         if (event.costUsd !== undefined) h.costUsd = event.costUsd;
         if (event.budgetUsd !== undefined) h.budgetUsd = event.budgetUsd;
+        return;
+      case 'budget':
+        h.budgets = event.meters;
+        // The warning and a person's raise are part of the story; the stop comes as an error with its action.
+        if ((event.change === 'warning' || event.change === 'raised') && event.message) {
+          this.add({ kind: 'notice', key: `budget:${event.seq}`, version: 0, message: event.message });
+        }
         return;
       case 'error': {
         const last = this.rows.at(-1);

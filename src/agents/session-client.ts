@@ -36,6 +36,11 @@ export class AgentSessionClient {
     return this.sessions.retrieve(sessionId);
   }
 
+  /** Moves the endpoint's own spend limit of the session (`spend_control.limit`, US cents); a person's raise. */
+  setSpendLimit(sessionId: string, cents: number): Promise<AgentSession> {
+    return this.sessions.update(sessionId, { spend_control: { limit: cents } });
+  }
+
   /** Sessions matching `filter`, page after page, up to `max`. */
   async list(filter: SessionListFilter, max: number): Promise<AgentSession[]> {
     const found: AgentSession[] = [];
@@ -62,6 +67,11 @@ export class AgentSessionClient {
   /** Asks the endpoint to cancel the turn under way. */
   async cancel(sessionId: string, idempotencyKey: string): Promise<void> {
     await this.sessions.events.create(sessionId, { events: [{ type: 'agent.session.input.cancel' }], 'Idempotency-Key': idempotencyKey });
+  }
+
+  /** Sends input events as one request (e.g. denies for pending approvals together with a cancel). */
+  async sendEvents(sessionId: string, events: SessionInputEvent[], idempotencyKey?: string): Promise<void> {
+    await this.sessions.events.create(sessionId, { events, ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) });
   }
 
   /**

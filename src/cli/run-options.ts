@@ -2,7 +2,10 @@
  * `deputy run` options: flags first, then DEPUTY_* environment variables, then embedded defaults. Parsed and
  * checked once here so the rest of the command works with a complete, typed value.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { BudgetParseError, parseBudget, type BudgetLimit } from '../core/budget.js';
+import { parsePriceOverrides, PriceOverrideError, type PriceOverrides } from '../core/prices.js';
 import type { CliIO } from './io.js';
 import { parseCommandArgs } from './args.js';
 import type { UpstreamConfig } from '../runtime/index.js';
@@ -33,6 +36,10 @@ export interface RunOptions extends ModelOptions {
   dataDir: string;
   policyFiles: string[];
   spendLimitCents?: number;
+  /** `--budget`: this task's budget, in dollars or tokens, enforced by Deputy (and sent as the spend limit). */
+  budget?: BudgetLimit;
+  /** `--budget-per-day` / `DEPUTY_BUDGET_PER_DAY`: every session of this person on this machine today. */
+  budgetPerDay?: BudgetLimit;
   instructions?: string;
   /** Caps per turn: tool calls, and permission prompts (`turn-limits.ts` defaults when absent). */
   maxSteps?: number;
@@ -73,10 +80,16 @@ Task:
   --workspace DIR         the workspace (default: the current folder)
   --policy FILE           a policy file allowing or denying tools and paths (repeatable); changes
                           are always reviewed by you, whatever the policy says
-  --spend-limit CENTS     stop the session when its cost reaches this many US cents
-  --price-input USD       model price per million input tokens: the summary's cost, and what the
-                          embedded runtime charges against --spend-limit (default 2.50)
-  --price-output USD      model price per million output tokens (default for the runtime 10.00)
+  --budget B              this task's budget: 2usd ($, in US dollars where the model's price is
+                          known) or 50000tokens; warned at 80%, stopped at 100% (you may raise it)
+  --budget-per-day B      today's budget across every Deputy session of yours on this machine
+                          (DEPUTY_BUDGET_PER_DAY)
+  --spend-limit CENTS     the endpoint's own spend limit in US cents (--budget in dollars sets it)
+  --prices FILE           model prices over Deputy's table, JSON {"model": {"input": USD,
+                          "cachedInput": USD, "output": USD}} per million tokens (DEPUTY_PRICES)
+  --price-input USD       one price per million input tokens for any model: the summary's cost,
+                          budgets, and what the embedded runtime charges against spend limits
+  --price-output USD      one price per million output tokens for any model
   --instructions TEXT     instructions for the agent instead of Deputy's defaults
   --max-steps N           most tool calls the agent may make in one turn (default ${DEFAULT_MAX_STEPS});
                           past it the turn is cancelled
@@ -110,8 +123,8 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
       workspace: { type: 'string' },
       policy: { type: 'string', multiple: true },
       'spend-limit': { type: 'string' },
-      'price-input': { type: 'string' },
-      'price-output': { type: 'string' },
+      budget: { type: 'string' },
+      'budget-per-day': { type: 'string' },
       instructions: { type: 'string' },
       'data-dir': { type: 'string' },
       'max-steps': { type: 'string' },
@@ -139,7 +152,7 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
     workspace,
     endpoint,
     auth,
-    ...modelOptions(v, env),
+    ...modelOptions(v, env, io.cwd),
     apiKeyEnv: v['api-key-env'] ?? 'OPENAI_API_KEY',
     dataDir: resolve(io.cwd, v['data-dir'] ?? resolve(workspace, '.deputy', 'runtime')),
     policyFiles: (v.policy ?? []).map((p) => resolve(io.cwd, p)),
@@ -173,6 +186,12 @@ export function parseRunOptions(argv: string[], io: CliIO): RunOptions {
     }
     options.spendLimitCents = cents;
   }
+  if (v.budget !== undefined) options.budget = budgetFlag(v.budget, '--budget');
+  const perDay = v['budget-per-day'] ?? env.DEPUTY_BUDGET_PER_DAY;
+  if (perDay) options.budgetPerDay = budgetFlag(perDay, v['budget-per-day'] !== undefined ? '--budget-per-day' : 'DEPUTY_BUDGET_PER_DAY');
+  if (options.budget?.unit === 'usd' && options.spendLimitCents === undefined) {
+    options.spendLimitCents = Math.max(1, Math.round(options.budget.amount * 100));
+  }
   return options;
 }
 
@@ -184,6 +203,32 @@ export interface ModelOptions {
   modelApi: 'responses' | 'chat';
   /** USD per million tokens: the summary's cost line, and what the embedded runtime charges against a spend limit. */
   price?: { inputPerMillion: number; outputPerMillion: number };
+  /** Per-model prices over Deputy's table (`--prices`, `DEPUTY_PRICES`). */
+  prices?: PriceOverrides;
+}
+
+function budgetFlag(value: string, flag: string): BudgetLimit {
+  try {
+    return parseBudget(value);
+  } catch (err) {
+    if (err instanceof BudgetParseError) throw new UserError(`${flag}: ${err.message}`, 2);
+    throw err;
+  }
+}
+
+function readPrices(file: string, flag: string): PriceOverrides {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, 2);
+  }
+  try {
+    return parsePriceOverrides(JSON.parse(text));
+  } catch (err) {
+    if (err instanceof PriceOverrideError || err instanceof SyntaxError) throw new UserError(`${flag}: ${file}: ${err.message}`, 2);
+    throw err;
+  }
 }
 
 /** The `--model*` and `--price-*` flags shared by `deputy run` (embedded runtime) and `deputy serve`. */
@@ -194,6 +239,7 @@ export const MODEL_FLAGS = {
   'model-api': { type: 'string' },
   'price-input': { type: 'string' },
   'price-output': { type: 'string' },
+  prices: { type: 'string' },
 } as const;
 
 export function modelOptions(
@@ -204,9 +250,13 @@ export function modelOptions(
     'model-api'?: string;
     'price-input'?: string;
     'price-output'?: string;
+    prices?: string;
   },
   env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
 ): ModelOptions {
+  const pricesFile = v.prices ?? env.DEPUTY_PRICES;
+  const prices = pricesFile ? readPrices(resolve(cwd, pricesFile), v.prices !== undefined ? '--prices' : 'DEPUTY_PRICES') : undefined;
   const modelApi = v['model-api'] ?? env.DEPUTY_MODEL_API ?? 'responses';
   if (modelApi !== 'responses' && modelApi !== 'chat') {
     throw new UserError(`--model-api must be responses or chat, not "${modelApi}".`, 2);
@@ -219,6 +269,7 @@ export function modelOptions(
     modelBaseUrl,
     modelApi,
     ...(keyEnv ? { modelApiKeyEnv: keyEnv } : {}),
+    ...(prices ? { prices } : {}),
     ...(v['price-input'] !== undefined || v['price-output'] !== undefined
       ? {
           price: {
@@ -284,5 +335,6 @@ export function upstreamFrom(model: ModelOptions, env: NodeJS.ProcessEnv): Upstr
     api: model.modelApi,
     ...(apiKey ? { apiKey } : {}),
     ...(model.price ? { pricing: centsPerMillion(model.price) } : {}),
+    ...(model.prices ? { prices: model.prices } : {}),
   };
 }

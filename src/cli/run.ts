@@ -30,6 +30,7 @@ import { styleFor, type Style } from './style.js';
 import { TerminalPrompter } from './terminal-prompter.js';
 import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
+import { cliBudget } from './run-budget.js';
 import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 
 /** How long a cancelled turn may take to be confirmed by the endpoint before Deputy stops following it. */
@@ -106,6 +107,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
       return undefined;
     });
 
+    const budget = cliBudget({ options, io, style, lines, audit, actor: connection.actor, taskId });
     const task = runTask(
       {
         client,
@@ -133,6 +135,8 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
         ...(options.instructions ? { instructions: options.instructions } : {}),
         ...(options.spendLimitCents !== undefined ? { spendLimitCents: options.spendLimitCents } : {}),
         ...(options.price ? { price: options.price } : {}),
+        ...(options.prices ? { prices: options.prices } : {}),
+        ...(budget ? { budget: budget.meter, askRaise: budget.askRaise } : {}),
         cancel: cancel.signal,
         signal: stop.signal,
         caps: { maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS, maxPrompts: options.maxPrompts ?? DEFAULT_MAX_PROMPTS },
@@ -232,6 +236,7 @@ function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string
   out(`${style.bold(head)} · session ${s.sessionId} · ${s.taskId}`);
   if (s.error) out(style.red(clean(s.error)));
   if (s.capReached) out(`To allow more, run the task again with ${CAP_FLAGS[s.capReached.cap]} N (above ${s.capReached.max}).`);
+  if (s.budgetReached) out(`To spend more, answer the prompt with a higher budget, or run again with a higher ${s.budgetReached.scope === 'day' ? '--budget-per-day' : '--budget'}.`);
   out(
     s.filesChanged.length
       ? `Files changed (${s.filesChanged.length}): ${s.filesChanged.map(cleanLine).join(', ')}`

@@ -35,8 +35,12 @@ Runs Deputy's runtime: an OpenAI Agents API server (sessions, events, items) und
   --model-base-url URL    upstream OpenAI-compatible base URL (DEPUTY_MODEL_BASE_URL, default ${DEFAULT_MODEL_BASE_URL})
   --model-api-key-env VAR variable holding the upstream API key (DEPUTY_MODEL_API_KEY_ENV)
   --model-api API         responses (default) or chat (DEPUTY_MODEL_API)
-  --price-input USD       price per million input tokens charged against sessions' spend limits (2.50)
-  --price-output USD      price per million output tokens (10.00)`;
+  --prices FILE           model prices over Deputy's table, charged against sessions' spend limits:
+                          JSON {"model": {"input": USD, "cachedInput": USD, "output": USD}} per
+                          million tokens (DEPUTY_PRICES)
+  --price-input USD       one price per million input tokens for every model (default: the table's
+                          price of the session's model, 2.50 for a model not in it)
+  --price-output USD      one price per million output tokens for every model (10.00 when unknown)`;
 
 export const serveCommand: Command = (argv, io) => {
   // The model's API key stays out of every error; the runtime keeps it and its token out of its log and store.
@@ -65,7 +69,7 @@ async function serve(argv: string[], io: CliIO, known: KnownSecrets): Promise<nu
   const auth = v.auth ?? 'token';
   if (auth !== 'token' && auth !== 'iam') throw new UserError(`--auth must be token or iam, not "${auth}".`, 2);
   if (auth === 'iam' && !v['server-id']) throw new UserError('--auth iam needs --server-id: the id callers sign into their proofs.', 2);
-  const model = modelOptions(v, io.env);
+  const model = modelOptions(v, io.env, io.cwd);
   const dataDir = resolve(io.cwd, v['data-dir'] ?? resolve(homedir(), '.deputy', 'runtime'));
 
   const upstream = upstreamFrom(model, io.env);

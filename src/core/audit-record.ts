@@ -35,7 +35,10 @@ export interface AuditActor {
  * - `policy.decision`: `decision`, `reason`, `policies?` (the deciding policy ids), `trial?` (what log-only policy
  *   sets would have decided: `{decision, policies, reason}`)
  * - `policy.grant`: `grant` (its id), `scope`, `cedar` (the grant as Cedar)
- * - `usage`: `input_tokens?`, `output_tokens?` (counts for one turn or call; readers sum them)
+ * - `usage`: `input_tokens?`, `output_tokens?`, `cached_input_tokens?`, `cost_usd?` (for one turn or task, never a
+ *   running total; readers sum them), `model?`
+ * - `budget.warning`, `budget.reached`: `scope` (`task` | `day`), `unit` (`usd` | `tokens`), `spent`, `limit`
+ * - `budget.raised`: `scope`, `unit`, `from`, `to` (a person's gesture; the actor is that person)
  * - `task.finished`: `status?` (`completed` | `failed` | `cancelled`)
  * - `error`: `message`
  * - `audit.digest`: a signed digest of the records before it (`audit-digest.ts`)
@@ -58,6 +61,9 @@ export type AuditEventType =
   | 'changeset.invalid'
   | 'changeset.reverted'
   | 'usage'
+  | 'budget.warning'
+  | 'budget.reached'
+  | 'budget.raised'
   | 'error'
   | 'task.started'
   | 'task.finished'
@@ -82,6 +88,9 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set<AuditEvent
   'changeset.invalid',
   'changeset.reverted',
   'usage',
+  'budget.warning',
+  'budget.reached',
+  'budget.raised',
   'error',
   'task.started',
   'task.finished',

@@ -21,6 +21,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type OpenAI from 'openai';
+import { agentSessions, type SessionInputEvent } from '../agents/session-client.js';
 import { deputyHome, killSwitchDir } from './kill-switch.js';
 import { ensureStateDir, isSameProcessRunning, openStateFile, processStart, readStateFile } from './state-dir.js';
 
@@ -113,7 +114,7 @@ export async function stopOrphanedSessions(
 ): Promise<OrphanStop[]> {
   const here = hostname();
   const targets: Array<{ id: string; owner: string; pending: string[] }> = [];
-  for await (const s of client.beta.agents.sessions.list({ metadata: { 'deputy.principal': options.principal }, limit: 100 })) {
+  for (const s of await agentSessions(client).list({ metadata: { 'deputy.principal': options.principal }, limit: 100 }, 1000)) {
     if (!RUNNING.has(s.status)) continue;
     const metadata = s.metadata ?? {};
     if (metadata['deputy.principal'] !== options.principal || !metadata['deputy.task']) continue;
@@ -138,9 +139,10 @@ async function stopOne(client: OpenAI, t: { id: string; owner: string; pending: 
     ...t.pending.map((id) => ({ type: 'agent.session.input.mcp_approval_request_result' as const, request_id: id, response: { type: 'mcp_tool_call' as const, decision: 'deny' as const } })),
     { type: 'agent.session.input.cancel' as const },
   ];
-  await client.beta.agents.sessions.events.create(t.id, { events } as Parameters<OpenAI['beta']['agents']['sessions']['events']['create']>[1]);
+  const sessions = agentSessions(client);
+  await sessions.sendEvents(t.id, events as SessionInputEvent[]);
   for (;;) {
-    const s = await client.beta.agents.sessions.retrieve(t.id);
+    const s = await sessions.retrieve(t.id);
     if (!RUNNING.has(s.status)) return { session: t.id, owner: t.owner, denied: t.pending.length, afterMs: Date.now() - options.requestedAt };
     if (Date.now() >= options.deadline) return { session: t.id, owner: t.owner, denied: t.pending.length, afterMs: null };
     await new Promise((r) => setTimeout(r, 50));

@@ -14,6 +14,7 @@ import { agentSessions } from '../agents/session-client.js';
 import type { AuditActor, AuditLog } from './audit.js';
 import type { TaskObserver } from './task.js';
 import type { TaskEnvironment } from './task-environment.js';
+import { budgetRefusal, type BudgetMeter } from './budget.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import { TurnLimits, type TurnCaps } from './turn-limits.js';
@@ -32,6 +33,8 @@ export interface SessionTurnDeps {
   maxOutputBytes?: number;
   /** Deputy is the session's execution environment (`deputy run --environment`). */
   environment?: TaskEnvironment;
+  /** The session's budgets (`budget.ts`): no turn starts once one is reached, and a turn stops when it is. */
+  budget?: BudgetMeter;
 }
 
 export interface TurnControl {
@@ -47,7 +50,9 @@ export interface TurnControl {
 export type MessageNote = Record<string, string>;
 
 /** Sends `message` and follows the turn it starts to its end. */
-export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl, note: MessageNote = {}): Promise<TurnOutcome> {
+export async function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl, note: MessageNote = {}): Promise<TurnOutcome> {
+  const refused = await budgetRefusal(deps.budget, deps.session);
+  if (refused) return refused;
   return followOne(deps, control, async () => {
     await agentSessions(deps.client).send(deps.session.id, message, `${control.turnKey}:input`);
     await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message, ...note } });
@@ -78,6 +83,7 @@ async function followOne(deps: SessionTurnDeps, control: TurnControl, start: (fo
     cancelKey: `${control.turnKey}:cancel`,
     ...(deps.maxOutputBytes !== undefined ? { maxOutputBytes: deps.maxOutputBytes } : {}),
     ...(deps.environment ? { environment: deps.environment } : {}),
+    ...(deps.budget ? { budget: deps.budget } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),

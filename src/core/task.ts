@@ -17,6 +17,8 @@ import type { TurnOutcome } from './turn-follower.js';
 import type { CapReached, TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
 import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
+import { spendLimitCents, type BudgetMeter, type BudgetReached } from './budget.js';
+import { costUsd, priceFor, type ModelPrice, type PriceOverrides } from './prices.js';
 
 export const DEFAULT_INSTRUCTIONS = [
   'You are Deputy, a careful software engineer working in the user\'s workspace on their behalf.',
@@ -27,11 +29,10 @@ export const DEFAULT_INSTRUCTIONS = [
   'Finish with a short summary of what you did.',
 ].join(' ');
 
-/** Model prices in USD per million tokens, for the cost line of the summary. */
-export interface ModelPrice {
-  inputPerMillion: number;
-  outputPerMillion: number;
-}
+export type { ModelPrice };
+
+/** The agent's next message after a person raised the budget that stopped it. */
+export const BUDGET_RAISED_MESSAGE = 'The person raised your budget. Go on with the task from where you stopped.';
 
 export interface TaskParams {
   task: string;
@@ -43,7 +44,16 @@ export interface TaskParams {
   metadata?: Record<string, string>;
   /** Spending limit in USD cents, enforced by the endpoint. */
   spendLimitCents?: number;
+  /** The model's price; else the price table's (`prices.ts`) with `prices` over it. */
   price?: ModelPrice;
+  prices?: PriceOverrides;
+  /** The task's budgets (`budget.ts`), enforced by the engine whatever the endpoint does. */
+  budget?: BudgetMeter;
+  /**
+   * When a budget stopped the turn: asks the person whether to raise it (the front end calls `budget.raise` on their
+   * answer, never on anything the agent sent) and resolves true when they did, so the agent is told to go on.
+   */
+  askRaise?: (reached: BudgetReached) => Promise<boolean>;
   /** Aborting stops following the session at once (the endpoint's turn goes on). */
   signal?: AbortSignal;
   /** Aborting asks the endpoint to cancel the turn; the task then ends `cancelled` once the endpoint confirms. */
@@ -71,6 +81,8 @@ export interface TaskSummary {
   error?: string;
   /** The cap the turn reached, when that is why it ended (status `failed`). */
   capReached?: CapReached;
+  /** The budget that stopped the task, when one did (status `failed`). */
+  budgetReached?: BudgetReached;
   filesChanged: string[];
   usage: { inputTokens: number; outputTokens: number; totalTokens: number };
   costUsd?: number;
@@ -125,9 +137,10 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
   try {
     const session = await createSession(deps, params, taskId);
     sessionId = session.id;
+    params.budget?.setSession(session.id);
     const outcome = deps.environment
       ? await followEnvironmentTurns(deps, deps.environment, params, taskId, session)
-      : await followTurn(deps, params, taskId, session, params.task, 0);
+      : await followRaisingBudget(deps, params, taskId, session);
     return await finish(deps, params, taskId, session, outcome);
   } catch (err) {
     // The trail ends every task it started, even one that broke off.
@@ -214,6 +227,26 @@ async function followEnvironmentTurns(
 }
 
 /**
+ * The task's turn, and after a budget stopped it and the person raised the budget, one more turn telling the agent
+ * to go on (the endpoint's own limit raised with it), as often as they raise it.
+ */
+async function followRaisingBudget(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession): Promise<TurnOutcome> {
+  let outcome = await followTurn(deps, params, taskId, session, params.task, 0);
+  const filesChanged = new Set(outcome.filesChanged);
+  for (let raise = 1; outcome.budgetReached && params.askRaise && params.budget && !params.cancel?.aborted; raise++) {
+    if (!(await params.askRaise(outcome.budgetReached))) break;
+    const cents = spendLimitCents(params.budget.limit('task'));
+    if (cents !== undefined && params.spendLimitCents !== undefined) {
+      await agentSessions(deps.client).setSpendLimit(session.id, cents);
+    }
+    // Turn keys of their own, apart from the first turn's (0) and the environment's review rounds.
+    outcome = await followTurn(deps, params, taskId, session, BUDGET_RAISED_MESSAGE, 100 + raise);
+    for (const path of outcome.filesChanged) filesChanged.add(path);
+  }
+  return { ...outcome, filesChanged: [...filesChanged] };
+}
+
+/**
  * Sends `message` (the task, or a review's notes in a later round) and follows the turn to its end through the
  * engine's one turn implementation (`session-turn.ts`), with a runner of its own: each round is its own turn.
  */
@@ -232,6 +265,7 @@ function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session:
       ...(params.caps ? { caps: params.caps } : {}),
       ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
       ...(deps.environment ? { environment: deps.environment } : {}),
+      ...(params.budget ? { budget: params.budget } : {}),
     },
     message,
     {
@@ -240,7 +274,7 @@ function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session:
       ...(params.cancel ? { cancel: params.cancel } : {}),
       ...(params.signal ? { signal: params.signal } : {}),
     },
-    round > 0 ? { from: 'environment review' } : {},
+    round >= 100 ? { from: 'budget raised' } : round > 0 ? { from: 'environment review' } : {},
   );
 }
 
@@ -254,18 +288,23 @@ async function finish(
 ): Promise<TaskSummary> {
   const { client, audit } = deps;
   const actor = deps.actor;
-  const { status, error, finalText, lastSession, filesChanged, capReached } = outcome;
+  const { status, error, finalText, lastSession, filesChanged, capReached, budgetReached } = outcome;
   const refreshed = await agentSessions(client).retrieve(session.id).catch(() => lastSession);
-  const usage = toUsage(refreshed.usage ?? lastSession.usage);
+  const raw = refreshed.usage ?? lastSession.usage;
+  const usage = toUsage(raw);
+  const model = refreshed.agent?.model ?? session.agent?.model ?? params.model;
+  const price = params.price ?? priceFor(model, params.prices);
+  await params.budget?.observe(refreshed);
   const summary: TaskSummary = {
     taskId,
     sessionId: session.id,
     status,
     ...(error ? { error } : {}),
     ...(capReached ? { capReached } : {}),
+    ...(budgetReached ? { budgetReached } : {}),
     filesChanged,
     usage,
-    ...(params.price ? { costUsd: cost(usage, params.price) } : {}),
+    ...(price && raw ? { costUsd: costUsd(raw, price) } : {}),
     finalText,
   };
   const record = (type: 'usage' | 'error' | 'task.finished', data: Record<string, unknown>) =>
@@ -274,9 +313,11 @@ async function finish(
     input_tokens: usage.inputTokens,
     output_tokens: usage.outputTokens,
     total_tokens: usage.totalTokens,
+    ...(raw?.input_tokens_details?.cached_tokens ? { cached_input_tokens: raw.input_tokens_details.cached_tokens } : {}),
+    ...(model ? { model } : {}),
     ...(summary.costUsd !== undefined ? { cost_usd: summary.costUsd } : {}),
   });
-  if (error) await record('error', { message: error, ...(capReached ? { cap: capReached.cap, max: capReached.max } : {}) });
+  if (error) await record('error', { message: error, ...(capReached ? { cap: capReached.cap, max: capReached.max } : {}), ...(budgetReached ? { budget: budgetReached.scope } : {}) });
   await record('task.finished', { status, files_changed: filesChanged });
   return summary;
 }
@@ -285,8 +326,4 @@ function toUsage(u: TokenUsage | null | undefined): TaskSummary['usage'] {
   const inputTokens = u?.input_tokens ?? 0;
   const outputTokens = u?.output_tokens ?? 0;
   return { inputTokens, outputTokens, totalTokens: u?.total_tokens ?? inputTokens + outputTokens };
-}
-
-function cost(u: TaskSummary['usage'], p: ModelPrice): number {
-  return (u.inputTokens * p.inputPerMillion + u.outputTokens * p.outputPerMillion) / 1_000_000;
 }

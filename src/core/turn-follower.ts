@@ -16,6 +16,7 @@ import type { AuditActor, AuditLog } from './audit.js';
 import type { ToolRunner } from './tool-runner.js';
 import { limitToolOutput } from './tool-output.js';
 import type { CapReached, TurnLimits } from './turn-limits.js';
+import type { BudgetMeter, BudgetReached } from './budget.js';
 import type { TaskEnvironment } from './task-environment.js';
 
 /** A client-tool call as both the item and the session's required action describe it (only the item has an id). */
@@ -26,6 +27,8 @@ export interface TurnOutcome {
   error?: string;
   /** Set when the turn ended because it reached one of its caps (the status is then `failed`). */
   capReached?: CapReached;
+  /** Set when the turn ended because a budget was reached (the status is then `failed`). */
+  budgetReached?: BudgetReached;
   finalText: string;
   lastSession: AgentSession;
   filesChanged: string[];
@@ -47,6 +50,8 @@ export interface TurnFollowerDeps {
   limits?: TurnLimits;
   /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note. */
   maxOutputBytes?: number;
+  /** The task's budgets: told every usage the endpoint reports, asked before any more work is sent. */
+  budget?: BudgetMeter;
   /** Deputy is the session's execution environment: told when the endpoint needs it and how it reports it. */
   environment?: TaskEnvironment;
 }
@@ -77,6 +82,8 @@ export class TurnFollower {
   private cancelRequested = false;
   private cancelling: Promise<void> = Promise.resolve();
   private capReached: CapReached | undefined;
+  private budgetReached: BudgetReached | undefined;
+  private readonly unwatchBudget: (() => void) | undefined;
   /** A tool call failed beyond its own result (the trail or the endpoint refused): the turn is over. */
   private settledOnFailure = false;
   private settle!: () => void;
@@ -92,6 +99,18 @@ export class TurnFollower {
       // The turn is over for this task whether or not the endpoint confirms the cancel: nothing more will run.
       void this.sendCancel().then(() => this.settle());
     });
+    this.unwatchBudget = deps.budget?.onReached((reached) => this.stopForBudget(reached));
+  }
+
+  /** A budget is reached: the turn is over for this task, cancelled at the endpoint unless it already ended there. */
+  private stopForBudget(reached: BudgetReached): void {
+    // A turn that completed with its last step over the line did its work: the next one is what the budget refuses.
+    if (this.budgetReached || (this.turnEnded && this.status === 'completed')) return;
+    this.status = 'failed';
+    this.error = reached.message;
+    this.budgetReached = reached;
+    if (this.turnEnded) this.settle();
+    else void this.sendCancel().then(() => this.settle());
   }
 
   /** Reads events from `iterator` (whose first read, `first`, is already pending) until the turn is over. */
@@ -113,6 +132,7 @@ export class TurnFollower {
       next = iterator.next();
     }
     await this.work;
+    this.unwatchBudget?.();
     return this.outcome();
   }
 
@@ -132,6 +152,7 @@ export class TurnFollower {
       status: this.status,
       ...(this.error ? { error: this.error } : {}),
       ...(this.capReached ? { capReached: this.capReached } : {}),
+      ...(this.budgetReached ? { budgetReached: this.budgetReached } : {}),
       finalText: this.finalText,
       lastSession: this.lastSession,
       filesChanged: [...this.filesChanged],
@@ -206,6 +227,9 @@ export class TurnFollower {
   /** Handles one event; true when following should stop. */
   private async handle(event: AgentSessionEvent): Promise<boolean> {
     const { audit, session, taskId, actor } = this.deps;
+    // Every state of the session the endpoint sends carries its usage so far: the budget counts it before anything runs.
+    const reported = (event as { session?: AgentSession }).session;
+    if (reported && this.deps.budget) await this.deps.budget.observe(reported);
     switch (event.type) {
       case 'agent.session.turn.created':
         if (this.turnId === undefined && event.turn.subagent_id === null) this.turnId = event.turn_id;
@@ -325,9 +349,16 @@ export class TurnFollower {
   }
 
   private async run(call: FunctionCall): Promise<void> {
-    const { runner, session, limits } = this.deps;
+    const { runner, session, limits, client } = this.deps;
     if (this.cancelRequested || this.settledOnFailure) return;
     if (limits && !limits.step()) return; // The cap's listener cancels the turn.
+    if (this.deps.budget) {
+      // The call's announcement comes before the state that carries the step's usage, and another session may
+      // have spent the day's budget meanwhile: read both before any of this call's work is done or sent.
+      const now = await agentSessions(client).retrieve(session.id).catch(() => undefined);
+      const overBudget = await this.deps.budget.observe(now);
+      if (overBudget) return this.stopForBudget(overBudget);
+    }
     const outcome = await runner.run(
       { session: session.id, callId: call.call_id, name: call.name, args: parseArguments(call.arguments) },
       this.toolAbort.signal,

@@ -6,7 +6,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ExportAudit, ListSessions, Report, StopAll, StopSession, TaskLens, VerifyAudit } from '../protocol/lsp.js';
+import { ExportAudit, isFailure, ListSessions, RaiseBudget, Report, StopAll, StopSession, TaskLens, VerifyAudit } from '../protocol/lsp.js';
+import { budgetInputError, formatAmount, parseBudget } from '../core/budget.js';
 import { dispatchMarker, dispatchSymbolAction, type SymbolActionArgs } from './dispatch.js';
 import type { Deputy } from './deputy.js';
 import { identityCommands } from './identity-commands.js';
@@ -62,6 +63,41 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
             ? `Stopped ${r.stopped} session${r.stopped === 1 ? '' : 's'} in ${(r.elapsedMs / 1000).toFixed(1)} s.${silent}`
             : `No session was running.${silent}`,
         );
+      },
+    },
+    'deputy.raiseBudget': {
+      server: true,
+      // A person's gesture only: the panel's "Raise budget" or the Command Palette; the agent has no way to run it.
+      async run(sessionArg, scopeArg) {
+        const sessionId = typeof sessionArg === 'string' ? sessionArg : await pickSession(deputy, 'Raise the budget of which session?', false);
+        if (!sessionId) return;
+        let scope = scopeArg === 'task' || scopeArg === 'day' ? scopeArg : undefined;
+        if (!scope && readSettings().budgetPerDay) {
+          const pick = await vscode.window.showQuickPick(
+            [
+              { label: "This task's budget", scope: 'task' as const },
+              { label: "Today's budget (every session of yours on this machine)", scope: 'day' as const },
+            ],
+            { placeHolder: 'Which budget?' },
+          );
+          if (!pick) return;
+          scope = pick.scope;
+        }
+        scope ??= 'task';
+        const typed = await vscode.window.showInputBox({
+          title: scope === 'day' ? "Raise today's budget" : "Raise this task's budget",
+          prompt: 'The new budget: US dollars (4usd, $4.50) or tokens (100000tokens). Recorded on the audit trail as yours.',
+          validateInput: budgetInputError,
+          ignoreFocusOut: true,
+        });
+        if (typed === undefined) return;
+        const to = parseBudget(typed);
+        const r = await deputy.request(RaiseBudget.type, { sessionId, scope, to });
+        if (isFailure(r)) {
+          await deputy.showFailure(r);
+          return;
+        }
+        void vscode.window.showInformationMessage(`Budget set to ${formatAmount(to.unit, to.amount)}. Send a follow-up to let the agent go on.`);
       },
     },
     'deputy.showSessions': {

@@ -171,7 +171,7 @@ export class Deputy implements vscode.Disposable {
   }
 }
 
-export async function runAction(action: NonNullable<RequestFailure['failure']['action']>): Promise<void> {
+export async function runAction(action: NonNullable<RequestFailure['failure']['action']>, sessionId?: string): Promise<void> {
   switch (action.kind) {
     case 'signIn':
       await vscode.commands.executeCommand('deputy.signIn', action.profile);
@@ -180,7 +180,7 @@ export async function runAction(action: NonNullable<RequestFailure['failure']['a
       await vscode.commands.executeCommand('workbench.action.openSettings', action.setting);
       return;
     case 'raiseBudget':
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'deputy.budget.perTaskUsd');
+      await vscode.commands.executeCommand('deputy.raiseBudget', sessionId, action.scope);
       return;
     case 'retry':
       await vscode.commands.executeCommand('deputy.restartServer');

@@ -9,6 +9,7 @@ import type { Deputy } from './deputy.js';
 import type { PanelProvider } from './panel.js';
 import { panelSettings } from './panel-settings.js';
 import { readSettings, update } from './settings.js';
+import { budgetInputError, formatAmount, parseBudget, type BudgetLimit } from '../core/budget.js';
 
 /** Source of the enclosing symbol sent at most; a larger one is cut, and says so. */
 const MAX_CONTEXT_CHARS = 20_000;
@@ -19,6 +20,8 @@ export interface DispatchOptions {
   endpoint?: string;
   model?: string;
   budgetUsd?: number;
+  /** A budget in dollars or tokens, typed by the person; wins over `budgetUsd`. */
+  budget?: BudgetLimit;
 }
 
 /** The innermost symbol whose range holds `position`, with its kind's name ("function", "class"…). */
@@ -108,6 +111,7 @@ async function start(deputy: Deputy, panel: PanelProvider, uri: vscode.Uri, prom
     context,
     ...(options.model ? { model: options.model } : {}),
     ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
   });
   if (isFailure(r)) {
     await deputy.showFailure(r);
@@ -128,26 +132,27 @@ async function askOptions(): Promise<DispatchOptions | undefined> {
   if (!endpoint) return undefined;
   const model = await vscode.window.showInputBox({ title: 'Dispatch with options (2/3): model', prompt: 'The model the agent uses for this task', value: offered.model });
   if (model === undefined) return undefined;
-  const current = offered.budgetUsd;
-  const budgets = [
-    { label: current !== undefined ? `$${current} (deputy.budget.perTaskUsd)` : 'No limit (deputy.budget.perTaskUsd is empty)', value: current },
-    ...[1, 5, 20].map((v) => ({ label: `$${v}`, value: v as number | undefined })),
-    { label: 'Other amount…', value: -1 },
+  const current: BudgetLimit | undefined = offered.budget ?? (offered.budgetUsd !== undefined ? { unit: 'usd', amount: offered.budgetUsd } : undefined);
+  const budgets: Array<{ label: string; value: BudgetLimit | undefined | 'other' }> = [
+    { label: current ? `${formatAmount(current.unit, current.amount)} (deputy.budget.perTask)` : 'No limit (deputy.budget.perTask is empty)', value: current },
+    ...[1, 5, 20].map((v) => ({ label: `$${v}`, value: { unit: 'usd' as const, amount: v } })),
+    { label: 'Other amount (dollars or tokens)…', value: 'other' },
   ];
-  const budget = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/3): budget', placeHolder: 'Spend limit for this task' });
-  if (!budget) return undefined;
-  let budgetUsd = budget.value;
-  if (budgetUsd === -1) {
+  const picked = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/3): budget', placeHolder: 'Budget for this task' });
+  if (!picked) return undefined;
+  let budget = picked.value;
+  if (budget === 'other') {
     const typed = await vscode.window.showInputBox({
-      title: 'Budget in US dollars',
-      validateInput: (v) => (Number.isFinite(Number(v)) && Number(v) >= 0.01 ? undefined : 'A number of dollars, at least 0.01'),
+      title: 'Budget for this task',
+      prompt: 'US dollars (2usd, $2.50) or tokens (50000tokens), for a model without a known price',
+      validateInput: budgetInputError,
     });
     if (typed === undefined) return undefined;
-    budgetUsd = Number(typed);
+    budget = parseBudget(typed);
   }
   return {
     endpoint: endpoint.label,
     ...(model.trim() ? { model: model.trim() } : {}),
-    ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    ...(budget ? { budget } : {}),
   };
 }

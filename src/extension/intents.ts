@@ -46,6 +46,7 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
         ...(folder ? { folderUri: folder.uri.toString() } : {}),
         ...(m.model ? { model: m.model } : {}),
         ...(m.budgetUsd !== undefined ? { budgetUsd: m.budgetUsd } : {}),
+        ...(m.budgetTokens !== undefined ? { budget: { unit: 'tokens' as const, amount: m.budgetTokens } } : {}),
         ...(context ? { context } : {}),
       });
       if (isFailure(r)) {
@@ -152,7 +153,7 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
       return;
     }
     case 'runAction':
-      await runAction(m.action);
+      await runAction(m.action, m.sessionId);
       return;
     case 'showAudit': {
       // Read and verified in the server: the extension host only relays.

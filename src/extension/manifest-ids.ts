@@ -24,6 +24,7 @@ export const COMMAND_IDS = [
   'deputy.reviewChanges',
   'deputy.restartServer',
   'deputy.openAuditFolder',
+  'deputy.raiseBudget',
   // Run by the code lenses with their arguments (hidden from the Command Palette).
   'deputy.dispatchMarker',
   'deputy.dispatchMarkerWithOptions',
@@ -65,6 +66,9 @@ export const SETTING_IDS = [
   'deputy.turns.maxSteps',
   'deputy.turns.maxPrompts',
   'deputy.budget.perTaskUsd',
+  'deputy.budget.perTask',
+  'deputy.budget.perDay',
+  'deputy.budget.prices',
   'deputy.policy.orgFile',
   'deputy.codeLens.enabled',
   'deputy.codeLens.markers',

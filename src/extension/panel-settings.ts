@@ -10,6 +10,8 @@ export function panelSettings(): PanelSettings {
     endpoint: s.endpoint,
     model: s.model,
     ...(s.budgetPerTaskUsd !== undefined ? { budgetUsd: s.budgetPerTaskUsd } : {}),
+    ...(s.budgetPerTask ? { budget: s.budgetPerTask } : {}),
+    ...(s.budgetPerDay ? { budgetPerDay: s.budgetPerDay } : {}),
     endpoints: [...new Set([...ENDPOINT_CHOICES, s.endpoint])],
     models: [s.model],
     folders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.name),

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { CodeLensSettings, ServerSettings } from '../protocol/lsp.js';
 import { DEFAULT_MARKERS } from '../core/task-markers.js';
+import { parseBudget, type BudgetLimit } from '../core/budget.js';
 
 export const SECTION = 'deputy';
 const DEFAULT_MODEL_BASE_URL = 'http://127.0.0.1:11434/v1';
@@ -32,6 +33,9 @@ export function readSettings(): ServerSettings {
   const budget = num('budget.perTaskUsd');
   const maxSteps = num('turns.maxSteps');
   const maxPrompts = num('turns.maxPrompts');
+  const perTask = budgetSetting(str('budget.perTask'));
+  const perDay = budgetSetting(str('budget.perDay'));
+  const prices = c.get<unknown>('budget.prices');
   const orgPolicy = str('policy.orgFile');
   return {
     endpoint: normaliseEndpoint(str('endpoint')),
@@ -46,10 +50,24 @@ export function readSettings(): ServerSettings {
     ...(maxSteps !== undefined ? { maxStepsPerTurn: Math.max(1, Math.floor(maxSteps)) } : {}),
     ...(maxPrompts !== undefined ? { maxPromptsPerTurn: Math.max(1, Math.floor(maxPrompts)) } : {}),
     ...(budget !== undefined ? { budgetPerTaskUsd: budget } : {}),
+    ...(perTask ? { budgetPerTask: perTask } : {}),
+    ...(perDay ? { budgetPerDay: perDay } : {}),
+    // Checked by the server, which logs and ignores a malformed entry.
+    ...(prices && typeof prices === 'object' && !Array.isArray(prices) && Object.keys(prices).length > 0 ? { prices: prices as NonNullable<ServerSettings['prices']> } : {}),
     workspaceTrusted: vscode.workspace.isTrusted,
     ...(orgPolicy ? { policyOrgFile: orgPolicy } : {}),
     codeLens: readCodeLensSettings(c),
   };
+}
+
+/** A budget setting (`2usd`, `50000tokens`); an unreadable one counts as unset (the settings editor shows the pattern). */
+function budgetSetting(value: string | undefined): BudgetLimit | undefined {
+  if (!value) return undefined;
+  try {
+    return parseBudget(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A code-lens action on functions and classes: `{symbol}`, `{kind}` and `{file}` in the prompt are filled in. */

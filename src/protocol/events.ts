@@ -167,8 +167,29 @@ export type ErrorActionKind = (typeof ERROR_ACTION_KINDS)[number];
 export type ErrorAction =
   | { kind: 'signIn'; /** The AWS profile to sign in, when one is involved. */ profile?: string }
   | { kind: 'openSetting'; /** A setting id, e.g. `deputy.embedded.modelBaseUrl`. */ setting: string }
-  | { kind: 'raiseBudget' }
+  | { kind: 'raiseBudget'; /** Which budget stopped the agent: the task's (default) or today's. */ scope?: BudgetScope }
   | { kind: 'retry' };
+
+/** A budget covers one task (its session, every turn) or the day (every session of the person on the machine). */
+export const BUDGET_SCOPES = ['task', 'day'] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+/** US dollars where the model's price is known, else tokens. */
+export const BUDGET_UNITS = ['usd', 'tokens'] as const;
+export type BudgetUnit = (typeof BUDGET_UNITS)[number];
+
+/** A budget as a person sets it. */
+export interface BudgetAmount {
+  unit: BudgetUnit;
+  amount: number;
+}
+
+/** Where one budget stands: `spent` and `limit` in its unit. */
+export interface BudgetMeterView {
+  scope: BudgetScope;
+  unit: BudgetUnit;
+  spent: number;
+  limit: number;
+}
 
 /** Fields every event carries. */
 export interface EventEnvelope {
@@ -248,6 +269,7 @@ export const ENGINE_EVENT_TYPES = {
   'changeset.conflict': 'person',
   'changeset.reverted': 'person',
   usage: 'session',
+  budget: 'session',
   error: 'session',
   notice: 'session',
   'environment.state': 'session',
@@ -418,6 +440,17 @@ export interface EngineEventPayloads {
     costUsd?: number;
     /** The session's budget in USD, when one is set. */
     budgetUsd?: number;
+  };
+  /**
+   * Emitted by the engine when a budget's meter moves (each usage the endpoint reports), and with `change` when it
+   * warns (80%, once per limit), stops the agent (100%: an `error` of kind `budgetReached` follows) or a person set
+   * a new limit. `meters` holds every budget of the session as it stands now.
+   */
+  budget: {
+    meters: BudgetMeterView[];
+    change?: 'warning' | 'reached' | 'raised';
+    /** What changed, worded for a person. Not agent-made. */
+    message?: string;
   };
   /**
    * Emitted by the engine when something failed that the person should know about, classified so a front end can

@@ -8,7 +8,7 @@
  * SecretStorage reach the server process at spawn through a 0600 file (see `SECRET_FILE_ENV`), never as a message.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { EngineEvent, ErrorAction, ErrorKind } from './events.js';
+import type { BudgetAmount, BudgetMeterView, BudgetScope, EngineEvent, ErrorAction, ErrorKind } from './events.js';
 import type { ChangesetFileResult, ConflictReport, FileDecision, PromptDecision, ReviewVerdict } from './events.js';
 import type { AuditTimelineData, PanelError, ReviewAllVerdict, SessionSummary } from './webview.js';
 
@@ -47,6 +47,12 @@ export interface ServerSettings {
   /** Most permission prompts one turn may ask (`deputy.turns.maxPrompts`); the engine's default when absent. */
   maxPromptsPerTurn?: number;
   budgetPerTaskUsd?: number;
+  /** `deputy.budget.perTask` (dollars or tokens); wins over `budgetPerTaskUsd`. */
+  budgetPerTask?: BudgetAmount;
+  /** `deputy.budget.perDay`: every session of this person on this machine today. */
+  budgetPerDay?: BudgetAmount;
+  /** `deputy.budget.prices`: USD per million tokens by model, over Deputy's price table. */
+  prices?: Record<string, { input: number; cachedInput?: number; output: number }>;
   /** False in an untrusted workspace: the workspace's `.deputy/policy.json` is ignored and every tool asks. */
   workspaceTrusted: boolean;
   /** `deputy.policy.orgFile`: the organisation's policy file (else the server's `DEPUTY_ORG_POLICY`). */
@@ -98,10 +104,29 @@ export namespace StartTask {
     /** Overrides `deputy.model` for this task. */
     model?: string;
     budgetUsd?: number;
+    /** This task's budget in dollars or tokens; wins over `budgetUsd`. */
+    budget?: BudgetAmount;
     /** Text the person attached (selection or file), already read by the client; sent to the agent with the task. */
     context?: { label: string; text: string };
   }
   export type Result = { sessionId: string } | RequestFailure;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+export namespace RaiseBudget {
+  export const method = 'deputy/raiseBudget' as const;
+  /**
+   * Sent by the client when a person sets a new budget for a session's task or for today (the panel's "Raise
+   * budget", the `deputy.raiseBudget` command, "Dispatch with options…" never: that sets a budget at the start).
+   * Only a person's gesture sends it; the server records it on the audit trail with the person as actor, lifts the
+   * stop when the new limit is above what was spent, and raises the endpoint's `spend_control` with it.
+   */
+  export interface Params {
+    sessionId: string;
+    scope: BudgetScope;
+    to: BudgetAmount;
+  }
+  export type Result = { meters: BudgetMeterView[] } | RequestFailure;
   export const type = new RequestType<Params, Result, void>(method);
 }
 

@@ -10,10 +10,12 @@
  * carries the binding the engine issued, so the webview cannot approve anything the engine did not ask.
  */
 import {
+  BUDGET_SCOPES,
   ERROR_ACTION_KINDS,
   FILE_DECISIONS,
   PROMPT_DECISIONS,
   REVIEW_VERDICTS,
+  type BudgetAmount,
   type EngineEvent,
   type ErrorAction,
   type ErrorActionKind,
@@ -48,6 +50,10 @@ export interface PanelSettings {
   model: string;
   /** `deputy.budget.perTaskUsd`, when set. */
   budgetUsd?: number;
+  /** `deputy.budget.perTask` (dollars or tokens), when set; wins over `budgetUsd`. */
+  budget?: BudgetAmount;
+  /** `deputy.budget.perDay`, when set. */
+  budgetPerDay?: BudgetAmount;
   /** Endpoints offered in the picker (the current one included). */
   endpoints: string[];
   /** Models offered in the picker (the current one included); empty when the endpoint does not list them. */
@@ -244,6 +250,7 @@ export const LIMITS = {
   endpointChars: 2_048,
   modelChars: 200,
   maxBudgetUsd: 100_000,
+  maxBudgetTokens: 10_000_000_000,
   maxFilesPerReview: 1_000,
   maxHunksPerFile: 10_000,
   maxLineCommentsPerFile: 1_000,
@@ -266,7 +273,7 @@ const model = text(1, LIMITS.modelChars);
 const ERROR_ACTION_SHAPES = {
   signIn: { profile: optional(text(1, 200)) },
   openSetting: { setting: text(1, 200, SETTING) },
-  raiseBudget: {},
+  raiseBudget: { scope: optional(oneOf(BUDGET_SCOPES)) },
   retry: {},
 } as const satisfies Record<ErrorActionKind, Shape>;
 
@@ -312,6 +319,8 @@ export const FROM_WEBVIEW_SCHEMAS = {
     endpoint: optional(endpoint),
     model: optional(model),
     budgetUsd: optional(amount(0.01, LIMITS.maxBudgetUsd)),
+    /** A budget in tokens instead (for a model without a known price); not with `budgetUsd`. */
+    budgetTokens: optional(amount(1, LIMITS.maxBudgetTokens)),
     folder: optional(text(1, 500)),
     attachSelection: flag,
     attachFile: flag,

@@ -11,6 +11,7 @@
 import { basename, dirname } from 'node:path';
 import type { AuditRecord } from '../core/audit-record.js';
 import type { VerifyResult } from '../core/audit-verify.js';
+import { costUsd, priceFor } from '../core/prices.js';
 
 /** One audit trail, as the report reads it. */
 export interface Trail {
@@ -150,6 +151,7 @@ function sessionsOf(trail: Trail): SessionReport[] {
   const taskSession = new Map<string, SessionReport>();
   /** Open tool calls per session (call id → row), to pair results, decisions and answers with them. */
   const open = new Map<string, Map<string, ToolUse>>();
+  const running = new Map<string, RunningUsage>();
 
   const sessionFor = (r: AuditRecord): SessionReport | undefined => {
     const key = r.session ?? (r.task !== null ? taskSession.get(r.task)?.id : undefined);
@@ -257,8 +259,10 @@ function sessionsOf(trail: Trail): SessionReport[] {
         break;
       }
       case 'usage': {
-        s.tokens += num(d.input_tokens) + num(d.output_tokens);
-        s.costUsd += num(d.cost_usd);
+        const used = usageShare(running, s.id, d);
+        s.tokens += used.input_tokens + used.output_tokens;
+        const price = d.cost_usd === undefined ? priceFor(str(d.model) ?? s.model) : undefined;
+        s.costUsd += d.cost_usd !== undefined ? num(d.cost_usd) : price ? costUsd(used, price) : 0;
         s.usage.push({ time: r.time, costUsd: s.costUsd, tokens: s.tokens });
         break;
       }
@@ -321,4 +325,24 @@ function totalsOf(sessions: SessionReport[]): ReportTotals {
     denialsByRule: [...denials.entries()].map(([rule, count]) => ({ rule, count })).sort((a, b) => b.count - a.count),
     changesByRepository: [...repos.values()],
   };
+}
+
+interface RunningUsage {
+  input: number;
+  output: number;
+  cached: number;
+}
+
+/**
+ * What one usage record adds. Records are a turn's or a task's share; but editor sessions before the share was
+ * marked (`turn`) recorded the session's running total after each turn, and summing those counted every turn again:
+ * a second unmarked record of a session that is not below the last one is read as a running total.
+ */
+function usageShare(running: Map<string, RunningUsage>, session: string, d: Record<string, unknown>) {
+  const now: RunningUsage = { input: num(d.input_tokens), output: num(d.output_tokens), cached: num(d.cached_input_tokens) };
+  const last = d.turn === undefined ? running.get(session) : undefined;
+  if (d.turn === undefined) running.set(session, now);
+  const total = last !== undefined && now.input >= last.input && now.output >= last.output;
+  const share = total ? { input: now.input - last.input, output: now.output - last.output, cached: Math.max(0, now.cached - last.cached) } : now;
+  return { input_tokens: share.input, output_tokens: share.output, input_tokens_details: { cached_tokens: share.cached } };
 }

@@ -29,13 +29,15 @@ import {
   upstreamCallId,
   wireItem,
 } from './wire.js';
+import { costUsd, priceFor, type ModelPrice } from '../core/prices.js';
 
 type OmitId<T> = T extends unknown ? Omit<T, 'event_id'> : never;
 type EventBody = OmitId<AgentSessionEvent>;
 type MessageItem = Extract<RuntimeItem, { type: 'message' }>;
 type CallItem = Extract<RuntimeItem, { type: 'function_call' }>;
 
-const DEFAULT_PRICING = { inputCentsPerMillion: 250, outputCentsPerMillion: 1000 };
+/** What a model without a known price is charged, in US dollars per million tokens. */
+const DEFAULT_PRICE: ModelPrice = { inputPerMillion: 2.5, outputPerMillion: 10 };
 
 /** The model call in flight for a session, so a cancel can abort it and close its half-written message. */
 interface ActiveCall {
@@ -391,13 +393,15 @@ export class TurnRunner {
   private recordUsage(session: StoredSession, turnId: string, step: ModelStep): void {
     if (!step.usage) return;
     const { store, upstream } = this.deps;
-    const pricing = upstream.pricing ?? DEFAULT_PRICING;
+    const fixed = upstream.pricing;
+    const price: ModelPrice = fixed
+      ? { inputPerMillion: fixed.inputCentsPerMillion / 100, outputPerMillion: fixed.outputCentsPerMillion / 100 }
+      : (priceFor(session.model, upstream.prices) ?? DEFAULT_PRICE);
     const turn = store.getTurn(turnId)!;
     turn.usage = addUsage(turn.usage, step.usage);
     store.saveTurn(turn);
     session.usage = addUsage(session.usage, step.usage);
-    session.spendCents +=
-      (step.usage.input_tokens * pricing.inputCentsPerMillion + step.usage.output_tokens * pricing.outputCentsPerMillion) / 1_000_000;
+    session.spendCents += costUsd(step.usage, price) * 100;
     store.saveSession(session);
   }
 

@@ -13,6 +13,7 @@ import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/re
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import { upstreamCallId, type FunctionTool, type RuntimeItem, type TurnErrorCode } from './wire.js';
 import { CHAT_ENVIRONMENT_TOOLS, ENVIRONMENT_TOOLS } from './codex-tools.js';
+import type { PriceOverrides } from '../core/prices.js';
 
 /** Where the runtime's agents get their model: any OpenAI-compatible base URL. */
 export interface UpstreamConfig {
@@ -31,8 +32,14 @@ export interface UpstreamConfig {
   api: 'responses' | 'chat';
   /** Retries of a failed model call by the `openai` client (429, 5xx, connection errors). Default 2. */
   maxRetries?: number;
-  /** Prices used for `spend_control`, in USD cents per million tokens. Default 250 input / 1000 output. */
+  /**
+   * Prices charged against `spend_control`, in USD cents per million tokens, for every model (`--price-input` and
+   * `--price-output`). Unset: the session's model's price from Deputy's table (`core/prices.ts`) with `prices` over
+   * it, and 250 input / 1000 output for a model without a known price.
+   */
   pricing?: { inputCentsPerMillion: number; outputCentsPerMillion: number };
+  /** Per-model price overrides (`--prices FILE`, `DEPUTY_PRICES`), USD per million tokens. */
+  prices?: PriceOverrides;
 }
 
 export interface ModelToolCall {

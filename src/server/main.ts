@@ -20,6 +20,7 @@ import {
   Configure,
   ExportAudit,
   FollowUp,
+  RaiseBudget,
   GetIdentity,
   IdentityChanged,
   ListProfiles,
@@ -140,6 +141,7 @@ serve();
 function wire(c: LspConnection, r: SessionRegistry, lenses: CodeLensService): void {
   c.onRequest(StartTask.type, (p) => r.startTask(p));
   c.onRequest(FollowUp.type, (p) => r.followUp(p));
+  c.onRequest(RaiseBudget.type, (p) => r.raiseBudget(p));
   c.onRequest(StopSession.type, (p) => ({ stopped: r.stop(p.sessionId) }));
   c.onRequest(StopAll.type, async () => {
     const result = await pullKillSwitch(process.env, { by: userInfo().username, from: 'VS Code' });

@@ -14,6 +14,7 @@ import type {
   FollowUp,
   ListSessions,
   PendingChangeset,
+  RaiseBudget,
   RequestFailure,
   RevertableTasks,
   RevertTask,
@@ -43,6 +44,8 @@ import { resolveAuditSigner } from '../identity/audit-signer.js';
 import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
 import { agentSessions } from '../agents/session-client.js';
+import { DaySpendLedger } from '../core/day-spend.js';
+import type { BudgetLimit } from '../core/budget.js';
 
 export interface RegistryDeps {
   settings: ServerSettings;
@@ -83,8 +86,11 @@ export class SessionRegistry {
   private readonly signedOut: Set<string>;
   private readonly signInWait: SignInWait;
   private readonly hooks: ConnectHooks;
+  /** Today's spend across every Deputy process of this person (`~/.deputy/spend`). */
+  private readonly ledger: DaySpendLedger;
 
   constructor(private readonly deps: RegistryDeps) {
+    this.ledger = DaySpendLedger.forHome(deps.env);
     this.known = new KnownSecrets([deps.secrets.modelApiKey, deps.secrets.openaiApiKey]);
     this.signedOut = new Set(deps.signedOutProfiles);
     this.identity = new IdentityMonitor({
@@ -232,12 +238,12 @@ export class SessionRegistry {
       this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
       const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
       const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
-      const budget = p.budgetUsd ?? settings.budgetPerTaskUsd;
+      const budget = budgetFor(p, settings);
       const host = await HostedSession.start(this.hostDeps(folder, connection), {
         prompt: p.prompt,
         message,
         model: p.model ?? settings.model,
-        ...(budget !== undefined ? { budgetUsd: budget } : {}),
+        ...(budget ? { budget } : {}),
         // Decided for the person this connection acts as, with the profile their identity came through.
         policy: (await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV])).withPrincipal(
           principalOf(connection.actor, { profile: profileOf(settings, this.deps.env) }),
@@ -253,6 +259,21 @@ export class SessionRegistry {
       this.deps.log(`start task: ${failure.message}`);
       this.deps.health('error', failure.message);
       return { failure };
+    }
+  }
+
+  /** A person's new budget for a session's task or for today (never anything the agent sent). */
+  async raiseBudget(p: RaiseBudget.Params): Promise<RaiseBudget.Result> {
+    const host = this.sessions.get(p.sessionId);
+    if (!host) return unknownSession();
+    const { scope, to } = p;
+    if ((scope !== 'task' && scope !== 'day') || (to?.unit !== 'usd' && to?.unit !== 'tokens') || !(Number.isFinite(to.amount) && to.amount > 0)) {
+      return { failure: { kind: 'invalidSetting', message: 'A budget is a positive amount of US dollars or tokens, for the task or for today.' } };
+    }
+    try {
+      return { meters: await host.raiseBudget(scope, { unit: to.unit, amount: to.amount }, host.actor) };
+    } catch (err) {
+      return { failure: classify(err, this.deps.settings, this.known) };
     }
   }
 
@@ -359,6 +380,7 @@ export class SessionRegistry {
 
   private hostDeps(folder: Folder, connection: HostDeps['connection']): HostDeps {
     return {
+      ledger: this.ledger,
       folder,
       connection,
       broker: this.broker,
@@ -430,4 +452,12 @@ function unknownSession(): RequestFailure {
 
 function toPath(uri: string): string {
   return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/** The task's budget: what the person gave for it, else `deputy.budget.perTask`, else `deputy.budget.perTaskUsd`. */
+function budgetFor(p: StartTask.Params, settings: ServerSettings): BudgetLimit | undefined {
+  if (p.budget) return p.budget;
+  if (p.budgetUsd !== undefined) return { unit: 'usd', amount: p.budgetUsd };
+  if (settings.budgetPerTask) return settings.budgetPerTask;
+  return settings.budgetPerTaskUsd !== undefined ? { unit: 'usd', amount: settings.budgetPerTaskUsd } : undefined;
 }

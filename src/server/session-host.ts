@@ -26,6 +26,10 @@ import type { Folder } from './folder.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { sessionObserver } from './session-observer.js';
+import { BudgetMeter, spendLimitCents, type BudgetEvent, type BudgetLimit, type BudgetScope } from '../core/budget.js';
+import type { DaySpendLedger } from '../core/day-spend.js';
+import type { AuditActor } from '../core/audit.js';
+import { costUsd, parsePriceOverrides, priceFor, type ModelPrice } from '../core/prices.js';
 
 /** How much later than the panel's deadline the engine withdraws a question itself. */
 const PROMPT_DEADLINE_GRACE_MS = 5_000;
@@ -44,6 +48,8 @@ export interface HostDeps {
   signInWait: SignInWait;
   /** Where approved changes are read and written (the editor, or the disk). */
   files: WorkspaceFiles;
+  /** Today's spend of every session of this person on this machine (`~/.deputy/spend`). */
+  ledger: DaySpendLedger;
 }
 
 export interface StartParams {
@@ -51,7 +57,8 @@ export interface StartParams {
   /** The text sent to the agent: the prompt and any attached context. */
   message: string;
   model: string;
-  budgetUsd?: number;
+  /** This task's budget (dollars or tokens); `deputy.budget.perDay` applies besides. */
+  budget?: BudgetLimit;
   policy: Policy;
   client: string;
 }
@@ -69,6 +76,10 @@ export class HostedSession {
   private turnCount = 0;
   private readonly runner: ToolRunner;
   private readonly observer: TaskObserver;
+  private readonly budget: BudgetMeter;
+  private readonly price: ModelPrice | undefined;
+  /** Usage already on the audit trail: each turn records only what came after (readers sum usage records). */
+  private recorded: { input: number; output: number; cached: number; total: number };
 
   private constructor(
     private readonly deps: HostDeps,
@@ -76,10 +87,24 @@ export class HostedSession {
     readonly taskId: string,
     private task: string,
     readonly startedAt: string,
-    readonly budgetUsd: number | undefined,
+    perTask: BudgetLimit | undefined,
     policy: Policy,
   ) {
     this.observer = sessionObserver(session.id, (e) => this.emit(e), deps.broker);
+    const settings = deps.settings();
+    this.price = priceFor(session.agent?.model, pricesOf(settings, deps.log));
+    const perDay = settings.budgetPerDay;
+    this.budget = new BudgetMeter({
+      key: session.id,
+      ...(perTask ? { perTask } : {}),
+      ...(perDay ? { perDay } : {}),
+      ...(this.price ? { price: this.price } : {}),
+      ledger: deps.ledger,
+      audit: { log: deps.folder.audit, actor: deps.connection.actor, task: taskId, session: session.id },
+      onEvent: (e) => this.budgetEvent(e),
+    });
+    const u = session.usage;
+    this.recorded = { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.input_tokens_details?.cached_tokens ?? 0, total: u?.total_tokens ?? 0 };
     this.runner = new ToolRunner({
       workspace: deps.folder.workspace,
       policy,
@@ -134,11 +159,11 @@ export class HostedSession {
         taskId,
         model: params.model,
         instructions: DEFAULT_INSTRUCTIONS,
-        ...(params.budgetUsd !== undefined ? { spendLimitCents: Math.max(1, Math.round(params.budgetUsd * 100)) } : {}),
+        ...(spendLimitCents(params.budget) !== undefined ? { spendLimitCents: spendLimitCents(params.budget)! } : {}),
       },
       taskId,
     );
-    const host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budgetUsd, params.policy);
+    const host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budget, params.policy);
     host.emitStarted(false, params.model);
     host.runTurn(params.message, 'task');
     return host;
@@ -149,10 +174,11 @@ export class HostedSession {
     const taskId = session.metadata?.['deputy.task'] ?? `task_${session.id}`;
     const started = new Date((session.created_at ?? Date.now() / 1000) * 1000).toISOString();
     const limit = session.spend_control?.limit;
-    const host = new HostedSession(deps, session, taskId, task, started, typeof limit === 'number' ? limit / 100 : undefined, policy);
+    const host = new HostedSession(deps, session, taskId, task, started, typeof limit === 'number' ? { unit: 'usd', amount: limit / 100 } : undefined, policy);
     host.emitStarted(true, session.agent?.model ?? undefined);
     for (const e of history) host.emit(e);
     host.noteUsage(session);
+    void host.budget.observe(session);
     if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
     else host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
     return host;
@@ -160,6 +186,8 @@ export class HostedSession {
 
   followUp(text: string): RequestFailure | null {
     if (this.turn) return { failure: { kind: 'invalidSetting', message: 'The agent is still working on this session: wait for the turn to end, or Stop it first.' } };
+    const hit = this.budget.reached();
+    if (hit) return { failure: { kind: 'budgetReached', message: hit.message, action: { kind: 'raiseBudget', scope: hit.scope } } };
     this.runTurn(text, 'followUp');
     return null;
   }
@@ -187,6 +215,24 @@ export class HostedSession {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A person set a new budget (the panel's "Raise budget", `deputy.raiseBudget`): recorded with them as the actor,
+   * the stop lifted when the new limit is above what was spent, and the endpoint's own limit moved with it.
+   */
+  async raiseBudget(scope: BudgetScope, to: BudgetLimit, person: AuditActor): Promise<ReturnType<BudgetMeter['states']>> {
+    await this.budget.raise(scope, to, person);
+    const cents = scope === 'task' ? spendLimitCents(to) : undefined;
+    if (cents !== undefined && this.session.spend_control) {
+      this.session = await agentSessions(this.deps.connection.client).setSpendLimit(this.id, cents);
+    }
+    return this.budget.states();
+  }
+
+  /** Whom the agent acts for here: the person, who alone may raise its budget. */
+  get actor(): AuditActor {
+    return this.deps.connection.actor;
   }
 
   get running(): boolean {
@@ -242,7 +288,7 @@ export class HostedSession {
       endpoint: describeEndpoint(this.deps.settings().endpoint),
       ...(model ? { model } : {}),
       folder: this.deps.folder.name,
-      ...(this.budgetUsd !== undefined ? { budgetUsd: this.budgetUsd } : {}),
+      ...(this.budget.limit('task')?.unit === 'usd' ? { budgetUsd: this.budget.limit('task')!.amount } : {}),
       attached,
     });
   }
@@ -295,21 +341,20 @@ export class HostedSession {
     const refreshed = await agentSessions(this.deps.connection.client).retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
     this.noteUsage(refreshed);
-    const failure = outcome.error && outcome.status !== 'cancelled' ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known) : undefined;
+    await this.budget.observe(refreshed);
+    const hit = outcome.budgetReached;
+    const failure = hit
+      ? { kind: 'budgetReached' as const, message: hit.message, action: { kind: 'raiseBudget' as const, scope: hit.scope } }
+      : outcome.error && outcome.status !== 'cancelled'
+        ? classify(new Error(outcome.error), this.deps.settings(), this.deps.known)
+        : undefined;
     if (failure) {
       const cap = outcome.capReached ? { cap: { cap: outcome.capReached.cap, max: outcome.capReached.max } } : {};
       this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true, ...cap });
     }
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
-    const usage = refreshed.usage;
-    await this.audit.append({
-      type: 'usage',
-      session: this.id,
-      task: this.taskId,
-      actor: this.deps.connection.actor,
-      data: { input_tokens: usage?.input_tokens ?? 0, output_tokens: usage?.output_tokens ?? 0, total_tokens: usage?.total_tokens ?? 0 },
-    });
+    await this.recordUsage(refreshed, turnKey);
     await this.audit.append({
       type: 'task.finished',
       session: this.id,
@@ -344,10 +389,47 @@ export class HostedSession {
     await this.audit.append({ type: 'error', session: this.id, task: this.taskId, actor: this.deps.connection.actor, data: { message: failure.message } });
   }
 
+  /**
+   * The turn's usage on the trail: what the session used since the last record (the endpoint reports running totals;
+   * readers of the trail sum records), priced from the table when the model's price is known.
+   */
+  private async recordUsage(s: AgentSession, turnKey: string): Promise<void> {
+    const u = s.usage;
+    const now = { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.input_tokens_details?.cached_tokens ?? 0, total: u?.total_tokens ?? 0 };
+    const d = { input: Math.max(0, now.input - this.recorded.input), output: Math.max(0, now.output - this.recorded.output), cached: Math.max(0, now.cached - this.recorded.cached) };
+    this.recorded = now;
+    const cost = this.price ? costUsd({ input_tokens: d.input, output_tokens: d.output, input_tokens_details: { cached_tokens: d.cached } }, this.price) : undefined;
+    await this.audit.append({
+      type: 'usage',
+      session: this.id,
+      task: this.taskId,
+      actor: this.deps.connection.actor,
+      data: {
+        input_tokens: d.input,
+        output_tokens: d.output,
+        total_tokens: d.input + d.output,
+        ...(d.cached ? { cached_input_tokens: d.cached } : {}),
+        ...(s.agent?.model ? { model: s.agent.model } : {}),
+        ...(cost !== undefined ? { cost_usd: cost } : {}),
+        // Marks the record as this turn's share (older editor records held the session's running total).
+        turn: turnKey,
+      },
+    });
+  }
+
+  /** The meter, its warning and its stop as the session's events; the stop's error comes with the turn's end. */
+  private budgetEvent(e: BudgetEvent): void {
+    if (e.kind === 'meter') this.emit({ type: 'budget', meters: e.states });
+    else if (e.kind === 'unmeasured') this.emit({ type: 'notice', message: e.message });
+    else if (e.kind === 'raised') this.emit({ type: 'budget', meters: this.budget.states(), change: 'raised', message: e.message });
+    else this.emit({ type: 'budget', meters: this.budget.states(), change: e.kind, message: e.message });
+  }
+
   private noteUsage(s: AgentSession): void {
     const u = s.usage;
     const consumed = s.spend_control?.consumed;
-    if (typeof consumed === 'number') this.costUsd = consumed / 100;
+    if (u && this.price) this.costUsd = costUsd(u, this.price);
+    else if (typeof consumed === 'number') this.costUsd = consumed / 100;
     if (!u && this.costUsd === undefined) return;
     this.emit({
       type: 'usage',
@@ -355,7 +437,7 @@ export class HostedSession {
       outputTokens: u?.output_tokens ?? 0,
       totalTokens: u?.total_tokens ?? 0,
       ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
-      ...(this.budgetUsd !== undefined ? { budgetUsd: this.budgetUsd } : {}),
+      ...(this.budget.limit('task')?.unit === 'usd' ? { budgetUsd: this.budget.limit('task')!.amount } : {}),
     });
   }
 
@@ -379,6 +461,7 @@ export class HostedSession {
       audit: this.audit,
       actor: this.deps.connection.actor,
       observer: this.observer,
+      ...(this.budget.active ? { budget: this.budget } : {}),
     };
   }
 
@@ -386,3 +469,14 @@ export class HostedSession {
     this.deps.emit(this.id, e);
   }
 }
+
+/** `deputy.budget.prices`, checked; a malformed entry is logged and the table alone is used. */
+function pricesOf(settings: ServerSettings, log: (line: string) => void): Record<string, ModelPrice> {
+  try {
+    return parsePriceOverrides(settings.prices);
+  } catch (err) {
+    log(`deputy.budget.prices ignored: ${err instanceof Error ? err.message : String(err)}`);
+    return {};
+  }
+}
+

@@ -87,10 +87,10 @@ export async function startServer(
   folders: string[],
   settings: ServerSettings,
   secrets?: ServerSecrets,
-  options: Pick<ServerInitOptions, 'signedOutProfiles'> & { editorFiles?: boolean; capabilities?: ClientCapabilities } = {},
+  options: Pick<ServerInitOptions, 'signedOutProfiles'> & { editorFiles?: boolean; capabilities?: ClientCapabilities; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServerUnderTest> {
-  const { capabilities = {}, ...init } = options;
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const { capabilities = {}, env: extraEnv, ...init } = options;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   if (secrets) {
     const dir = mkdtempSync(join(tmpdir(), 'deputy-secrets-'));
     const file = join(dir, 'secrets.json');

@@ -467,11 +467,11 @@ describe('the panel in Chromium', () => {
     const { page } = panel;
     await panel.deliver(settingsMessage({ models: ['llama3.2', 'qwen2.5-coder'], folders: ['api', 'web'] }), { type: 'state', sessions: [], selectedSessionId: null });
     await page.getByRole('textbox', { name: 'Task', exact: true }).fill('Do it');
-    await page.getByRole('textbox', { name: 'Budget in US dollars (optional)' }).fill('-3');
+    await page.getByRole('textbox', { name: 'Budget (optional): US dollars or tokens' }).fill('-3');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     assert.deepEqual(await panel.postedOf('newTask'), []);
-    assert.match(await renderedText(panel), /The budget is a number of US dollars/);
-    await page.getByRole('textbox', { name: 'Budget in US dollars (optional)' }).fill('2.5');
+    assert.match(await renderedText(panel), /"-3" is not a budget: write it in US dollars \(2usd, \$2\.50\) or tokens/);
+    await page.getByRole('textbox', { name: 'Budget (optional): US dollars or tokens' }).fill('2.5');
     await page.locator('vscode-checkbox[label="Attach selection"]').click();
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     assert.deepEqual(await panel.postedOf('newTask'), [{ type: 'newTask', prompt: 'Do it', budgetUsd: 2.5, attachSelection: true, attachFile: false }]);

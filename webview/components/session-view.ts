@@ -12,6 +12,7 @@ import { base } from '../styles.js';
 import { formatCost, formatTokens } from '../format.js';
 import './transcript-view.js';
 import './audit-timeline.js';
+import './budget-meter.js';
 
 export const STATUS_WORDS: Record<SessionStatus, string> = {
   starting: 'Starting',
@@ -113,6 +114,7 @@ export class SessionView extends LitElement {
           ${active ? html`<vscode-button secondary aria-label="Stop" title="Stop (Esc)" @click=${() => this.stop()}>Stop</vscode-button>` : nothing}
           <vscode-button secondary aria-label=${this.showingAudit ? 'Transcript' : 'Audit trail'} aria-pressed=${this.showingAudit ? 'true' : 'false'} @click=${() => this.toggleAudit()}>${this.showingAudit ? 'Transcript' : 'Audit trail'}</vscode-button>
         </div>
+        ${h.budgets.length ? html`<deputy-budget-meter .meters=${h.budgets}></deputy-budget-meter>` : nothing}
       </header>
       ${this.showingAudit
         ? html`<deputy-audit-timeline .ctx=${this.ctx} .sessionId=${t.sessionId} .data=${this.ctx.store.audits.get(t.sessionId)}></deputy-audit-timeline>`

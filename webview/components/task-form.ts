@@ -9,6 +9,7 @@ import { LIMITS } from '../../src/protocol/webview.js';
 import type { PanelContext } from '../context.js';
 import { base } from '../styles.js';
 import { formatCost } from '../format.js';
+import { formatAmount, parseBudget, type BudgetLimit } from '../../src/core/budget-text.js';
 
 export class TaskForm extends LitElement {
   static override styles = [
@@ -66,18 +67,24 @@ export class TaskForm extends LitElement {
     const prompt = this.prompt.trim();
     if (!prompt) return this.fail('Write the task first.');
     if (prompt.length > LIMITS.promptChars) return this.fail(`The task is longer than ${LIMITS.promptChars} characters.`);
-    let budgetUsd: number | undefined;
+    let budget: BudgetLimit | undefined;
     if (this.budget.trim()) {
-      budgetUsd = Number(this.budget);
-      if (!Number.isFinite(budgetUsd) || budgetUsd < 0.01 || budgetUsd > LIMITS.maxBudgetUsd) {
-        return this.fail(`The budget is a number of US dollars between 0.01 and ${LIMITS.maxBudgetUsd}.`);
+      try {
+        budget = parseBudget(this.budget);
+      } catch (err) {
+        return this.fail(err instanceof Error ? err.message : String(err));
+      }
+      const max = budget.unit === 'usd' ? LIMITS.maxBudgetUsd : LIMITS.maxBudgetTokens;
+      if (budget.amount > max || (budget.unit === 'usd' && budget.amount < 0.01)) {
+        return this.fail(`The budget is at most ${formatAmount(budget.unit, max)}${budget.unit === 'usd' ? ', and at least $0.01' : ''}.`);
       }
     }
     this.problem = '';
     this.ctx.post({
       type: 'newTask',
       prompt,
-      ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+      ...(budget?.unit === 'usd' ? { budgetUsd: budget.amount } : {}),
+      ...(budget?.unit === 'tokens' ? { budgetTokens: budget.amount } : {}),
       ...(this.folder ? { folder: this.folder } : {}),
       attachSelection: this.attachSelection,
       attachFile: this.attachFile,
@@ -146,8 +153,8 @@ export class TaskForm extends LitElement {
                 >`}
             <span>Budget</span>
             <vscode-textfield
-              .label=${'Budget in US dollars (optional)'}
-              placeholder=${s.budgetUsd !== undefined ? `${formatCost(s.budgetUsd)} (setting)` : 'none'}
+              .label=${'Budget (optional): US dollars or tokens'}
+              placeholder=${s.budget ? `${formatAmount(s.budget.unit, s.budget.amount)} (setting)` : s.budgetUsd !== undefined ? `${formatCost(s.budgetUsd)} (setting)` : 'none, or 2usd, 50000tokens'}
               .value=${live(this.budget)}
               @input=${(e: Event) => (this.budget = (e.target as HTMLInputElement).value)}
             ></vscode-textfield>
