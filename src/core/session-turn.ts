@@ -9,7 +9,8 @@ import type OpenAI from 'openai';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import { followSession } from '../agents/event-stream.js';
 import type { AuditActor, AuditLog } from './audit.js';
-import type { TaskObserver } from './task.js';
+import { MAX_REVISION_TURNS, type TaskObserver } from './task.js';
+import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 
@@ -21,6 +22,8 @@ export interface SessionTurnDeps {
   audit: AuditLog;
   actor: AuditActor;
   observer?: TaskObserver;
+  /** Deputy is the session's execution environment: connected when the endpoint asks, reviewed after every turn. */
+  environment?: TaskEnvironment;
 }
 
 export interface TurnControl {
@@ -32,15 +35,35 @@ export interface TurnControl {
   signal?: AbortSignal;
 }
 
-/** Sends `message` and follows the turn it starts to its end. */
-export function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
-  return followOne(deps, control, async () => {
-    await deps.client.beta.agents.sessions.events.create(deps.session.id, {
-      events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text: message }] }] }],
-      'Idempotency-Key': `${control.turnKey}:input`,
+/**
+ * Sends `message` and follows the turn it starts to its end. With Deputy as the environment, what the agent changed
+ * in its shadow is then reviewed (the same review as `propose_changes`); a review that asks for changes is the
+ * agent's next message, as in `deputy run --environment`, up to MAX_REVISION_TURNS times.
+ */
+export async function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl): Promise<TurnOutcome> {
+  const environment = deps.environment;
+  const filesChanged = new Set<string>();
+  let text = message;
+  for (let round = 0; ; round++) {
+    const key = round === 0 ? control.turnKey : `${control.turnKey}:review${round}`;
+    const outcome = await followOne(deps, { ...control, turnKey: key }, async () => {
+      await deps.client.beta.agents.sessions.events.create(deps.session.id, {
+        events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [{ type: 'input_text', text }] }] }],
+        'Idempotency-Key': `${key}:input`,
+      });
+      await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text, ...(round > 0 ? { from: 'environment review' } : {}) } });
     });
-    await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message } });
-  });
+    if (!environment) return outcome;
+    for (const path of outcome.filesChanged) filesChanged.add(path);
+    // Stopped following without the endpoint's word: the turn may still be running, so its copy is not final.
+    if (control.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
+    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
+    for (const result of review.results) if (result.status === 'applied') filesChanged.add(result.path);
+    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted;
+    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
+    if (!again) return { ...outcome, filesChanged: [...filesChanged] };
+    text = review.notes;
+  }
 }
 
 /**
@@ -67,6 +90,7 @@ async function followOne(
     audit: deps.audit,
     actor: deps.actor,
     cancelKey: `${control.turnKey}:cancel`,
+    ...(deps.environment ? { environment: deps.environment } : {}),
     ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
     ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
     ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),

@@ -1,14 +1,15 @@
 /**
  * Dispatching a task from the code (the code lenses' commands): a comment marker's text, or a function/class action,
  * becomes a task with the place it came from attached — the file, and the enclosing symbol's source as VS Code's own
- * symbol provider for the language sees it. "With options" asks for the endpoint, model and budget first.
+ * symbol provider for the language sees it. "With options" asks for the endpoint, model, budget and where the agent
+ * works (Deputy's client tools, or Deputy as its environment: a shadow workspace reviewed after each turn) first.
  */
 import * as vscode from 'vscode';
 import { Configure, StartTask, isFailure, type TaskLens } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
 import type { PanelProvider } from './panel.js';
 import { panelSettings } from './panel-settings.js';
-import { readSettings, update } from './settings.js';
+import { readEnvironmentDefault, readSettings, update } from './settings.js';
 
 /** Source of the enclosing symbol sent at most; a larger one is cut, and says so. */
 const MAX_CONTEXT_CHARS = 20_000;
@@ -19,6 +20,8 @@ export interface DispatchOptions {
   endpoint?: string;
   model?: string;
   budgetUsd?: number;
+  /** Deputy is the agent's environment for this task; absent: `deputy.environment.default`. */
+  environment?: boolean;
 }
 
 /** The innermost symbol whose range holds `position`, with its kind's name ("function", "class"…). */
@@ -108,6 +111,7 @@ async function start(deputy: Deputy, panel: PanelProvider, uri: vscode.Uri, prom
     context,
     ...(options.model ? { model: options.model } : {}),
     ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
+    ...((options.environment ?? readEnvironmentDefault()) ? { environment: true } : {}),
   });
   if (isFailure(r)) {
     await deputy.showFailure(r);
@@ -118,15 +122,15 @@ async function start(deputy: Deputy, panel: PanelProvider, uri: vscode.Uri, prom
   await panel.replay();
 }
 
-/** Endpoint, model and budget for one task; undefined when the person backs out. */
+/** Endpoint, model, budget and where the agent works, for one task; undefined when the person backs out. */
 async function askOptions(): Promise<DispatchOptions | undefined> {
   const offered = panelSettings();
   const endpoint = await vscode.window.showQuickPick(
     offered.endpoints.map((e) => ({ label: e, description: e === offered.endpoint ? 'current' : '' })),
-    { title: 'Dispatch with options (1/3): endpoint', placeHolder: `Endpoint (now: ${offered.endpoint})` },
+    { title: 'Dispatch with options (1/4): endpoint', placeHolder: `Endpoint (now: ${offered.endpoint})` },
   );
   if (!endpoint) return undefined;
-  const model = await vscode.window.showInputBox({ title: 'Dispatch with options (2/3): model', prompt: 'The model the agent uses for this task', value: offered.model });
+  const model = await vscode.window.showInputBox({ title: 'Dispatch with options (2/4): model', prompt: 'The model the agent uses for this task', value: offered.model });
   if (model === undefined) return undefined;
   const current = offered.budgetUsd;
   const budgets = [
@@ -134,7 +138,7 @@ async function askOptions(): Promise<DispatchOptions | undefined> {
     ...[1, 5, 20].map((v) => ({ label: `$${v}`, value: v as number | undefined })),
     { label: 'Other amount…', value: -1 },
   ];
-  const budget = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/3): budget', placeHolder: 'Spend limit for this task' });
+  const budget = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/4): budget', placeHolder: 'Spend limit for this task' });
   if (!budget) return undefined;
   let budgetUsd = budget.value;
   if (budgetUsd === -1) {
@@ -145,9 +149,18 @@ async function askOptions(): Promise<DispatchOptions | undefined> {
     if (typed === undefined) return undefined;
     budgetUsd = Number(typed);
   }
+  const byDefault = readEnvironmentDefault();
+  const places = [
+    { label: 'Deputy\'s tools', detail: 'The agent reads and proposes changes through Deputy (propose_changes); you review each proposal.', environment: false },
+    { label: 'Deputy\'s environment', detail: 'The agent works in a shadow of the folder with the endpoint\'s own tools; you review its changes after each turn.', environment: true },
+  ].map((p) => ({ ...p, description: p.environment === byDefault ? 'default (deputy.environment.default)' : '' }));
+  if (byDefault) places.reverse();
+  const place = await vscode.window.showQuickPick(places, { title: 'Dispatch with options (4/4): where the agent works', placeHolder: 'Where the agent works' });
+  if (!place) return undefined;
   return {
     endpoint: endpoint.label,
     ...(model.trim() ? { model: model.trim() } : {}),
     ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    environment: place.environment,
   };
 }

@@ -10,7 +10,7 @@ import { decide } from './review/decide.js';
 import { openChangesetDiff, openFileDiff, showConflict } from './review/diff-editor.js';
 import { readAttachment } from './attachment.js';
 import type { PanelProvider } from './panel.js';
-import { readSettings, update } from './settings.js';
+import { readEnvironmentDefault, readSettings, update } from './settings.js';
 import { choose } from './panel-choice.js';
 import { panelSettings } from './panel-settings.js';
 
@@ -47,6 +47,7 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
         ...(m.model ? { model: m.model } : {}),
         ...(m.budgetUsd !== undefined ? { budgetUsd: m.budgetUsd } : {}),
         ...(context ? { context } : {}),
+        ...((m.environment ?? readEnvironmentDefault()) ? { environment: true } : {}),
       });
       if (isFailure(r)) {
         panel.showError(r.failure.kind, r.failure.message, r.failure.action);

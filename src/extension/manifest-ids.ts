@@ -64,6 +64,8 @@ export const SETTING_IDS = [
   'deputy.prompts.timeoutMinutes',
   'deputy.budget.perTaskUsd',
   'deputy.policy.orgFile',
+  'deputy.environment.default',
+  'deputy.environment.allowUnsandboxed',
   'deputy.codeLens.enabled',
   'deputy.codeLens.markers',
   'deputy.codeLens.symbolActions',

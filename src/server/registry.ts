@@ -39,6 +39,7 @@ import { Folder } from './folder.js';
 import { PromptBroker } from './prompt-broker.js';
 import type { AuditSigner } from '../core/audit-digest.js';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
+import { environmentUnavailable } from './session-environment.js';
 import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
 
@@ -229,6 +230,11 @@ export class SessionRegistry {
       const folder = await this.folder(p.folderUri);
       this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
       const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
+      const unavailable = p.environment ? environmentUnavailable(connection) : undefined;
+      if (unavailable) {
+        this.deps.health('ok', this.healthLine());
+        return { failure: { kind: 'invalidSetting', message: unavailable } };
+      }
       const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
       const budget = p.budgetUsd ?? settings.budgetPerTaskUsd;
       const host = await HostedSession.start(this.hostDeps(folder, connection), {
@@ -238,6 +244,7 @@ export class SessionRegistry {
         ...(budget !== undefined ? { budgetUsd: budget } : {}),
         policy: await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]),
         client: this.deps.clientName,
+        ...(p.environment ? { environment: true } : {}),
       });
       this.sessions.set(host.id, host);
       this.deps.health('ok', this.healthLine());

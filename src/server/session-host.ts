@@ -22,7 +22,9 @@ import { classify, describeEndpoint } from './failures.js';
 import type { Folder } from './folder.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
+import { openSessionEnvironment } from './session-environment.js';
 import { sessionObserver } from './session-observer.js';
+import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 
 export interface HostDeps {
   folder: Folder;
@@ -48,7 +50,12 @@ export interface StartParams {
   budgetUsd?: number;
   policy: Policy;
   client: string;
+  /** Deputy is the agent's execution environment (a shadow of the folder, reviewed after each turn). */
+  environment?: boolean;
 }
+
+const ORPHANED =
+  "This session's agent worked in Deputy's environment (a shadow of the folder) in a window that has closed; that shadow is gone, so the session cannot go on here. Stop it, and start a new task.";
 
 interface RunningTurn {
   cancel: AbortController;
@@ -63,6 +70,10 @@ export class HostedSession {
   private turnCount = 0;
   private readonly runner: ToolRunner;
   private readonly observer: TaskObserver;
+  /** Deputy's environment for this session, when it is the agent's (closed when the server stops following). */
+  private environment: DeputyTaskEnvironment | undefined;
+  /** Found at the endpoint with Deputy as its environment, in a window that is gone: shown, not continued. */
+  private orphaned = false;
 
   private constructor(
     private readonly deps: HostDeps,
@@ -110,8 +121,24 @@ export class HostedSession {
     const { folder, connection } = deps;
     const actor = connection.actor;
     await folder.audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.prompt, client: params.client } });
+    let host: HostedSession | undefined;
+    const early: string[] = [];
+    const environment = params.environment
+      ? await openSessionEnvironment({
+          folder,
+          connection,
+          broker: deps.broker,
+          files: deps.files,
+          settings: deps.settings(),
+          policy: params.policy,
+          taskId,
+          observer: () => host?.observer,
+          notice: (message) => (host ? host.emit({ type: 'notice', message }) : early.push(message)),
+        })
+      : undefined;
     const session = await createSession(
       {
+        ...(environment ? { environment } : {}),
         client: connection.client,
         workspace: folder.workspace,
         policy: params.policy,
@@ -128,9 +155,14 @@ export class HostedSession {
         ...(params.budgetUsd !== undefined ? { spendLimitCents: Math.max(1, Math.round(params.budgetUsd * 100)) } : {}),
       },
       taskId,
-    );
-    const host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budgetUsd, params.policy);
+    ).catch(async (err: unknown) => {
+      await environment?.close();
+      throw err;
+    });
+    host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budgetUsd, params.policy);
+    host.environment = environment;
     host.emitStarted(false, params.model);
+    for (const message of early) host.emit({ type: 'notice', message });
     host.runTurn(params.message, 'task');
     return host;
   }
@@ -144,12 +176,18 @@ export class HostedSession {
     host.emitStarted(true, session.agent?.model ?? undefined);
     for (const e of history) host.emit(e);
     host.noteUsage(session);
-    if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
+    if (session.environment?.type === 'self_hosted') {
+      // Its agent worked in the shadow of the window that started it, which is gone: nothing here can serve it.
+      host.orphaned = true;
+      host.emit({ type: 'notice', message: ORPHANED });
+      host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
+    } else if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
     else host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
     return host;
   }
 
   followUp(text: string): RequestFailure | null {
+    if (this.orphaned) return { failure: { kind: 'invalidSetting', message: ORPHANED } };
     if (this.turn) return { failure: { kind: 'invalidSetting', message: 'The agent is still working on this session: wait for the turn to end, or Stop it first.' } };
     this.runTurn(text, 'followUp');
     return null;
@@ -208,6 +246,9 @@ export class HostedSession {
   async detach(): Promise<void> {
     this.turn?.stop.abort();
     await this.turn?.done;
+    // The shadow and its connection end with the window: a later window cannot serve them.
+    await this.environment?.close();
+    this.environment = undefined;
   }
 
   summary(): SessionSummary {
@@ -363,6 +404,7 @@ export class HostedSession {
       audit: this.audit,
       actor: this.deps.connection.actor,
       observer: this.observer,
+      ...(this.environment ? { environment: this.environment } : {}),
     };
   }
 
