@@ -28,6 +28,8 @@ export class TaskForm extends LitElement {
   private folder = '';
   private attachSelection = false;
   private attachFile = false;
+  /** The person's choice for this form; undefined follows `deputy.environment.default`. */
+  private environment: boolean | undefined;
   private problem = '';
   private prefillNonce = 0;
   private unsubscribe: (() => void) | null = null;
@@ -81,6 +83,7 @@ export class TaskForm extends LitElement {
       ...(this.folder ? { folder: this.folder } : {}),
       attachSelection: this.attachSelection,
       attachFile: this.attachFile,
+      environment: this.environment ?? this.ctx.store.settings?.environment === true,
     });
     this.prompt = '';
     this.dispatchEvent(new CustomEvent('draft', { detail: '' }));
@@ -173,6 +176,13 @@ export class TaskForm extends LitElement {
           .checked=${this.attachFile}
           @change=${(e: Event) => (this.attachFile = (e.target as HTMLInputElement).checked)}
           >Attach file</vscode-checkbox
+        >
+        <vscode-checkbox
+          label="Deputy's environment"
+          title="The agent works in a shadow of the folder with the endpoint's own tools; you review its changes after each turn."
+          .checked=${this.environment ?? s?.environment === true}
+          @change=${(e: Event) => (this.environment = (e.target as HTMLInputElement).checked)}
+          >Deputy's environment</vscode-checkbox
         >
       </div>
       ${this.problem ? html`<div class="problem" role="alert">${this.problem}</div>` : nothing}
