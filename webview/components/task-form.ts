@@ -83,7 +83,8 @@ export class TaskForm extends LitElement {
       ...(this.folder ? { folder: this.folder } : {}),
       attachSelection: this.attachSelection,
       attachFile: this.attachFile,
-      environment: this.environment ?? this.ctx.store.settings?.environment === true,
+      // Said when on, or when the person chose: off by default is what the extension assumes without it.
+      ...(this.environment !== undefined || this.ctx.store.settings?.environment === true ? { environment: this.environment ?? true } : {}),
     });
     this.prompt = '';
     this.dispatchEvent(new CustomEvent('draft', { detail: '' }));
@@ -179,7 +180,7 @@ export class TaskForm extends LitElement {
         >
         <vscode-checkbox
           label="Deputy's environment"
-          title="The agent works in a shadow of the folder with the endpoint's own tools; you review its changes after each turn."
+          ?disabled=${!s /* like the others: a checkbox never disabled did not toggle on click (vscode-elements) */}
           .checked=${this.environment ?? s?.environment === true}
           @change=${(e: Event) => (this.environment = (e.target as HTMLInputElement).checked)}
           >Deputy's environment</vscode-checkbox
