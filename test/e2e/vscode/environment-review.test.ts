@@ -81,7 +81,9 @@ async function steps(vscode: VsCode, ws: string, requests: { path: string; body:
   await (await button(panel, 'Open diff app.txt')).click();
   const diff = page.locator('.monaco-diff-editor').first();
   await diff.waitFor({ state: 'visible', timeout: 60_000 });
-  await waitFor(async () => /line 2, from the shadow/.test((await diff.textContent().catch(() => '')) ?? ''), 30_000, () => 'the proposal is not on the diff editor');
+  // Monaco draws spaces as no-break spaces.
+  const shown = async (where: { textContent(): Promise<string | null> }) => ((await where.textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+  await waitFor(async () => /line 2, from the shadow/.test(await shown(diff)), 30_000, () => 'the proposal is not on the diff editor');
   await vscode.shot('env-03-diff');
 
   // Approved from the diff editor's title.
@@ -104,7 +106,7 @@ async function steps(vscode: VsCode, ws: string, requests: { path: string; body:
   await input.fill('app.txt');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.txt' }).first().waitFor({ timeout: 15_000 });
   await input.press('Enter');
-  await waitFor(async () => /line 2, from the shadow/.test((await page.locator('.editor-instance .view-lines').last().textContent().catch(() => '')) ?? ''), 30_000, () => 'the editor does not show the approved text');
+  await waitFor(async () => /line 2, from the shadow/.test(await shown(page.locator('.editor-instance .view-lines').last())), 30_000, () => 'the editor does not show the approved text');
   assert.equal(await page.locator('.tab.active.dirty').count(), 0, 'the approved file is saved');
   await vscode.shot('env-05-editor');
 }
