@@ -12,9 +12,10 @@ import type OpenAI from 'openai';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import { agentSessions } from '../agents/session-client.js';
 import type { AuditActor, AuditLog } from './audit.js';
-import type { TaskObserver } from './task.js';
-import type { TaskEnvironment } from './task-environment.js';
+import { MAX_REVISION_TURNS, type TaskObserver } from './task.js';
+import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
 import { budgetRefusal, type BudgetMeter } from './budget.js';
+import type { ChangeResult } from '../protocol/tools.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import { TurnLimits, type TurnCaps } from './turn-limits.js';
@@ -31,7 +32,7 @@ export interface SessionTurnDeps {
   caps?: TurnCaps;
   /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note to the agent. */
   maxOutputBytes?: number;
-  /** Deputy is the session's execution environment (`deputy run --environment`). */
+  /** Deputy is the session's execution environment: connected when the endpoint asks, reviewed after every turn. */
   environment?: TaskEnvironment;
   /** The session's budgets (`budget.ts`): no turn starts once one is reached, and a turn stops when it is. */
   budget?: BudgetMeter;
@@ -49,14 +50,47 @@ export interface TurnControl {
 /** Extra fields of the `message.user` record, e.g. that the message is a review's notes rather than the person's. */
 export type MessageNote = Record<string, string>;
 
-/** Sends `message` and follows the turn it starts to its end. */
-export async function sendTurn(deps: SessionTurnDeps, message: string, control: TurnControl, note: MessageNote = {}): Promise<TurnOutcome> {
-  const refused = await budgetRefusal(deps.budget, deps.session);
-  if (refused) return refused;
-  return followOne(deps, control, async () => {
-    await agentSessions(deps.client).send(deps.session.id, message, `${control.turnKey}:input`);
-    await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text: message, ...note } });
-  });
+/**
+ * Sends `message` and follows the turn it starts to its end. With Deputy as the environment, what the agent changed
+ * in its shadow is then reviewed (the same review as `propose_changes`); a review that asks for changes is the
+ * agent's next message, as in `deputy run --environment`, up to MAX_REVISION_TURNS times. `applied` hears of each
+ * file the review applied (the CLI prints them; the editor's review reports its own).
+ */
+export async function sendTurn(
+  deps: SessionTurnDeps,
+  message: string,
+  control: TurnControl,
+  note: MessageNote = {},
+  applied?: (result: ChangeResult) => void,
+): Promise<TurnOutcome> {
+  const environment = deps.environment;
+  const filesChanged = new Set<string>();
+  let text = message;
+  for (let round = 0; ; round++) {
+    // Nothing is sent once a budget is reached (this task's, or today's by any session).
+    const refused = await budgetRefusal(deps.budget, deps.session);
+    if (refused) return { ...refused, filesChanged: [...filesChanged] };
+    const key = round === 0 ? control.turnKey : `${control.turnKey}:review${round}`;
+    const outcome = await followOne(deps, { ...control, turnKey: key }, async () => {
+      await agentSessions(deps.client).send(deps.session.id, text, `${key}:input`);
+      await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text, ...(round > 0 ? { from: 'environment review' } : note) } });
+    });
+    if (!environment) return outcome;
+    for (const path of outcome.filesChanged) filesChanged.add(path);
+    // Stopped following without the endpoint's word: the turn may still be running, so its copy is not final.
+    if (control.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
+    // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
+    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
+    for (const result of review.results) {
+      if (result.status !== 'applied') continue;
+      filesChanged.add(result.path);
+      applied?.(result);
+    }
+    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted;
+    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
+    if (!again) return { ...outcome, filesChanged: [...filesChanged] };
+    text = review.notes;
+  }
 }
 
 /**

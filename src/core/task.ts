@@ -16,7 +16,7 @@ import { ToolRunner, type ToolObserver } from './tool-runner.js';
 import type { TurnOutcome } from './turn-follower.js';
 import type { CapReached, TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
-import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
+import type { TaskEnvironment } from './task-environment.js';
 import { spendLimitCents, type BudgetMeter, type BudgetReached } from './budget.js';
 import { costUsd, priceFor, type ModelPrice, type PriceOverrides } from './prices.js';
 
@@ -139,7 +139,7 @@ export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskS
     sessionId = session.id;
     params.budget?.setSession(session.id);
     const outcome = deps.environment
-      ? await followEnvironmentTurns(deps, deps.environment, params, taskId, session)
+      ? await followTurn(deps, params, taskId, session, params.task, 0)
       : await followRaisingBudget(deps, params, taskId, session);
     return await finish(deps, params, taskId, session, outcome);
   } catch (err) {
@@ -194,39 +194,6 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
 }
 
 /**
- * The turns of a task whose agent works in Deputy's environment: after each turn the environment's changes are
- * reviewed (approved files applied, rejected ones reverted in the agent's copy). When the reviewer asked for changes
- * (a rejection with a comment), the review's notes are the agent's next message, up to MAX_REVISION_TURNS times.
- */
-async function followEnvironmentTurns(
-  deps: TaskDeps,
-  environment: TaskEnvironment,
-  params: TaskParams,
-  taskId: string,
-  session: AgentSession,
-): Promise<TurnOutcome> {
-  const filesChanged = new Set<string>();
-  let message = params.task;
-  for (let round = 0; ; round++) {
-    const outcome = await followTurn(deps, params, taskId, session, message, round);
-    for (const path of outcome.filesChanged) filesChanged.add(path);
-    // Stopped following without the endpoint's word: the turn may still be running, so its copy is not final.
-    if (params.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
-    // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
-    const review = await environment.review(session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
-    for (const result of review.results) {
-      if (result.status !== 'applied') continue;
-      filesChanged.add(result.path);
-      deps.observer?.changeApplied?.(result);
-    }
-    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !params.cancel?.aborted;
-    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
-    if (!again) return { ...outcome, filesChanged: [...filesChanged] };
-    message = review.notes;
-  }
-}
-
-/**
  * The task's turn, and after a budget stopped it and the person raised the budget, one more turn telling the agent
  * to go on (the endpoint's own limit raised with it), as often as they raise it.
  */
@@ -239,8 +206,8 @@ async function followRaisingBudget(deps: TaskDeps, params: TaskParams, taskId: s
     if (cents !== undefined && params.spendLimitCents !== undefined) {
       await agentSessions(deps.client).setSpendLimit(session.id, cents);
     }
-    // Turn keys of their own, apart from the first turn's (0) and the environment's review rounds.
-    outcome = await followTurn(deps, params, taskId, session, BUDGET_RAISED_MESSAGE, 100 + raise);
+    // Turn keys of their own, apart from the first turn's (0).
+    outcome = await followTurn(deps, params, taskId, session, BUDGET_RAISED_MESSAGE, raise);
     for (const path of outcome.filesChanged) filesChanged.add(path);
   }
   return { ...outcome, filesChanged: [...filesChanged] };
@@ -274,7 +241,9 @@ function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session:
       ...(params.cancel ? { cancel: params.cancel } : {}),
       ...(params.signal ? { signal: params.signal } : {}),
     },
-    round >= 100 ? { from: 'budget raised' } : round > 0 ? { from: 'environment review' } : {},
+    round > 0 ? { from: 'budget raised' } : {},
+    // The environment's end-of-turn review applies files outside any tool call: the person hears of each here.
+    (result) => observer?.changeApplied?.(result),
   );
 }
 

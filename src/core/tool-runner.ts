@@ -68,11 +68,10 @@ export interface ReviewOptions {
   /** Aborts when the turn stops: the open review is withdrawn (every undecided file rejected). */
   signal?: AbortSignal;
   /**
-   * Writes one approved file (called for all approved files together, a bounded number at a time) instead of the
-   * workspace port, for callers that write more than text (binary content, modes). A kept-hunks file arrives with
-   * `before`/`after`/`baseSha256` of the re-anchored content.
+   * Writes one approved file itself instead of the workspace port, for what the port cannot carry (binary content);
+   * undefined leaves the file to the port. Called for all approved files together, a bounded number at a time.
    */
-  apply?: (file: PreparedFile) => Promise<ChangeResult>;
+  apply?: (file: PreparedFile) => Promise<ChangeResult> | undefined;
 }
 
 /** What a review decided and did. */
@@ -466,11 +465,22 @@ export class ToolRunner {
       status: 'invalid',
       reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.`,
     });
-    const results: ChangeResult[] = custom
-      ? await mapBounded(plans, DEFAULT_APPLY_CONCURRENCY, (p) => custom(p.file).catch((err: unknown) => failed(p.file, err)))
-      : await port
-          .apply(`Deputy: ${plans.length} approved file${plans.length === 1 ? '' : 's'}`, plans.map((p) => p.edit))
-          .then((rs) => rs.map(fromPort), (err: unknown) => plans.map((p) => failed(p.file, err)));
+    // What the caller writes itself, and the rest through the port as one set (one editor Undo).
+    const results: ChangeResult[] = new Array(plans.length);
+    const viaPort: number[] = [];
+    await mapBounded([...plans.keys()], DEFAULT_APPLY_CONCURRENCY, async (k) => {
+      const own = custom?.(plans[k]!.file);
+      if (own) results[k] = await own.catch((err: unknown) => failed(plans[k]!.file, err));
+      else viaPort.push(k);
+    });
+    if (viaPort.length > 0) {
+      viaPort.sort((a, b) => a - b);
+      const edits = viaPort.map((k) => plans[k]!.edit);
+      const answers = await port
+        .apply(`Deputy: ${edits.length} approved file${edits.length === 1 ? '' : 's'}`, edits)
+        .then((rs) => rs.map(fromPort), (err: unknown) => viaPort.map((k) => failed(plans[k]!.file, err)));
+      viaPort.forEach((k, j) => (results[k] = answers[j]!));
+    }
     const images: Parameters<typeof keepPreImages>[1] = [];
     for (const [k, plan] of plans.entries()) {
       const r = results[k]!;

@@ -7,7 +7,9 @@
 import type { AuditActor, AuditLog } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
 import type { Prompter } from '../core/prompter.js';
+import type { ToolObserver } from '../core/tool-runner.js';
 import type { Workspace } from '../core/workspace.js';
+import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { EnvironmentContext } from './context.js';
 import type { CommandGate } from './process-types.js';
 import { Shadow, type ShadowOptions } from './shadow.js';
@@ -31,6 +33,9 @@ export interface EnvironmentOptions {
   commands?: CommandGate;
   promptTimeoutMs?: number;
   shadow?: ShadowOptions;
+  /** The editor's side of the workspace (buffers, WorkspaceEdit); the disk when absent. */
+  files?: WorkspaceFiles;
+  observer?: ToolObserver;
 }
 
 export interface Environment {
@@ -51,6 +56,8 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Envi
     task: options.task,
     ...(options.commands ? { commands: options.commands } : {}),
     promptTimeoutMs: options.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS,
+    ...(options.files ? { files: options.files } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   };
   return { context, review: new ShadowReview(context), dispose: () => shadow.dispose() };
 }

@@ -1,12 +1,11 @@
 /**
  * Writing one approved shadow change to the real workspace, and putting one rejected change back in the shadow.
- * Text goes through `applyPreparedFile` (the same conflict check, symlink re-check and atomic write as
- * `propose_changes`); binary content and the executable bit, which a text changeset cannot carry, are written here
+ * Text goes through the workspace port like `propose_changes` (the disk for the CLI, the editor's WorkspaceEdit in
+ * the editor); binary content and the executable bit, which a text changeset cannot carry, are written here
  * with the same rule: the real file must still be exactly what the snapshot saw, else it is a conflict.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { applyPreparedFile } from '../core/changeset/index.js';
 import type { Workspace } from '../core/workspace.js';
 import { WorkspaceError } from '../core/workspace-error.js';
 import { resolveInWorkspace } from '../core/workspace-paths.js';
@@ -19,15 +18,18 @@ function fileMode(gitMode: string | null): number {
   return gitMode === '100755' ? 0o755 : 0o644;
 }
 
-export async function applyShadowChange(ws: Workspace, change: ShadowChange): Promise<ChangeResult> {
+/**
+ * Gives an applied text file the executable bit the agent set (or cleared) in the shadow: the text went through the
+ * workspace port, which carries content only. The mode is not content, so no unsaved edit of the person's can be lost.
+ */
+export async function applyShadowMode(ws: Workspace, change: ShadowChange): Promise<void> {
+  if (change.binary || change.afterMode === null || (change.afterMode === change.beforeMode && change.afterMode !== '100755')) return;
+  await fs.chmod((await ws.resolve(change.file.path)).abs, fileMode(change.afterMode));
+}
+
+/** Writes one approved binary change (what a text port cannot carry) with the same conflict rule as text. */
+export async function applyShadowBinary(ws: Workspace, change: ShadowChange): Promise<ChangeResult> {
   const file = change.file;
-  if (!change.binary) {
-    const result = await applyPreparedFile(ws, file);
-    if (result.status === 'applied' && change.afterMode !== null && (change.afterMode !== change.beforeMode || change.afterMode === '100755')) {
-      await fs.chmod((await ws.resolve(file.path)).abs, fileMode(change.afterMode));
-    }
-    return result;
-  }
   let abs: string;
   try {
     abs = (await ws.resolve(file.path)).abs;

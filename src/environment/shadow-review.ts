@@ -8,7 +8,7 @@
 import { ToolRunner } from '../core/tool-runner.js';
 import type { ChangeResult } from '../protocol/tools.js';
 import { record, strictestVerdict, type EnvironmentContext } from './context.js';
-import { applyShadowChange, revertInShadow, writeInShadow } from './shadow-apply.js';
+import { applyShadowBinary, applyShadowMode, revertInShadow, writeInShadow } from './shadow-apply.js';
 import { shadowChanges, type ShadowChange } from './shadow-changes.js';
 
 export interface ReviewOutcome {
@@ -20,8 +20,21 @@ export interface ReviewOutcome {
 export class ShadowReview {
   private running: Promise<ReviewOutcome> | undefined;
   private count = 0;
+  /** One runner for every review of the task, so a revised changeset shows what changed since the last round. */
+  private readonly runner: ToolRunner;
 
-  constructor(private readonly env: EnvironmentContext) {}
+  constructor(private readonly env: EnvironmentContext) {
+    this.runner = new ToolRunner({
+      workspace: env.workspace,
+      policy: env.policy,
+      audit: env.audit,
+      prompter: env.prompter,
+      actor: env.actor,
+      task: env.task,
+      ...(env.files ? { files: env.files } : {}),
+      ...(env.observer ? { observer: env.observer } : {}),
+    });
+  }
 
   /** Reviews the shadow's pending changes; concurrent calls share one review. */
   review(session: string, why: string): Promise<ReviewOutcome> {
@@ -65,12 +78,13 @@ export class ShadowReview {
       })),
     });
     const byFile = new Map(changes.map((c) => [c.file, c]));
-    const runner = new ToolRunner({ workspace: env.workspace, policy: env.policy, audit: env.audit, prompter: env.prompter, actor: env.actor, task: env.task });
-    const byPath = new Map(changes.map((c) => [c.file.path, c]));
-    const reviewed = await runner.reviewPrepared({ session, callId }, summary, changes.map((c) => c.file), {
+    const reviewed = await this.runner.reviewPrepared({ session, callId }, summary, changes.map((c) => c.file), {
       source: 'environment',
-      // A kept-hunks file arrives as a copy with the re-anchored content: its change is found by path.
-      apply: (file) => applyShadowChange(env.workspace, { ...(byFile.get(file) ?? byPath.get(file.path)!), file }),
+      // Text goes through the workspace port (the editor's WorkspaceEdit, or the disk); binary content cannot.
+      apply: (file) => {
+        const change = byFile.get(file);
+        return change?.binary ? applyShadowBinary(env.workspace, change) : undefined;
+      },
     });
     const { results } = reviewed;
     const approved: string[] = [];
@@ -80,6 +94,7 @@ export class ShadowReview {
       const written = reviewed.written[i];
       if (result.status === 'applied') {
         approved.push(change.file.path);
+        await applyShadowMode(env.workspace, change);
         // Only some hunks were kept: the shadow takes what was written, so the agent's next command sees it.
         if (typeof written === 'string') {
           kept.set(change.file.path, written);

@@ -9,6 +9,7 @@ import { StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type { Deputy } from './deputy.js';
 import { CHAT_PARTICIPANT_ID } from './manifest-ids.js';
+import { readEnvironmentDefault } from './settings.js';
 
 
 export function registerChat(deputy: Deputy): vscode.Disposable {
@@ -18,7 +19,7 @@ export function registerChat(deputy: Deputy): vscode.Disposable {
       stream.markdown('Tell Deputy what to do, e.g. `@deputy add input validation to the signup handler`.');
       return {};
     }
-    const r = await deputy.request(StartTask.type, { prompt });
+    const r = await deputy.request(StartTask.type, { prompt, ...(readEnvironmentDefault() ? { environment: true } : {}) });
     if (isFailure(r)) {
       stream.markdown(new vscode.MarkdownString().appendText(`Deputy could not start the task: ${r.failure.message}`));
       return { errorDetails: { message: r.failure.message } };

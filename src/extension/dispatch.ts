@@ -1,14 +1,15 @@
 /**
  * Dispatching a task from the code (the code lenses' commands): a comment marker's text, or a function/class action,
  * becomes a task with the place it came from attached — the file, and the enclosing symbol's source as VS Code's own
- * symbol provider for the language sees it. "With options" asks for the endpoint, model and budget first.
+ * symbol provider for the language sees it. "With options" asks for the endpoint, model, budget and where the agent
+ * works (Deputy's client tools, or Deputy as its environment: a shadow workspace reviewed after each turn) first.
  */
 import * as vscode from 'vscode';
 import { Configure, StartTask, isFailure, type TaskLens } from '../protocol/lsp.js';
 import type { Deputy } from './deputy.js';
 import type { PanelProvider } from './panel.js';
 import { panelSettings } from './panel-settings.js';
-import { readSettings, update } from './settings.js';
+import { readEnvironmentDefault, readSettings, update } from './settings.js';
 import { budgetInputError, formatAmount, parseBudget, type BudgetLimit } from '../core/budget.js';
 
 /** Source of the enclosing symbol sent at most; a larger one is cut, and says so. */
@@ -22,6 +23,8 @@ export interface DispatchOptions {
   budgetUsd?: number;
   /** A budget in dollars or tokens, typed by the person; wins over `budgetUsd`. */
   budget?: BudgetLimit;
+  /** Deputy is the agent's environment for this task; absent: `deputy.environment.default`. */
+  environment?: boolean;
 }
 
 /** The innermost symbol whose range holds `position`, with its kind's name ("function", "class"…). */
@@ -112,6 +115,7 @@ async function start(deputy: Deputy, panel: PanelProvider, uri: vscode.Uri, prom
     ...(options.model ? { model: options.model } : {}),
     ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
+    ...((options.environment ?? readEnvironmentDefault()) ? { environment: true } : {}),
   });
   if (isFailure(r)) {
     await deputy.showFailure(r);
@@ -122,15 +126,15 @@ async function start(deputy: Deputy, panel: PanelProvider, uri: vscode.Uri, prom
   await panel.replay();
 }
 
-/** Endpoint, model and budget for one task; undefined when the person backs out. */
+/** Endpoint, model, budget and where the agent works, for one task; undefined when the person backs out. */
 async function askOptions(): Promise<DispatchOptions | undefined> {
   const offered = panelSettings();
   const endpoint = await vscode.window.showQuickPick(
     offered.endpoints.map((e) => ({ label: e, description: e === offered.endpoint ? 'current' : '' })),
-    { title: 'Dispatch with options (1/3): endpoint', placeHolder: `Endpoint (now: ${offered.endpoint})` },
+    { title: 'Dispatch with options (1/4): endpoint', placeHolder: `Endpoint (now: ${offered.endpoint})` },
   );
   if (!endpoint) return undefined;
-  const model = await vscode.window.showInputBox({ title: 'Dispatch with options (2/3): model', prompt: 'The model the agent uses for this task', value: offered.model });
+  const model = await vscode.window.showInputBox({ title: 'Dispatch with options (2/4): model', prompt: 'The model the agent uses for this task', value: offered.model });
   if (model === undefined) return undefined;
   const current: BudgetLimit | undefined = offered.budget ?? (offered.budgetUsd !== undefined ? { unit: 'usd', amount: offered.budgetUsd } : undefined);
   const budgets: Array<{ label: string; value: BudgetLimit | undefined | 'other' }> = [
@@ -138,7 +142,7 @@ async function askOptions(): Promise<DispatchOptions | undefined> {
     ...[1, 5, 20].map((v) => ({ label: `$${v}`, value: { unit: 'usd' as const, amount: v } })),
     { label: 'Other amount (dollars or tokens)…', value: 'other' },
   ];
-  const picked = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/3): budget', placeHolder: 'Budget for this task' });
+  const picked = await vscode.window.showQuickPick(budgets, { title: 'Dispatch with options (3/4): budget', placeHolder: 'Budget for this task' });
   if (!picked) return undefined;
   let budget = picked.value;
   if (budget === 'other') {
@@ -150,9 +154,18 @@ async function askOptions(): Promise<DispatchOptions | undefined> {
     if (typed === undefined) return undefined;
     budget = parseBudget(typed);
   }
+  const byDefault = readEnvironmentDefault();
+  const places = [
+    { label: 'Deputy\'s tools', detail: 'The agent reads and proposes changes through Deputy (propose_changes); you review each proposal.', environment: false },
+    { label: 'Deputy\'s environment', detail: 'The agent works in a shadow of the folder with the endpoint\'s own tools; you review its changes after each turn.', environment: true },
+  ].map((p) => ({ ...p, description: p.environment === byDefault ? 'default (deputy.environment.default)' : '' }));
+  if (byDefault) places.reverse();
+  const place = await vscode.window.showQuickPick(places, { title: 'Dispatch with options (4/4): where the agent works', placeHolder: 'Where the agent works' });
+  if (!place) return undefined;
   return {
     endpoint: endpoint.label,
     ...(model.trim() ? { model: model.trim() } : {}),
     ...(budget ? { budget } : {}),
+    environment: place.environment,
   };
 }

@@ -10,7 +10,7 @@ import { decide } from './review/decide.js';
 import { openChangesetDiff, openFileDiff, showConflict } from './review/diff-editor.js';
 import { readAttachment } from './attachment.js';
 import type { PanelProvider } from './panel.js';
-import { readSettings, update } from './settings.js';
+import { readEnvironmentDefault, readSettings, update } from './settings.js';
 import { choose } from './panel-choice.js';
 import { panelSettings } from './panel-settings.js';
 
@@ -48,6 +48,7 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
         ...(m.budgetUsd !== undefined ? { budgetUsd: m.budgetUsd } : {}),
         ...(m.budgetTokens !== undefined ? { budget: { unit: 'tokens' as const, amount: m.budgetTokens } } : {}),
         ...(context ? { context } : {}),
+        ...((m.environment ?? readEnvironmentDefault()) ? { environment: true } : {}),
       });
       if (isFailure(r)) {
         panel.showError(r.failure.kind, r.failure.message, r.failure.action);

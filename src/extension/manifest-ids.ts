@@ -70,6 +70,8 @@ export const SETTING_IDS = [
   'deputy.budget.perDay',
   'deputy.budget.prices',
   'deputy.policy.orgFile',
+  'deputy.environment.default',
+  'deputy.environment.allowUnsandboxed',
   'deputy.codeLens.enabled',
   'deputy.codeLens.markers',
   'deputy.codeLens.symbolActions',

@@ -1,7 +1,7 @@
 /** What the panel's new-task form shows: the endpoint and model in use, the choices, the folders, what can be attached. */
 import * as vscode from 'vscode';
 import type { PanelSettings } from '../protocol/webview.js';
-import { ENDPOINT_CHOICES, readSettings } from './settings.js';
+import { ENDPOINT_CHOICES, readEnvironmentDefault, readSettings } from './settings.js';
 
 export function panelSettings(): PanelSettings {
   const s = readSettings();
@@ -17,5 +17,6 @@ export function panelSettings(): PanelSettings {
     folders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.name),
     canAttachSelection: !!editor && !editor.selection.isEmpty,
     canAttachFile: !!editor,
+    environment: readEnvironmentDefault(),
   };
 }

@@ -56,6 +56,7 @@ export function readSettings(): ServerSettings {
     ...(prices && typeof prices === 'object' && !Array.isArray(prices) && Object.keys(prices).length > 0 ? { prices: prices as NonNullable<ServerSettings['prices']> } : {}),
     workspaceTrusted: vscode.workspace.isTrusted,
     ...(orgPolicy ? { policyOrgFile: orgPolicy } : {}),
+    ...(c.get<unknown>('environment.allowUnsandboxed') === true ? { environmentAllowUnsandboxed: true } : {}),
     codeLens: readCodeLensSettings(c),
   };
 }
@@ -111,6 +112,14 @@ export function affectsDeputy(e: vscode.ConfigurationChangeEvent): boolean {
 export async function update(key: 'endpoint' | 'model' | 'bedrock.profile', value: string): Promise<void> {
   const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration(SECTION).update(key, value, target);
+}
+
+/**
+ * `deputy.environment.default`: whether a new task (panel, code lens, chat) has Deputy as the agent's environment
+ * unless the person chooses otherwise for that task (read by the editor only; each task says so to the server).
+ */
+export function readEnvironmentDefault(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<unknown>('environment.default') === true;
 }
 
 /** `deputy.signIn.flow`: how Deputy: Sign In signs in (read by the editor only; the server is told the flow per request). */

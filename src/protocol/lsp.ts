@@ -57,6 +57,11 @@ export interface ServerSettings {
   workspaceTrusted: boolean;
   /** `deputy.policy.orgFile`: the organisation's policy file (else the server's `DEPUTY_ORG_POLICY`). */
   policyOrgFile?: string;
+  /**
+   * `deputy.environment.allowUnsandboxed`: with Deputy as the agent's environment and no command sandbox on this
+   * machine, the agent's commands run bare (still under policy and approval) instead of being refused.
+   */
+  environmentAllowUnsandboxed?: boolean;
   /** The task code lenses (`deputy.codeLens.*`); absent or disabled: the server asks for no document at all. */
   codeLens?: CodeLensSettings;
 }
@@ -108,6 +113,12 @@ export namespace StartTask {
     budget?: BudgetAmount;
     /** Text the person attached (selection or file), already read by the client; sent to the agent with the task. */
     context?: { label: string; text: string };
+    /**
+     * Deputy is the agent's execution environment (DESIGN.md §2 B): the session is `self_hosted`, the agent works with
+     * the endpoint's own tools in a shadow of the folder, and what it changed there is reviewed after every turn
+     * through the same changeset review as `propose_changes`. Absent or false: Deputy's client tools.
+     */
+    environment?: boolean;
   }
   export type Result = { sessionId: string } | RequestFailure;
   export const type = new RequestType<Params, Result, void>(method);

@@ -63,6 +63,8 @@ export interface PanelSettings {
   /** Whether an editor selection / an active file exists to attach. */
   canAttachSelection: boolean;
   canAttachFile: boolean;
+  /** `deputy.environment.default`: whether a new task has Deputy as the agent's environment unless changed. */
+  environment?: boolean;
 }
 
 /** An error not tied to one session's event stream (server down, not signed in, a refused intent). */
@@ -324,6 +326,8 @@ export const FROM_WEBVIEW_SCHEMAS = {
     folder: optional(text(1, 500)),
     attachSelection: flag,
     attachFile: flag,
+    /** Deputy is the agent's environment (a shadow workspace, reviewed after each turn); absent: the setting. */
+    environment: optional(flag),
   },
   /** Sent by the webview when the person sends a follow-up message in a session. */
   followUp: { sessionId: id, text: text(1, LIMITS.promptChars) },

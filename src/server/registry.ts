@@ -41,6 +41,7 @@ import { Folder } from './folder.js';
 import { PromptBroker } from './prompt-broker.js';
 import type { AuditSigner } from '../core/audit-digest.js';
 import { resolveAuditSigner } from '../identity/audit-signer.js';
+import { environmentUnavailable } from './session-environment.js';
 import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
 import { agentSessions } from '../agents/session-client.js';
@@ -237,6 +238,11 @@ export class SessionRegistry {
       const folder = await this.folder(p.folderUri);
       this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
       const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
+      const unavailable = p.environment ? environmentUnavailable(connection) : undefined;
+      if (unavailable) {
+        this.deps.health('ok', this.healthLine());
+        return { failure: { kind: 'invalidSetting', message: unavailable } };
+      }
       const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
       const budget = budgetFor(p, settings);
       const host = await HostedSession.start(this.hostDeps(folder, connection), {
@@ -249,6 +255,7 @@ export class SessionRegistry {
           principalOf(connection.actor, { profile: profileOf(settings, this.deps.env) }),
         ),
         client: this.deps.clientName,
+        ...(p.environment ? { environment: true } : {}),
       });
       this.sessions.set(host.id, host);
       this.deps.health('ok', this.healthLine());

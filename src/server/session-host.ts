@@ -11,7 +11,7 @@ import { agentSessions } from '../agents/session-client.js';
 import type { AuditLog } from '../core/audit.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
-import { createSession, DEFAULT_INSTRUCTIONS, type TaskObserver } from '../core/task.js';
+import { createSession, type TaskObserver } from '../core/task.js';
 import { ToolRunner } from '../core/tool-runner.js';
 import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS } from '../core/turn-limits.js';
 import type { Policy } from '../core/policy.js';
@@ -25,6 +25,7 @@ import { classify, describeEndpoint } from './failures.js';
 import type { Folder } from './folder.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
+import { openSessionEnvironment } from './session-environment.js';
 import { sessionObserver } from './session-observer.js';
 import { BudgetMeter, spendLimitCents, type BudgetEvent, type BudgetLimit, type BudgetScope } from '../core/budget.js';
 import type { DaySpendLedger } from '../core/day-spend.js';
@@ -33,6 +34,7 @@ import { costUsd, parsePriceOverrides, priceFor, type ModelPrice } from '../core
 
 /** How much later than the panel's deadline the engine withdraws a question itself. */
 const PROMPT_DEADLINE_GRACE_MS = 5_000;
+import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
 
 export interface HostDeps {
   folder: Folder;
@@ -61,7 +63,12 @@ export interface StartParams {
   budget?: BudgetLimit;
   policy: Policy;
   client: string;
+  /** Deputy is the agent's execution environment (a shadow of the folder, reviewed after each turn). */
+  environment?: boolean;
 }
+
+const ORPHANED =
+  "This session's agent worked in Deputy's environment (a shadow of the folder) in a window that has closed; that shadow is gone, so the session cannot go on here. Stop it, and start a new task.";
 
 interface RunningTurn {
   cancel: AbortController;
@@ -80,6 +87,10 @@ export class HostedSession {
   private readonly price: ModelPrice | undefined;
   /** Usage already on the audit trail: each turn records only what came after (readers sum usage records). */
   private recorded: { input: number; output: number; cached: number; total: number };
+  /** Deputy's environment for this session, when it is the agent's (closed when the server stops following). */
+  private environment: DeputyTaskEnvironment | undefined;
+  /** Found at the endpoint with Deputy as its environment, in a window that is gone: shown, not continued. */
+  private orphaned = false;
 
   private constructor(
     private readonly deps: HostDeps,
@@ -144,8 +155,24 @@ export class HostedSession {
     const { folder, connection } = deps;
     const actor = connection.actor;
     await folder.audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.prompt, client: params.client } });
+    let host: HostedSession | undefined;
+    const early: string[] = [];
+    const environment = params.environment
+      ? await openSessionEnvironment({
+          folder,
+          connection,
+          broker: deps.broker,
+          files: deps.files,
+          settings: deps.settings(),
+          policy: params.policy,
+          taskId,
+          observer: () => host?.observer,
+          notice: (message) => (host ? host.emit({ type: 'notice', message }) : early.push(message)),
+        })
+      : undefined;
     const session = await createSession(
       {
+        ...(environment ? { environment } : {}),
         client: connection.client,
         workspace: folder.workspace,
         policy: params.policy,
@@ -158,13 +185,18 @@ export class HostedSession {
         task: params.prompt,
         taskId,
         model: params.model,
-        instructions: DEFAULT_INSTRUCTIONS,
+        // createSession's defaults: Deputy's tools, or Deputy's environment with the endpoint's own tools.
         ...(spendLimitCents(params.budget) !== undefined ? { spendLimitCents: spendLimitCents(params.budget)! } : {}),
       },
       taskId,
-    );
-    const host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budget, params.policy);
+    ).catch(async (err: unknown) => {
+      await environment?.close();
+      throw err;
+    });
+    host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budget, params.policy);
+    host.environment = environment;
     host.emitStarted(false, params.model);
+    for (const message of early) host.emit({ type: 'notice', message });
     host.runTurn(params.message, 'task');
     return host;
   }
@@ -179,12 +211,18 @@ export class HostedSession {
     for (const e of history) host.emit(e);
     host.noteUsage(session);
     void host.budget.observe(session);
-    if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
+    if (session.environment?.type === 'self_hosted') {
+      // Its agent worked in the shadow of the window that started it, which is gone: nothing here can serve it.
+      host.orphaned = true;
+      host.emit({ type: 'notice', message: ORPHANED });
+      host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
+    } else if (session.status === 'in_progress' || session.status === 'requires_action') host.followAttached();
     else host.setStatus(session.status === 'failed' ? 'failed' : 'idle');
     return host;
   }
 
   followUp(text: string): RequestFailure | null {
+    if (this.orphaned) return { failure: { kind: 'invalidSetting', message: ORPHANED } };
     if (this.turn) return { failure: { kind: 'invalidSetting', message: 'The agent is still working on this session: wait for the turn to end, or Stop it first.' } };
     const hit = this.budget.reached();
     if (hit) return { failure: { kind: 'budgetReached', message: hit.message, action: { kind: 'raiseBudget', scope: hit.scope } } };
@@ -263,6 +301,9 @@ export class HostedSession {
   async detach(): Promise<void> {
     this.turn?.stop.abort();
     await this.turn?.done;
+    // The shadow and its connection end with the window: a later window cannot serve them.
+    await this.environment?.close();
+    this.environment = undefined;
   }
 
   summary(): SessionSummary {
@@ -462,6 +503,7 @@ export class HostedSession {
       actor: this.deps.connection.actor,
       observer: this.observer,
       ...(this.budget.active ? { budget: this.budget } : {}),
+      ...(this.environment ? { environment: this.environment } : {}),
     };
   }
 

@@ -29,6 +29,11 @@ export function sessionObserver(sessionId: string, emit: (e: EventInput) => void
     reconnecting(attempt) {
       emit({ type: 'notice', message: `Connection to the endpoint lost; reconnecting (attempt ${attempt}).` });
     },
+    environmentReviewed(notes, sent) {
+      // The review's notes are the agent's next message: shown as what was sent, as the person's own words are.
+      if (sent) emit({ type: 'message.user', messageId: newId('msg'), text: notes });
+      else emit({ type: 'notice', message: notes });
+    },
     toolStarted(call, summary) {
       started.set(call.callId, Date.now());
       emit({ type: 'tool.called', callId: call.callId, tool: call.name, argsSummary: summary, status: 'running' });

@@ -5,11 +5,10 @@
  * side is built on the same messages (src/protocol/lsp.ts).
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import {
   ApplyWorkspaceEdit,
@@ -25,9 +24,9 @@ import {
   type PendingChangeset,
 } from '../../src/protocol/lsp.js';
 import { startScriptedModel, type RecordedRequest } from '../fixtures/model-server.js';
+import { Editor, sha } from './editor-double.js';
 import { settingsFor, startServer } from './server-client.js';
 
-const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
 function change(n: number, at: number, to: string): string {
   const from = Math.max(1, at - 3);
@@ -35,42 +34,6 @@ function change(n: number, at: number, to: string): string {
   const body: string[] = [];
   for (let i = from; i <= until; i++) body.push(i === at ? `-line ${i}\n+${to}` : ` line ${i}`);
   return `@@ -${from},${until - from + 1} +${from},${until - from + 1} @@\n${body.join('\n')}\n`;
-}
-
-/** The extension's side of the port, as a double: unsaved buffers over the disk; a set applies all or nothing. */
-class Editor {
-  buffers = new Map<string, string>();
-  applies: ApplyWorkspaceEdit.Params[] = [];
-  reads = 0;
-  read(folderUri: string, p: string): string | null {
-    const buffered = this.buffers.get(p);
-    if (buffered !== undefined) return buffered;
-    const abs = join(fileURLToPath(folderUri), p);
-    return existsSync(abs) ? readFileSync(abs, 'utf8') : null;
-  }
-  apply(params: ApplyWorkspaceEdit.Params): ApplyWorkspaceEdit.Result {
-    this.applies.push(params);
-    const checks = params.edits.map((e) => {
-      const now = this.read(params.folderUri, e.path);
-      return (now === null ? null : sha(now)) === e.expectedSha256 ? null : (now === null ? null : sha(now));
-    });
-    const clash = params.edits.map((e, i) => checks[i] !== null || (e.expectedSha256 !== null && this.read(params.folderUri, e.path) === null));
-    if (clash.some(Boolean)) {
-      return {
-        results: params.edits.map((e, i) =>
-          clash[i]
-            ? { path: e.path, status: 'conflict' as const, reason: `${e.path} has unsaved or newer changes`, currentSha256: checks[i] ?? null }
-            : { path: e.path, status: 'failed' as const, reason: 'not applied: another file conflicted' },
-        ),
-      };
-    }
-    for (const e of params.edits) {
-      const abs = join(fileURLToPath(params.folderUri), e.path);
-      if (e.content === null) rmSync(abs);
-      else writeFileSync(abs, e.content);
-    }
-    return { results: params.edits.map((e) => ({ path: e.path, status: 'applied' as const })) };
-  }
 }
 
 test('a whole changeset reviewed over the pipe: approve, keep hunks, reject with a line comment, a conflict with an unsaved buffer; one edit for the set; the agent gets the comments; revert restores', async (t) => {

@@ -475,6 +475,11 @@ describe('the panel in Chromium', () => {
     await page.locator('vscode-checkbox[label="Attach selection"]').click();
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     assert.deepEqual(await panel.postedOf('newTask'), [{ type: 'newTask', prompt: 'Do it', budgetUsd: 2.5, attachSelection: true, attachFile: false }]);
+    // Deputy as the agent's environment, for this task.
+    await page.getByRole('textbox', { name: 'Task', exact: true }).fill('Do it in the shadow');
+    await page.locator('vscode-checkbox[label="Deputy\'s environment"]').click();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    assert.deepEqual((await panel.postedOf('newTask')).at(-1), { type: 'newTask', prompt: 'Do it in the shadow', budgetUsd: 2.5, attachSelection: true, attachFile: false, environment: true });
     await page.evaluate(`(() => {
       const form = document.querySelector('deputy-panel').shadowRoot.querySelector('deputy-task-form').shadowRoot;
       const [endpoint, model] = form.querySelectorAll('vscode-single-select');

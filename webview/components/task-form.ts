@@ -29,6 +29,8 @@ export class TaskForm extends LitElement {
   private folder = '';
   private attachSelection = false;
   private attachFile = false;
+  /** The person's choice for this form; undefined follows `deputy.environment.default`. */
+  private environment: boolean | undefined;
   private problem = '';
   private prefillNonce = 0;
   private unsubscribe: (() => void) | null = null;
@@ -88,6 +90,8 @@ export class TaskForm extends LitElement {
       ...(this.folder ? { folder: this.folder } : {}),
       attachSelection: this.attachSelection,
       attachFile: this.attachFile,
+      // Said when on, or when the person chose: off by default is what the extension assumes without it.
+      ...(this.environment !== undefined || this.ctx.store.settings?.environment === true ? { environment: this.environment ?? true } : {}),
     });
     this.prompt = '';
     this.dispatchEvent(new CustomEvent('draft', { detail: '' }));
@@ -180,6 +184,13 @@ export class TaskForm extends LitElement {
           .checked=${this.attachFile}
           @change=${(e: Event) => (this.attachFile = (e.target as HTMLInputElement).checked)}
           >Attach file</vscode-checkbox
+        >
+        <vscode-checkbox
+          label="Deputy's environment"
+          ?disabled=${!s /* like the others: a checkbox never disabled did not toggle on click (vscode-elements) */}
+          .checked=${this.environment ?? s?.environment === true}
+          @change=${(e: Event) => (this.environment = (e.target as HTMLInputElement).checked)}
+          >Deputy's environment</vscode-checkbox
         >
       </div>
       ${this.problem ? html`<div class="problem" role="alert">${this.problem}</div>` : nothing}
