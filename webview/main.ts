@@ -38,5 +38,6 @@ panel.ctx = ctx;
 panel.initialDraft = viewState.draft;
 panel.onDraft = (draft) => host.saveViewState({ ...host.loadViewState(), draft });
 document.body.append(panel);
-host.post({ type: 'ready' });
-if (viewState.selectedSessionId) host.post({ type: 'selectSession', sessionId: viewState.selectedSessionId });
+// The session shown before goes with `ready`, not as a selection of its own: the extension may hold a New Task
+// that was asked for while the panel was hidden, and only it knows which came first.
+host.post({ type: 'ready', ...(viewState.selectedSessionId ? { restoreSessionId: viewState.selectedSessionId } : {}) });

@@ -37,8 +37,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
       server: false,
       async run(prompt) {
         await panel.reveal();
-        deputy.state.select(null);
-        panel.post({ type: 'focusTask', ...(typeof prompt === 'string' ? { prompt } : {}) });
+        panel.showNewTask(typeof prompt === 'string' ? prompt : undefined);
       },
     },
     'deputy.stop': {

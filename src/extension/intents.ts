@@ -19,11 +19,14 @@ const AUDIT_COMMAND_IDS = { verify: 'deputy.verifyAudit', export: 'deputy.export
 export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: FromWebview): Promise<void> {
   switch (m.type) {
     case 'ready': {
+      const newTask = panel.webviewLoaded();
+      if (!newTask && m.restoreSessionId) deputy.state.select(m.restoreSessionId);
       panel.postSettings();
       panel.postState();
       const list = await deputy.request(ListSessions.type, { attach: true });
       deputy.state.setSessions(list.sessions);
       await panel.replay();
+      if (newTask) panel.post(newTask);
       return;
     }
     case 'newTask': {

@@ -19,6 +19,10 @@ export { PANEL_VIEW_ID };
 
 export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
+  /** The current webview has said `ready` (a hidden panel's webview is created anew when shown). */
+  private webviewReady = false;
+  /** A New Task asked for before the webview was ready. */
+  private pendingFocus: ToWebview | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private errorIds = 0;
 
@@ -43,6 +47,7 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.webviewReady = false;
     const root = this.deputy.context.extensionUri;
     view.webview.options = {
       enableScripts: true,
@@ -62,9 +67,36 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
         }),
       ),
       view.onDidChangeVisibility(() => this.updateBadge()),
-      view.onDidDispose(() => (this.view = undefined)),
+      view.onDidDispose(() => {
+        this.view = undefined;
+        this.webviewReady = false;
+      }),
     );
     this.updateBadge();
+  }
+
+  /**
+   * Shows the new-task form (`deputy.newTask`). A webview that has not said `ready` yet (the panel was hidden and is
+   * being created) would lose the message, and would then restore the session it showed before: the request waits
+   * for `ready` instead, and wins over that restore.
+   */
+  showNewTask(prompt?: string): void {
+    this.deputy.state.select(null);
+    const focus = { type: 'focusTask' as const, ...(prompt !== undefined ? { prompt } : {}) };
+    if (this.webviewReady) {
+      this.postState();
+      this.post(focus);
+    } else {
+      this.pendingFocus = focus;
+    }
+  }
+
+  /** The webview said `ready`: from now on messages reach it. Returns the New Task that waited for it, if any. */
+  webviewLoaded(): ToWebview | undefined {
+    this.webviewReady = true;
+    const pending = this.pendingFocus;
+    this.pendingFocus = undefined;
+    return pending;
   }
 
   post(message: ToWebview): void {

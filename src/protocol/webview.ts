@@ -310,8 +310,12 @@ const fileDecision = object({
  * this table.
  */
 export const FROM_WEBVIEW_SCHEMAS = {
-  /** Sent by the webview when its script has loaded: the extension answers with `state` and `settings`. */
-  ready: {},
+  /**
+   * Sent by the webview when its script has loaded: the extension answers with `state` and `settings`.
+   * `restoreSessionId` is the session the panel showed before it was hidden or reloaded; the extension shows it
+   * again unless a New Task asked for the form meanwhile (that request came first, so it wins).
+   */
+  ready: { restoreSessionId: optional(id) },
   /**
    * Sent by the webview when the person sends a new task (Send, Ctrl/Cmd+Enter). Absent endpoint/model/budget mean
    * the settings in use; the extension reads the selection or file itself when asked to attach it.

@@ -9,7 +9,7 @@ const B2 = 'b'.repeat(64);
 
 /** One valid message of every type (a table the compiler keeps complete). */
 const VALID: { [T in FromWebview['type']]: Extract<FromWebview, { type: T }>[] } = {
-  ready: [{ type: 'ready' }],
+  ready: [{ type: 'ready' }, { type: 'ready', restoreSessionId: 'sess_1' }],
   newTask: [
     { type: 'newTask', prompt: 'Add tests', attachSelection: false, attachFile: false },
     { type: 'newTask', prompt: 'x', endpoint: 'bedrock', model: 'gpt-5', budgetUsd: 2.5, folder: 'api', attachSelection: true, attachFile: true },
@@ -143,6 +143,7 @@ const MALFORMED: [string, unknown][] = [
   ['reviewAll requesting changes with a blank comment', { type: 'reviewAll', sessionId: 's', changesetId: 'c', bindings: [B], verdict: 'requestChanges', comment: '  ' }],
   ['selectSession without a session field', { type: 'selectSession' }],
   ['selectSession with a number', { type: 'selectSession', sessionId: 3 }],
+  ['ready restoring a session by a number', { type: 'ready', restoreSessionId: 3 }],
   ['openDiff without a binding', { type: 'openDiff', sessionId: 's', changesetId: 'c' }],
   ['switchEndpoint with a number', { type: 'switchEndpoint', endpoint: 8739 }],
   ['switchModel with a too long model', { type: 'switchModel', model: long(LIMITS.modelChars + 1) }],

@@ -179,10 +179,12 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   const settingsFile = join(ws, '.vscode', 'settings.json');
   await waitFor(async () => existsSync(settingsFile) && readFileSync(settingsFile, 'utf8').includes(url), 30_000, () => 'the endpoint was not written to the workspace settings');
   assert.equal((JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)['deputy.endpoint'], url);
-  // The new-task form shows the endpoint a task would go to (the panel's own New task button leads there).
-  await vscode.command('Deputy: Open Panel');
+  // The new-task form shows the endpoint a task would go to. New Task from the palette while the panel is hidden
+  // (the Explorer shown instead) opens the form, not the session the panel showed before (it did, before the
+  // webview's restored selection started to travel with its `ready`).
+  await vscode.command('View: Show Explorer');
+  await vscode.command('Deputy: New Task');
   panel = await vscode.panel();
-  await (await button(panel, 'New task')).click();
   await panel.getByRole('textbox', { name: 'Task', exact: true }).or(panel.locator('vscode-textarea.task textarea')).first().waitFor({ state: 'visible', timeout: 30_000 });
   const endpoint = panel.locator('vscode-single-select[label="Endpoint"]').first();
   await waitFor(async () => (await endpoint.evaluate((el) => (el as unknown as { value: string }).value).catch(() => '')) === url, 30_000, () => 'the panel does not show the new endpoint');
