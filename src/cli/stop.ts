@@ -7,8 +7,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pullKillSwitch } from '../core/kill-switch.js';
-import { knownEndpoints, stopOrphanedSessions, type KnownEndpoint, type OrphanStop } from '../core/kill-switch-orphans.js';
-import type { RunOptions } from './run-options.js';
+import type { OrphanStop } from '../core/kill-switch-orphans.js';
+import { stopOrphansEverywhere } from './stop-orphans.js';
 import { visibleLine } from '../core/visible-text.js';
 import { UserError, type CliIO, type Command } from './io.js';
 
@@ -70,32 +70,11 @@ export const stopCommand: Command = async (argv, io) => {
   return result.silent.length === 0 && orphans.failed === 0 && orphans.stopped.every((o) => o.afterMs !== null) ? 0 : 1;
 };
 
-/**
- * The second half of Stop all: the sessions on every remembered endpoint whose Deputy process is gone
- * (`kill-switch-orphans.ts`). An endpoint that cannot be reached is reported and counted as a failure.
- */
+/** Reports the orphan pass (`stop-orphans.ts`): an endpoint that cannot be reached is counted as a failure. */
 async function stopOrphans(io: CliIO, requestedAt: number, answered: ReadonlySet<number>, deadline: number): Promise<{ stopped: OrphanStop[]; failed: number }> {
-  const endpoints = await knownEndpoints(io.env);
-  if (endpoints.length === 0) return { stopped: [], failed: 0 };
-  // Loaded only here: connecting pulls in the AWS SDK and the runtime client, which a stop with no endpoint never needs.
-  const { connect } = require('./run-endpoint.js') as typeof import('./run-endpoint.js');
-  const results = await Promise.all(
-    endpoints.map(async (e) => {
-      let connection: Awaited<ReturnType<typeof connect>> | undefined;
-      try {
-        connection = await connect(optionsFor(e), io.env);
-        const stopped = await stopOrphanedSessions(connection.client, { principal: connection.actor.principal, requestedAt, answered, deadline });
-        return { e, stopped, error: null as string | null };
-      } catch (err) {
-        return { e, stopped: [] as OrphanStop[], error: err instanceof Error ? err.message : String(err) };
-      } finally {
-        await connection?.close().catch(() => undefined);
-      }
-    }),
-  );
   let failed = 0;
   const all: OrphanStop[] = [];
-  for (const { e, stopped, error } of results) {
+  for (const { endpoint: e, stopped, error } of await stopOrphansEverywhere(io.env, { requestedAt, answered, deadline })) {
     if (error !== null) {
       failed += 1;
       io.stdout.write(`unreachable ${visibleLine(e.describe)}: ${visibleLine(error)}\n`);
@@ -109,24 +88,4 @@ async function stopOrphans(io: CliIO, requestedAt: number, answered: ReadonlySet
     }
   }
   return { stopped: all, failed };
-}
-
-/** What `connect` needs to reach a remembered endpoint again; nothing about a task or a model. */
-function optionsFor(e: KnownEndpoint): RunOptions {
-  return {
-    task: '',
-    workspace: '.',
-    endpoint: e.kind === 'url' ? { kind: 'url', url: e.url ?? '' } : { kind: e.kind },
-    auth: e.auth ?? 'token',
-    ...(e.tokenFile ? { tokenFile: e.tokenFile } : {}),
-    ...(e.serverId ? { serverId: e.serverId } : {}),
-    ...(e.profile ? { profile: e.profile } : {}),
-    ...(e.region ? { region: e.region } : {}),
-    apiKeyEnv: 'OPENAI_API_KEY',
-    dataDir: '',
-    policyFiles: [],
-    model: '',
-    modelBaseUrl: '',
-    modelApi: 'responses',
-  };
 }

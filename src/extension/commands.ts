@@ -18,6 +18,7 @@ import type { PanelProvider } from './panel.js';
 import { generateSigningKey, pemSigner } from '../core/audit-digest.js';
 import { SECRET_KEYS, type SecretKind } from './secrets.js';
 import { readSettings, update } from './settings.js';
+import { stopAllMessage } from './stop-all-message.js';
 
 export type { CommandSpec } from './command-spec.js';
 
@@ -56,12 +57,8 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
           { location: vscode.ProgressLocation.Notification, title: 'Deputy: stopping every session (all windows and terminals)…' },
           () => deputy.request0(StopAll.type),
         );
-        const silent = r.silent ? ` ${r.silent} Deputy process${r.silent === 1 ? '' : 'es'} did not answer in time.` : '';
-        void vscode.window.showInformationMessage(
-          r.stopped
-            ? `Stopped ${r.stopped} session${r.stopped === 1 ? '' : 's'} in ${(r.elapsedMs / 1000).toFixed(1)} s.${silent}`
-            : `No session was running.${silent}`,
-        );
+        const { text, complete } = stopAllMessage(r);
+        void (complete ? vscode.window.showInformationMessage(text) : vscode.window.showWarningMessage(text));
       },
     },
     'deputy.raiseBudget': {

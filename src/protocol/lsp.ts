@@ -173,7 +173,9 @@ export namespace StopAll {
   /**
    * Sent by the client for `deputy.stopAll`: pulls the person's kill switch (`src/core/kill-switch.ts`), so every
    * Deputy process on this machine — this window's server, other windows', every `deputy run` and `deputy environment
-   * serve` — stops its sessions; answers once they all reported stopped (or the wait ran out).
+   * serve` — stops its sessions; then, as `deputy stop --all` does, stops on every remembered endpoint the sessions
+   * whose process is gone (a window closed by a crash, a killed run: `src/cli/stop-orphans.ts`). Answers once they
+   * all reported stopped (or the wait ran out).
    */
   export interface Result {
     /** Sessions stopped, over every process that answered. */
@@ -181,7 +183,12 @@ export namespace StopAll {
     /** Processes that answered, and how many did not in time. */
     processes: number;
     silent: number;
-    /** From the gesture to the last process reporting its sessions stopped. */
+    /** Sessions whose process was gone, stopped at their endpoints (and how many had not reported stopped in time). */
+    orphaned: number;
+    orphanedLate: number;
+    /** Remembered endpoints that could not be reached (their description and why; the reason is redacted). */
+    unreachable: Array<{ endpoint: string; reason: string }>;
+    /** From the gesture to the last session reporting stopped. */
     elapsedMs: number;
   }
   export const type = new RequestType0<Result, void>(method);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { connect, type Connection, type ConnectHooks } from '../cli/run-endpoint.js';
 import { DEFAULT_MODEL, type EndpointChoice, type RunOptions } from '../cli/run-options.js';
 import type { ServerSecrets, ServerSettings } from '../protocol/lsp.js';
+import type { KnownEndpoint } from '../core/kill-switch-orphans.js';
+import { remoteEndpointOf } from '../cli/run.js';
 
 /** In-memory names under which the keys from SecretStorage are handed to `connect`. */
 const MODEL_KEY_VAR = 'DEPUTY_EDITOR_MODEL_KEY';
@@ -35,8 +37,25 @@ export function connectFolder(
   env: NodeJS.ProcessEnv,
   hooks: ConnectHooks = {},
 ): Promise<Connection> {
+  const withKeys: NodeJS.ProcessEnv = {
+    ...env,
+    ...(secrets.modelApiKey ? { [MODEL_KEY_VAR]: secrets.modelApiKey } : {}),
+    ...(secrets.openaiApiKey ? { [OPENAI_KEY_VAR]: secrets.openaiApiKey } : {}),
+  };
+  return connect(folderOptions(folder, settings, secrets, env), withKeys, hooks);
+}
+
+/**
+ * How Stop all reaches this folder's endpoint again once this window is gone (null for the embedded runtime, which
+ * ends with the server): the same description `deputy run` remembers, never a key.
+ */
+export function rememberedEndpointOf(folder: string, settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv): KnownEndpoint | null {
+  return remoteEndpointOf(folderOptions(folder, settings, secrets, env));
+}
+
+function folderOptions(folder: string, settings: ServerSettings, secrets: ServerSecrets, env: NodeJS.ProcessEnv): RunOptions {
   const keyEnv = secrets.modelApiKey ? MODEL_KEY_VAR : settings.embeddedModelApiKeyEnv;
-  const options: RunOptions = {
+  return {
     task: '',
     workspace: folder,
     endpoint: endpointChoice(settings.endpoint),
@@ -52,12 +71,6 @@ export function connectFolder(
     ...(profileOf(settings, env) ? { profile: profileOf(settings, env)! } : {}),
     ...(settings.bedrockRegion ? { region: settings.bedrockRegion } : env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
-  const withKeys: NodeJS.ProcessEnv = {
-    ...env,
-    ...(secrets.modelApiKey ? { [MODEL_KEY_VAR]: secrets.modelApiKey } : {}),
-    ...(secrets.openaiApiKey ? { [OPENAI_KEY_VAR]: secrets.openaiApiKey } : {}),
-  };
-  return connect(options, withKeys, hooks);
 }
 
 /** The AWS profile the editor's sessions act as: `deputy.bedrock.profile`, else `AWS_PROFILE`, else none. */

@@ -43,8 +43,8 @@ import {
   type ServerInitOptions,
 } from '../protocol/lsp.js';
 import { exportAuditRequest, reportRequest, verifyAuditRequest } from './audit-requests.js';
-import { userInfo } from 'node:os';
-import { KillSwitch, pullKillSwitch } from '../core/kill-switch.js';
+import { KillSwitch } from '../core/kill-switch.js';
+import { stopAll } from './stop-all.js';
 import { systemClock } from './identity-monitor.js';
 import { EditorWorkspaceFiles } from './editor-files.js';
 import { CodeLensService } from './code-lenses.js';
@@ -98,7 +98,7 @@ function serve(): void {
     const r = registry;
     lenses = new CodeLensService({ connection, documents, unreviewed: () => r.unreviewedByPath(), log });
     initialSettings = init.settings;
-    wire(connection, registry, lenses);
+    wire(connection, registry, lenses, () => killSwitch);
     // Stop all, pulled from any window or terminal, stops this window's sessions too.
     killSwitch = KillSwitch.register(process.env, { kind: 'editor', describe: `VS Code window (${(params.workspaceFolders ?? []).map((f) => f.name).join(', ') || 'no folder'})` }, () => r.stopAllSettled(), log).catch(
       (err: unknown) => {
@@ -138,19 +138,15 @@ function serve(): void {
 
 serve();
 
-function wire(c: LspConnection, r: SessionRegistry, lenses: CodeLensService): void {
+function wire(c: LspConnection, r: SessionRegistry, lenses: CodeLensService, registered: () => Promise<unknown> | undefined): void {
   c.onRequest(StartTask.type, (p) => r.startTask(p));
   c.onRequest(FollowUp.type, (p) => r.followUp(p));
   c.onRequest(RaiseBudget.type, (p) => r.raiseBudget(p));
   c.onRequest(StopSession.type, (p) => ({ stopped: r.stop(p.sessionId) }));
   c.onRequest(StopAll.type, async () => {
-    const result = await pullKillSwitch(process.env, { by: userInfo().username, from: 'VS Code' });
-    return {
-      stopped: result.answered.reduce((n, a) => n + a.stopped, 0),
-      processes: result.answered.length,
-      silent: result.silent.length,
-      elapsedMs: result.elapsedMs,
-    };
+    // This window answers its own pull like any other: wait for its registration (made at initialize) to be on file.
+    await registered();
+    return stopAll(r.stopAllEnv(), (text) => redactText(text, r.known));
   });
   c.onRequest(ListSessions.type, (p) => r.list(p));
   c.onRequest(SessionEventLog.type, (p) => {

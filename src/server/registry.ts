@@ -32,7 +32,8 @@ import { KnownSecrets } from '../core/redact.js';
 import { SignInWait } from '../core/sign-in-wait.js';
 import { listProfiles, SignInRequiredError, type AwsCredentialIdentity, type AwsCredentialsProvider } from '../identity/index.js';
 import type { IdentityStatus, ListProfiles as ListProfilesMessage, SignIn, SignOut } from '../protocol/lsp.js';
-import { profileOf, type ConnectHooks } from './endpoint.js';
+import { profileOf, rememberedEndpointOf, type ConnectHooks } from './endpoint.js';
+import { rememberEndpoint } from '../core/kill-switch-orphans.js';
 import { principalOf } from '../core/cedar/request.js';
 import { IdentityMonitor, type Clock } from './identity-monitor.js';
 import { EventLog, type EventInput } from './event-log.js';
@@ -226,6 +227,20 @@ export class SessionRegistry {
     };
   }
 
+  /** A remote endpoint keeps a session if this window dies: Stop all must be able to find it there (`kill-switch-orphans.ts`). */
+  private async rememberEndpoint(root: string, settings: ServerSettings): Promise<void> {
+    const remote = rememberedEndpointOf(root, settings, this.deps.secrets, this.deps.env);
+    if (!remote) return;
+    await rememberEndpoint(this.deps.env, remote).catch((err: unknown) => {
+      this.deps.log(`Stop all will not find this session if this window dies (${err instanceof Error ? err.message : String(err)})`);
+    });
+  }
+
+  /** The environment Stop all reaches remembered endpoints with: the OpenAI key from SecretStorage, if one was set. */
+  stopAllEnv(): NodeJS.ProcessEnv {
+    return this.deps.secrets.openaiApiKey ? { ...this.deps.env, OPENAI_API_KEY: this.deps.secrets.openaiApiKey } : this.deps.env;
+  }
+
   get settings(): ServerSettings {
     return this.deps.settings;
   }
@@ -238,6 +253,7 @@ export class SessionRegistry {
       const folder = await this.folder(p.folderUri);
       this.deps.health('starting', `Connecting to ${settings.endpoint === 'embedded' ? 'the embedded runtime' : settings.endpoint}…`);
       const connection = await folder.connection(settings, this.deps.secrets, this.deps.env, this.hooks);
+      await this.rememberEndpoint(folder.root, settings);
       const unavailable = p.environment ? environmentUnavailable(connection) : undefined;
       if (unavailable) {
         this.deps.health('ok', this.healthLine());

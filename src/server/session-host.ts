@@ -12,6 +12,7 @@ import type { AuditLog } from '../core/audit.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
 import { createSession, type TaskObserver } from '../core/task.js';
+import { OWNER_METADATA, ownerTag } from '../core/kill-switch-orphans.js';
 import { ToolRunner } from '../core/tool-runner.js';
 import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS } from '../core/turn-limits.js';
 import type { Policy } from '../core/policy.js';
@@ -184,6 +185,8 @@ export class HostedSession {
       {
         task: params.prompt,
         taskId,
+        // Stop all can then tell this window's session from one whose window is gone (`kill-switch-orphans.ts`).
+        metadata: { [OWNER_METADATA]: await ownerTag() },
         model: params.model,
         // createSession's defaults: Deputy's tools, or Deputy's environment with the endpoint's own tools.
         ...(spendLimitCents(params.budget) !== undefined ? { spendLimitCents: spendLimitCents(params.budget)! } : {}),
