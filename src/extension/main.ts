@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { Loaded } from './full.js';
-import { CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS } from './manifest-ids.js';
+import { CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS } from './manifest-ids.js';
 import { PROPOSED_SCHEME } from './review/uris.js';
 import { SESSIONS_LEFT_RUNNING } from './workspace-state.js';
 
@@ -57,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
   status.show();
   standIns.push(status);
   standIns.push(codeLensStandIn((why) => void withLoaded(why, () => undefined)));
+  standIns.push(changesTreeStandIn((why) => void withLoaded(why, () => undefined)));
 
   // These stay registered: VS Code allows one provider per view, participant and scheme, so they delegate.
   const participant = vscode.chat.createChatParticipant(CHAT_PARTICIPANT_ID, (...args) => withLoaded('the chat', (l) => l.chat(...args)));
@@ -120,6 +121,20 @@ function codeLensStandIn(load: (why: string) => void): vscode.Disposable {
     watch.dispose();
     provider?.dispose();
   });
+}
+
+/**
+ * Stands in for the Changes view until the body loads: the view can be shown without the panel (moved elsewhere, or
+ * the Agent view collapsed), and showing it loads the body, whose own tree view takes the id over.
+ */
+function changesTreeStandIn(load: (why: string) => void): vscode.Disposable {
+  const view = vscode.window.createTreeView<never>(CHANGES_VIEW_ID, { treeDataProvider: { getChildren: () => [], getTreeItem: (n) => n } });
+  const shown = () => setImmediate(() => load('the Changes view'));
+  if (view.visible) shown();
+  const watch = view.onDidChangeVisibility((e) => {
+    if (e.visible) shown();
+  });
+  return vscode.Disposable.from(watch, view);
 }
 
 export function deactivate(): void {
