@@ -27,7 +27,8 @@ export async function measureSizes(vsix: string): Promise<SizeRow[]> {
     return { artifact: `\`dist/${file}\``, what, bytes: bytes.length, gzipBytes: gzipSync(bytes).length, goalBytes };
   };
   return [
-    await bundle('extension.js', 'the extension, loaded when VS Code activates Deputy', 300 * KB),
+    await bundle('extension.js', "the extension's entry, loaded when VS Code activates Deputy", 300 * KB),
+    await bundle('extension-full.js', "the extension's body, loaded on first use (a command, the panel, the chat, a code lens)", 300 * KB),
     await bundle('language-client.js', 'the language client, loaded when the server is first needed (panel, a command)', null),
     await bundle('server.js', 'the language server hosting the engine, in its own process', null),
     await bundle('webview.js', 'the panel, in the webview', null),

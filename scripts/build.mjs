@@ -82,6 +82,20 @@ await Promise.all([
     logLevel: 'warning',
     external: ['vscode'],
   }),
+  // The extension's body, loaded by the entry above the first time a command, the panel, the chat or a code lens
+  // needs it (see src/extension/main.ts): activation parses only the entry.
+  build({
+    entryPoints: ['src/extension/full.ts'],
+    outfile: 'dist/extension-full.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+    external: ['vscode'],
+  }),
   // Loaded by the extension the first time it needs the server (see src/extension/language-client.ts).
   build({
     entryPoints: ['src/extension/language-client.ts'],

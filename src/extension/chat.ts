@@ -8,12 +8,15 @@ import * as vscode from 'vscode';
 import { StartTask, StopSession, isFailure } from '../protocol/lsp.js';
 import type { EngineEvent } from '../protocol/events.js';
 import type { Deputy } from './deputy.js';
-import { CHAT_PARTICIPANT_ID } from './manifest-ids.js';
 import { readEnvironmentDefault } from './settings.js';
 
 
-export function registerChat(deputy: Deputy): vscode.Disposable {
-  const participant = vscode.chat.createChatParticipant(CHAT_PARTICIPANT_ID, async (request, _context, stream, token) => {
+/**
+ * The participant's handler. The participant itself is created by the extension's entry (main.ts) at activation, as
+ * VS Code requires, and hands each request here once the rest of the extension is loaded.
+ */
+export function chatHandler(deputy: Deputy): vscode.ChatRequestHandler {
+  return async (request, _context, stream, token) => {
     const prompt = request.prompt.trim();
     if (!prompt) {
       stream.markdown('Tell Deputy what to do, e.g. `@deputy add input validation to the signup handler`.');
@@ -47,9 +50,7 @@ export function registerChat(deputy: Deputy): vscode.Disposable {
       });
     });
     return { metadata: { sessionId } };
-  });
-  participant.iconPath = vscode.Uri.joinPath(deputy.context.extensionUri, 'media', 'deputy.svg');
-  return participant;
+  };
 }
 
 /** Shows one event in the chat response; true when the turn is over. */

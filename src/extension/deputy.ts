@@ -30,9 +30,8 @@ import { applyWorkspaceEdit, readWorkspaceFiles } from './review/apply-edit.js';
 import { Review } from './review/review.js';
 import { DeputyServer, type Health } from './server.js';
 import { readSettings } from './settings.js';
+import { SESSIONS_LEFT_RUNNING } from './workspace-state.js';
 
-/** Remembered per workspace: a session was running when the window closed, so activate at startup to reattach. */
-export const SESSIONS_LEFT_RUNNING = 'deputy.sessionsLeftRunning';
 
 export interface DeputyListeners {
   events(sessionId: string, events: EngineEvent[]): void;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS, SETTING_IDS, VIEW_CONTAINER_ID } from '../../src/extension/manifest-ids.js';
 
@@ -48,4 +48,30 @@ test('every menu entry names a contributed command, and the review actions show 
     for (const e of entries) assert.ok(contributed.has(e.command), `${menu}: ${e.command} is contributed`);
   }
   for (const e of contributes.menus['editor/title']) assert.match(e.when ?? '', /resourceScheme == deputy-proposed/, `${e.command} only on the diff of a proposal`);
+});
+
+/** The modules a file loads when it runs (type-only imports vanish), followed through relative imports. */
+function runtimeImports(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'/gm)) visit(join(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
+  };
+  visit(entry);
+  return seen;
+}
+
+test("activation parses only the entry: the extension's body is a separate bundle, shipped, and required on first use", () => {
+  const src = join(__dirname, '..', '..', 'src', 'extension');
+  const loaded = [...runtimeImports(join(src, 'main.ts'))].map((f) => relative(src, f)).sort();
+  // vscode-free names and constants only: the panel, the commands, the server client and the engine's protocol wait.
+  assert.deepEqual(loaded, ['main.ts', 'manifest-ids.ts', join('review', 'uris.ts'), 'workspace-state.ts'].sort());
+  const main = readFileSync(join(src, 'main.ts'), 'utf8');
+  assert.match(main, /joinPath\(context\.extensionUri, 'dist', 'extension-full\.js'\)/);
+  const shipped = readFileSync(join(__dirname, '..', '..', '.vscodeignore'), 'utf8').split('\n');
+  for (const f of ['dist/extension.js', 'dist/extension-full.js', 'dist/language-client.js', 'dist/server.js']) assert.ok(shipped.includes(`!${f}`), `${f} is packaged`);
+  const build = readFileSync(join(__dirname, '..', '..', 'scripts', 'build.mjs'), 'utf8');
+  assert.match(build, /entryPoints: \['src\/extension\/full\.ts'\],\s*outfile: 'dist\/extension-full\.js'/);
 });
