@@ -30,12 +30,17 @@ class Person implements Prompter {
 
 async function setup(t: { after(fn: () => Promise<void>): void }, files: Record<string, string>, policy = Policy.defaults(), person = new Person([])) {
   const root = await mkdtemp(join(tmpdir(), 'deputy-runner-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
   for (const [p, c] of Object.entries(files)) {
     await mkdir(join(root, p, '..'), { recursive: true });
     await writeFile(join(root, p), c);
   }
   const audit = await AuditLog.open(root);
+  // An append resolves once its record is on disk, before its burst lets go of the lock file: close first, so the
+  // lock's removal cannot race the folder's (ENOTEMPTY seen under load).
+  t.after(async () => {
+    await audit.close();
+    await rm(root, { recursive: true, force: true });
+  });
   const runner = new ToolRunner({
     workspace: await Workspace.open(root),
     policy,
