@@ -66,7 +66,12 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
           log: (line) => this.deputy.log.warn(line),
         }),
       ),
-      view.onDidChangeVisibility(() => this.updateBadge()),
+      view.onDidChangeVisibility(() => {
+        // A hidden webview view's page is unloaded (its view object stays): messages would be lost until it loads
+        // again and says `ready`.
+        if (!view.visible) this.webviewReady = false;
+        this.updateBadge();
+      }),
       view.onDidDispose(() => {
         this.view = undefined;
         this.webviewReady = false;
