@@ -17,9 +17,11 @@
  * hash) pins what was there.
  */
 import { promises as fs } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
 import { DigestChecker, type SignatureSummary } from './audit-digest.js';
 import { readPendingState, type PendingBatch } from './audit-head.js';
+import { withFileLock } from './audit-lock.js';
 import {
   GENESIS_PREV,
   headPathFor,
@@ -166,15 +168,40 @@ export interface VerifyOptions {
   requireSigned?: boolean;
 }
 
+/**
+ * The head and the log's length as of one moment. On a live trail an append announces itself in the head, writes,
+ * then confirms: read carelessly, a head read just before an append and a length read just after would show a
+ * record "written behind Deputy's back". The head is read again after the length: unchanged, no append started in
+ * between (every append changes it first), so the two agree. A trail appended to without pause is read under the
+ * writers' lock instead (or, where Deputy cannot lock, as it is).
+ */
+async function snapshot(file: string): Promise<{ headText: string | null; handle: fs.FileHandle | null; size: number }> {
+  const read = async () => {
+    const headText = await readOrNull(headPathFor(file));
+    const handle = await openOrNull(file);
+    const size = handle === null ? 0 : (await handle.stat()).size;
+    return { headText, handle, size };
+  };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const taken = await read();
+    if ((await readOrNull(headPathFor(file))) === taken.headText) return taken;
+    await taken.handle?.close();
+    await sleep(attempt);
+  }
+  try {
+    return await withFileLock(`${file}.lock`, read, { timeoutMs: 5_000 });
+  } catch {
+    return read();
+  }
+}
+
 export async function verifyAudit(file: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const publicKeys = options.publicKeys ?? [];
   const digests = new DigestChecker(publicKeys);
-  const headText = await readOrNull(headPathFor(file));
-  const handle = await openOrNull(file);
+  const { headText, handle, size } = await snapshot(file);
   if (handle === null && headText === null) throw new AuditLogMissingError(file);
   try {
     const head = headText === null ? null : parseHead(headText);
-    const size = handle === null ? 0 : (await handle.stat()).size;
     // A pending marker the log's bytes match: a crash during an append (audit-head.ts), not a forgery.
     let effective: AuditHead | null = head;
     let limit = size;
