@@ -3,6 +3,7 @@
  * the endpoint the way the connection says, with its state shown on the terminal as it changes.
  */
 import type { AuditLog } from '../core/audit.js';
+import type { EngineEvents } from '../core/event-channel.js';
 import type { Policy } from '../core/policy.js';
 import type { Prompter } from '../core/prompter.js';
 import type { Workspace } from '../core/workspace.js';
@@ -22,6 +23,8 @@ export interface TaskEnvironmentSetup {
   workspace: Workspace;
   policy: Policy;
   audit: AuditLog;
+  /** The task's channel: the end-of-turn review reports there (the renderer prints what it applied). */
+  events: EngineEvents;
   prompter: Prompter;
   taskId: string;
   io: CliIO;
@@ -42,6 +45,7 @@ export async function openTaskEnvironment(setup: TaskEnvironmentSetup): Promise<
     workspace: setup.workspace,
     policy: setup.policy,
     audit: setup.audit,
+    events: setup.events,
     prompter: setup.prompter,
     actor: connection.actor,
     task: setup.taskId,

@@ -16,7 +16,8 @@ import { loadWorkspacePolicy, ORG_POLICY_ENV } from '../core/policy-sources.js';
 import { GrantStore } from '../core/grants.js';
 import { principalOf } from '../core/cedar/request.js';
 import { prepareStateDir } from '../core/state-dir.js';
-import { runTask, type TaskObserver, type TaskSummary } from '../core/task.js';
+import { runTask, type TaskSummary } from '../core/task.js';
+import { EngineEvents } from '../core/event-channel.js';
 import { Workspace } from '../core/workspace.js';
 import type { Command, CliIO } from './io.js';
 import { UserError } from './io.js';
@@ -27,8 +28,9 @@ import { maxToolOutputBytesFor } from '../agents/endpoints.js';
 import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS, type CapReached } from '../core/turn-limits.js';
 import { parseRunOptions, type RunOptions } from './run-options.js';
 import { styleFor, type Style } from './style.js';
+import { renderEvents } from './event-renderer.js';
 import { TerminalPrompter } from './terminal-prompter.js';
-import { AgentTextStream, clean, cleanLine } from './terminal-text.js';
+import { clean, cleanLine } from './terminal-text.js';
 import { DEPUTY_CLIENT } from './version.js';
 import { cliBudget } from './run-budget.js';
 import type { DeputyTaskEnvironment } from '../environment/task-environment.js';
@@ -75,10 +77,15 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
     const client = connection.client;
     const taskId = `task_${randomUUID()}`;
     const prompter = new TerminalPrompter(io, lines, style);
+    // One channel for the task: the trail keeps what it does, the terminal shows it. A rendering bug costs a line, never the task.
+    const events = EngineEvents.forTask(audit, connection.actor, taskId, {
+      onListenerError: (err) => io.stderr.write(`${style.yellow(`warning: could not show progress (${err instanceof Error ? err.message : String(err)})`)}\n`),
+    });
+    events.listen(renderEvents(io, style));
     if (options.environment) {
       // Loaded only here: the command gate's shell parser is megabytes of JavaScript every other run would pay for.
       const { openTaskEnvironment } = require('./run-environment.js') as typeof import('./run-environment.js');
-      environment = await openTaskEnvironment({ options, connection, workspace, policy, audit, prompter, taskId, io, style });
+      environment = await openTaskEnvironment({ options, connection, workspace, policy, audit, events, prompter, taskId, io, style });
       io.stdout.write(`${style.dim(`Deputy is the agent's environment: it works in ${environment.shadowRoot}; you review its changes after each turn`)}\n`);
     }
     // Ctrl-C: open questions are answered no, and the endpoint is asked to cancel the turn (a second Ctrl-C quits).
@@ -122,7 +129,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
           workspaceHash: workspaceHash(workspace.root),
           provider: connection.provider,
         },
-        observer: progress(io, style),
+        events,
         maxToolOutputBytes: maxToolOutputBytesFor(connection.provider),
         ...(environment ? { environment } : {}),
       },
@@ -183,49 +190,6 @@ export async function loadPolicies(options: Pick<RunOptions, 'policyFiles'>, roo
 
 export function workspaceHash(root: string): string {
   return `sha256:${createHash('sha256').update(root).digest('hex').slice(0, 16)}`;
-}
-
-function progress(io: CliIO, style: Style): TaskObserver {
-  // The agent's words stream behind a gutter (terminal-text.ts); Deputy's own lines never have one.
-  const agent = new AgentTextStream((s) => io.stdout.write(s), style, io.stdout.isTTY ? io.stdout.columns : undefined);
-  const line = (s: string) => {
-    agent.breakLine();
-    io.stdout.write(`${s}\n`);
-  };
-  return {
-    sessionCreated(session) {
-      line(style.dim(`session ${session.id}`));
-    },
-    text(delta) {
-      agent.text(delta);
-    },
-    messageDone() {
-      agent.end();
-    },
-    toolStarted(_call, summary) {
-      line(style.dim(`→ ${cleanLine(summary)}`));
-    },
-    toolFinished(call, outcome) {
-      if (!outcome.success) line(style.yellow(`  ✗ ${cleanLine(call.name)}: ${cleanLine(outcome.error ?? 'failed')}`));
-    },
-    changeApplied(result) {
-      line(style.green(`  ✔ applied ${cleanLine(result.path)}`));
-    },
-    promptWithdrawn(_call, reason) {
-      // A stopped turn says so itself; a deadline is news the person needs.
-      if (reason === 'timedOut') line(style.yellow('  No answer in time: treated as no.'));
-    },
-    notice(message) {
-      line(style.yellow(clean(message)));
-    },
-    reconnecting(attempt) {
-      line(style.dim(`(connection lost, reconnecting: attempt ${attempt})`));
-    },
-    environmentReviewed(notes, sent) {
-      line(style.dim(sent ? 'The review asks for changes; the agent is told in its next message:' : 'The review of the agent\'s changes:'));
-      line(clean(notes));
-    },
-  };
 }
 
 function printSummary(io: CliIO, style: Style, s: TaskSummary, auditFile: string): void {

@@ -49,3 +49,20 @@ export function askWithin<T>(ask: (signal: AbortSignal) => Promise<T>, options: 
 export function withdrawalOf(signal: AbortSignal): Withdrawal {
   return signal.reason === 'timedOut' ? 'timedOut' : 'sessionStopped';
 }
+
+/**
+ * `askWithin` for a question that tells the person its deadline: the deadline is fixed before the question is put, so
+ * what is reported (and recorded) before asking names the same moment the question closes.
+ */
+export function askByDeadline<T>(
+  put: (signal: AbortSignal, deadline: string) => Promise<T>,
+  options: AskWithinOptions & { deadline?: string },
+): Promise<Asked<T>> {
+  const deadline = options.deadline ?? deadlineIn(options.timeoutMs);
+  return askWithin((signal) => put(signal, deadline), options);
+}
+
+/** The deadline of a question asked now that waits `timeoutMs`, as ISO 8601 UTC. */
+export function deadlineIn(timeoutMs: number): string {
+  return new Date(Date.now() + timeoutMs).toISOString();
+}

@@ -11,11 +11,11 @@
 import type OpenAI from 'openai';
 import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import { agentSessions } from '../agents/session-client.js';
-import type { AuditActor, AuditLog } from './audit.js';
-import { MAX_REVISION_TURNS, type TaskObserver } from './task.js';
+import type { EngineEvents } from './event-channel.js';
+import { newEventId } from './event-ids.js';
+import { MAX_REVISION_TURNS } from './task.js';
 import { reviewAsksForChanges, type TaskEnvironment } from './task-environment.js';
 import { budgetRefusal, type BudgetMeter } from './budget.js';
-import type { ChangeResult } from '../protocol/tools.js';
 import type { ToolRunner } from './tool-runner.js';
 import { TurnFollower, type TurnOutcome } from './turn-follower.js';
 import { TurnLimits, type TurnCaps } from './turn-limits.js';
@@ -25,9 +25,8 @@ export interface SessionTurnDeps {
   session: AgentSession;
   taskId: string;
   runner: ToolRunner;
-  audit: AuditLog;
-  actor: AuditActor;
-  observer?: TaskObserver;
+  /** The task's channel: everything the turn does is reported there (and so reaches the trail and the front end). */
+  events: EngineEvents;
   /** Caps on tool calls and permission prompts per turn; `turn-limits.ts` defaults when absent. */
   caps?: TurnCaps;
   /** Largest tool output the endpoint accepts (UTF-8 bytes); a larger one is cut with a note to the agent. */
@@ -47,21 +46,22 @@ export interface TurnControl {
   signal?: AbortSignal;
 }
 
-/** Extra fields of the `message.user` record, e.g. that the message is a review's notes rather than the person's. */
-export type MessageNote = Record<string, string>;
+/** What a message is when it is not the person's own words, e.g. `budget raised` (its record's `from`). */
+export interface MessageNote {
+  from?: string;
+}
 
 /**
  * Sends `message` and follows the turn it starts to its end. With Deputy as the environment, what the agent changed
  * in its shadow is then reviewed (the same review as `propose_changes`); a review that asks for changes is the
- * agent's next message, as in `deputy run --environment`, up to MAX_REVISION_TURNS times. `applied` hears of each
- * file the review applied (the CLI prints them; the editor's review reports its own).
+ * agent's next message, as in `deputy run --environment`, up to MAX_REVISION_TURNS times. The review reports what it
+ * applied on the channel (`changeset.applied`).
  */
 export async function sendTurn(
   deps: SessionTurnDeps,
   message: string,
   control: TurnControl,
   note: MessageNote = {},
-  applied?: (result: ChangeResult) => void,
 ): Promise<TurnOutcome> {
   const environment = deps.environment;
   const filesChanged = new Set<string>();
@@ -73,7 +73,8 @@ export async function sendTurn(
     const key = round === 0 ? control.turnKey : `${control.turnKey}:review${round}`;
     const outcome = await followOne(deps, { ...control, turnKey: key }, async () => {
       await agentSessions(deps.client).send(deps.session.id, text, `${key}:input`);
-      await deps.audit.append({ type: 'message.user', session: deps.session.id, task: deps.taskId, actor: deps.actor, data: { text, ...(round > 0 ? { from: 'environment review' } : note) } });
+      const from = round > 0 ? 'environment review' : note.from;
+      await deps.events.emit(deps.session.id, { type: 'message.user', messageId: newEventId('msg'), text }, from ? { from } : {});
     });
     if (!environment) return outcome;
     for (const path of outcome.filesChanged) filesChanged.add(path);
@@ -81,13 +82,10 @@ export async function sendTurn(
     if (control.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
     // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
     const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
-    for (const result of review.results) {
-      if (result.status !== 'applied') continue;
-      filesChanged.add(result.path);
-      applied?.(result);
-    }
+    for (const result of review.results) if (result.status === 'applied') filesChanged.add(result.path);
     const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted;
-    if (review.notes) deps.observer?.environmentReviewed?.(review.notes, again);
+    // Notes sent to the agent are the next round's message (`from: environment review`); the others are a notice.
+    if (review.notes && !again) void deps.events.emit(deps.session.id, { type: 'notice', message: review.notes }, { reviewNotes: true });
     if (!again) return { ...outcome, filesChanged: [...filesChanged] };
     text = review.notes;
   }
@@ -105,22 +103,18 @@ export function attachTurn(deps: SessionTurnDeps, control: TurnControl): Promise
 }
 
 async function followOne(deps: SessionTurnDeps, control: TurnControl, start: (follower: TurnFollower) => Promise<void>): Promise<TurnOutcome> {
-  const { client, session, observer } = deps;
+  const { client, session, events } = deps;
   const follower = new TurnFollower({
     client,
     session,
     taskId: deps.taskId,
     runner: deps.runner,
-    audit: deps.audit,
-    actor: deps.actor,
+    events,
     limits: new TurnLimits(deps.caps),
     cancelKey: `${control.turnKey}:cancel`,
     ...(deps.maxOutputBytes !== undefined ? { maxOutputBytes: deps.maxOutputBytes } : {}),
     ...(deps.environment ? { environment: deps.environment } : {}),
     ...(deps.budget ? { budget: deps.budget } : {}),
-    ...(observer?.text ? { text: (d: string) => observer.text!(d) } : {}),
-    ...(observer?.messageDone ? { messageDone: () => observer.messageDone!() } : {}),
-    ...(observer?.notice ? { notice: (m: string) => observer.notice!(m) } : {}),
   });
   // Closing the stream is an abort: a pending read on the event stream ends at once rather than at its next event.
   const streamAbort = new AbortController();
@@ -128,7 +122,8 @@ async function followOne(deps: SessionTurnDeps, control: TurnControl, start: (fo
   control.signal?.addEventListener('abort', stopFollowing, { once: true });
   const stream = agentSessions(client).follow(session.id, {
     signal: streamAbort.signal,
-    onReconnect: (attempt) => observer?.reconnecting?.(attempt),
+    onReconnect: (attempt) =>
+      void events.emit(session.id, { type: 'notice', message: `Connection to the endpoint lost; reconnecting (attempt ${attempt}).`, reconnectAttempt: attempt }),
     onGap: () => follower.resync(),
   });
   const requestCancel = () => follower.requestCancel();

@@ -12,7 +12,8 @@ import { sendTurn } from './session-turn.js';
 import { TOOL_DEFINITIONS } from '../protocol/tools.js';
 import type { AuditLog } from './audit.js';
 import { cleanInterruptedApplies } from './changeset/index.js';
-import { ToolRunner, type ToolObserver } from './tool-runner.js';
+import { ToolRunner } from './tool-runner.js';
+import { EngineEvents } from './event-channel.js';
 import type { TurnOutcome } from './turn-follower.js';
 import type { CapReached, TurnCaps } from './turn-limits.js';
 import type { ToolRunnerDeps } from './tool-runner.js';
@@ -62,18 +63,6 @@ export interface TaskParams {
   caps?: TurnCaps;
 }
 
-export interface TaskObserver extends ToolObserver {
-  sessionCreated?(session: AgentSession): void;
-  text?(delta: string): void;
-  /** A whole assistant message ended (after its deltas). */
-  messageDone?(): void;
-  reconnecting?(attempt: number): void;
-  /** Something the person should know that is not the agent's output (a cancel that failed, a resync). */
-  notice?(message: string): void;
-  /** The end-of-turn review of Deputy's environment is done: `notes` sum it up; `sent` when they are the agent's next message. */
-  environmentReviewed?(notes: string, sent: boolean): void;
-}
-
 export interface TaskSummary {
   taskId: string;
   sessionId: string;
@@ -104,7 +93,7 @@ export const ENVIRONMENT_INSTRUCTIONS = [
 /** Review rounds of one `--environment` task: the first turn and at most this many turns acting on a review's comments. */
 export const MAX_REVISION_TURNS = 3;
 
-export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
+export interface TaskDeps extends Omit<ToolRunnerDeps, 'task'> {
   client: OpenAI;
   /**
    * Provenance stamped on the session beside who acts (`actor`, the one source of it): through which client, for
@@ -116,7 +105,11 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
     /** Who serves the agent, as OpenTelemetry's `gen_ai.provider.name` says it: `openai`, `aws.bedrock`, `deputy`. */
     provider: string;
   };
-  observer?: TaskObserver;
+  /**
+   * The task's event channel, when the caller listens (the CLI's renderer) or shares it (Deputy's environment): its
+   * trail must be this task's (`EngineEvents.forTask` with the `taskId` given in the params). Made for `audit` when absent.
+   */
+  events?: EngineEvents;
   audit: AuditLog;
   /** Largest tool output the endpoint accepts (`MAX_TOOL_OUTPUT_BYTES` of its kind); larger ones are cut with a note. */
   maxToolOutputBytes?: number;
@@ -129,31 +122,48 @@ export interface TaskDeps extends Omit<ToolRunnerDeps, 'task' | 'observer'> {
 
 export async function runTask(deps: TaskDeps, params: TaskParams): Promise<TaskSummary> {
   const taskId = params.taskId ?? `task_${randomUUID()}`;
-  const { audit, provenance, actor } = deps;
+  const { provenance } = deps;
+  const events = deps.events ?? EngineEvents.forTask(deps.audit, deps.actor, taskId);
+  const withEvents: TaskDeps = { ...deps, events };
   // Temp files an apply killed mid-write left beside the user's files (Deputy's own names only).
   await cleanInterruptedApplies(deps.workspace);
-  await audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.task, client: provenance.client } });
+  await events.record(null, { type: 'task.started', data: { task: params.task, client: provenance.client } });
   let sessionId: string | null = null;
   try {
-    const session = await createSession(deps, params, taskId);
+    const session = await createSession(withEvents, params, taskId);
     sessionId = session.id;
+    void events.emit(session.id, {
+      type: 'session.started',
+      taskId,
+      task: params.task,
+      endpoint: provenance.provider,
+      ...(session.agent?.model ? { model: session.agent.model } : {}),
+      folder: deps.workspace.root,
+      ...(params.budget?.limit('task')?.unit === 'usd' ? { budgetUsd: params.budget.limit('task')!.amount } : {}),
+      attached: false,
+    });
     params.budget?.setSession(session.id);
     const outcome = deps.environment
-      ? await followTurn(deps, params, taskId, session, params.task, 0)
-      : await followRaisingBudget(deps, params, taskId, session);
-    return await finish(deps, params, taskId, session, outcome);
+      ? await followTurn(withEvents, params, taskId, session, params.task, 0)
+      : await followRaisingBudget(withEvents, params, taskId, session);
+    return await finish(withEvents, params, taskId, session, outcome);
   } catch (err) {
     // The trail ends every task it started, even one that broke off.
     const message = err instanceof Error ? err.message : String(err);
-    await audit.append({ type: 'error', session: sessionId, task: taskId, actor, data: { message } });
-    await audit.append({ type: 'task.finished', session: sessionId, task: taskId, actor, data: { status: 'failed', files_changed: [] } });
+    await events.record(sessionId, { type: 'error', data: { message } });
+    await events.record(sessionId, { type: 'task.finished', data: { status: 'failed', files_changed: [] } });
     throw err;
   }
 }
 
+/** The task's channel: the caller's, or one whose only subscriber is the task's audit trail. */
+function eventsOf(deps: TaskDeps, taskId: string): EngineEvents {
+  return deps.events ?? EngineEvents.forTask(deps.audit, deps.actor, taskId);
+}
+
 /** A session carrying Deputy's client tools and the provenance metadata of who acts, for which task and workspace. */
 export async function createSession(deps: TaskDeps, params: TaskParams, taskId: string): Promise<AgentSession> {
-  const { client, audit, provenance, observer, actor } = deps;
+  const { client, provenance, actor } = deps;
   const metadata: Record<string, string> = {
     ...params.metadata,
     'deputy.principal': actor.principal,
@@ -177,12 +187,8 @@ export async function createSession(deps: TaskDeps, params: TaskParams, taskId: 
     },
     params.signal,
   );
-  observer?.sessionCreated?.(session);
-  await audit.append({
+  await eventsOf(deps, taskId).record(session.id, {
     type: 'session.created',
-    session: session.id,
-    task: taskId,
-    actor,
     data: {
       model: session.agent?.model ?? params.model ?? null,
       agent_id: session.agent?.id ?? null,
@@ -218,17 +224,15 @@ async function followRaisingBudget(deps: TaskDeps, params: TaskParams, taskId: s
  * engine's one turn implementation (`session-turn.ts`), with a runner of its own: each round is its own turn.
  */
 function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session: AgentSession, message: string, round: number): Promise<TurnOutcome> {
-  const { observer } = deps;
-  const runner = new ToolRunner({ ...deps, task: taskId, ...(observer ? { observer } : {}) });
+  const events = eventsOf(deps, taskId);
+  const runner = new ToolRunner({ ...deps, task: taskId, events });
   return sendTurn(
     {
       client: deps.client,
       session,
       taskId,
       runner,
-      audit: deps.audit,
-      actor: deps.actor,
-      ...(observer ? { observer } : {}),
+      events,
       ...(params.caps ? { caps: params.caps } : {}),
       ...(deps.maxToolOutputBytes !== undefined ? { maxOutputBytes: deps.maxToolOutputBytes } : {}),
       ...(deps.environment ? { environment: deps.environment } : {}),
@@ -242,8 +246,6 @@ function followTurn(deps: TaskDeps, params: TaskParams, taskId: string, session:
       ...(params.signal ? { signal: params.signal } : {}),
     },
     round > 0 ? { from: 'budget raised' } : {},
-    // The environment's end-of-turn review applies files outside any tool call: the person hears of each here.
-    (result) => observer?.changeApplied?.(result),
   );
 }
 
@@ -255,8 +257,8 @@ async function finish(
   session: AgentSession,
   outcome: TurnOutcome,
 ): Promise<TaskSummary> {
-  const { client, audit } = deps;
-  const actor = deps.actor;
+  const { client } = deps;
+  const events = eventsOf(deps, taskId);
   const { status, error, finalText, lastSession, filesChanged, capReached, budgetReached } = outcome;
   const refreshed = await agentSessions(client).retrieve(session.id).catch(() => lastSession);
   const raw = refreshed.usage ?? lastSession.usage;
@@ -276,8 +278,7 @@ async function finish(
     ...(price && raw ? { costUsd: costUsd(raw, price) } : {}),
     finalText,
   };
-  const record = (type: 'usage' | 'error' | 'task.finished', data: Record<string, unknown>) =>
-    audit.append({ type, session: session.id, task: taskId, actor, data });
+  const record = (type: 'usage' | 'error' | 'task.finished', data: Record<string, unknown>) => events.record(session.id, { type, data });
   await record('usage', {
     input_tokens: usage.inputTokens,
     output_tokens: usage.outputTokens,

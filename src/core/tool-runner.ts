@@ -1,32 +1,33 @@
 /**
  * Runs one client-tool call of the agent on the developer's machine: policy first, then a person when the
- * policy asks, then the tool; every step on the audit trail. `propose_changes` always goes to per-file review:
- * no policy and no flag approves a change.
+ * policy asks, then the tool; every step reported on the engine's event channel (and so on the audit trail) before
+ * the next one happens. `propose_changes` always goes to per-file review (`changeset-reviewer.ts`): no policy and no
+ * flag approves a change.
  */
 import { Workspace, type WalkOptions } from './workspace.js';
-import { prepareChangeset, DEFAULT_APPLY_CONCURRENCY, type PreparedFile } from './changeset/index.js';
-import { applyKeptHunks, markRevision } from './changeset/hunks.js';
-import { keepPreImages } from './changeset/pre-images.js';
-import { answerFileByFile, decideAll, reviewItems, type ChangesetReviewAnswer, type ChangesetReviewQuestion, type Decided } from './changeset/review.js';
-import { DiskWorkspaceFiles, type WorkspaceEdit, type WorkspaceEditResult, type WorkspaceFiles } from './workspace-files.js';
-import { sha256Hex } from './workspace-text.js';
-import type { ChangesetHunk, ConflictReport } from '../protocol/events.js';
+import { prepareChangeset, type PreparedFile } from './changeset/index.js';
+import { ChangesetReviewer, fileReviewBinding, type ChangesetCall, type ReviewOptions, type ReviewOutcome } from './changeset-reviewer.js';
+import { DiskWorkspaceFiles, type WorkspaceFiles } from './workspace-files.js';
 import type { Policy, PolicyVerdict } from './policy.js';
 import type { GrantScope, GrantStore } from './grants.js';
 import { principalOf } from './cedar/request.js';
-import type { AuditActor, AuditEventType, AuditLog } from './audit.js';
-import { askWithin, type Asked, type Withdrawal } from './ask-within.js';
-import { bindingFor, DEFAULT_QUESTION_TIMEOUT_MS, type AskOptions, type Prompter } from './prompter.js';
+import type { AuditActor, AuditLog } from './audit.js';
+import { askByDeadline, deadlineIn } from './ask-within.js';
+import { EngineEvents } from './event-channel.js';
+import type { TrailFact } from './audit-events.js';
+import { bindingFor, DEFAULT_QUESTION_TIMEOUT_MS, type Prompter } from './prompter.js';
 import type { TurnLimits } from './turn-limits.js';
+import type { ChangesetFile } from '../protocol/events.js';
 import {
   TOOL_NAMES,
-  type ChangeResult,
   type ProposeChangesResult,
   type ToolName,
   type WorkspaceListArgs,
   type WorkspaceReadArgs,
   type WorkspaceSearchArgs,
 } from '../protocol/tools.js';
+
+export { fileReviewBinding, type ReviewOptions, type ReviewOutcome };
 
 export interface ToolCall {
   session: string;
@@ -40,58 +41,22 @@ export interface ToolOutcome {
   /** JSON text for the agent. */
   output?: string;
   error?: string;
+  /** The policy or the person said no (rather than the tool failing). */
+  denied?: boolean;
   /** Files written to disk by this call (propose_changes). */
   applied: string[];
-}
-
-/** What the runner tells whoever shows progress (the terminal, the panel). */
-export interface ToolObserver {
-  toolStarted?(call: ToolCall, summary: string): void;
-  toolFinished?(call: ToolCall, outcome: ToolOutcome): void;
-  changeApplied?(result: ChangeResult): void;
-  /**
-   * A changeset was prepared: every file, before any is reviewed, so a reviewer can see the whole changeset at once
-   * (the panel's card); `question` is what the prompter is then asked (bindings, hunks, round).
-   */
-  changesetPrepared?(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, files: PreparedFile[], question: ChangesetReviewQuestion): void;
-  /** A reviewed changeset was applied: what happened to every prepared file, in order. */
-  changesetApplied?(call: Pick<ToolCall, 'session' | 'callId'>, files: PreparedFile[], results: ChangeResult[]): void;
-  /** A question closed without the person's answer (its deadline passed, its turn stopped): a deny or a reject. */
-  promptWithdrawn?(call: Pick<ToolCall, 'session' | 'callId'>, reason: Withdrawal): void;
-  /** An approved file was not written because it changed since the agent read it (or since review). */
-  changesetConflict?(call: Pick<ToolCall, 'session' | 'callId'>, binding: string, conflict: ConflictReport): void;
-}
-
-/** How a caller of `reviewPrepared` differs from `propose_changes`. */
-export interface ReviewOptions {
-  source?: ChangesetReviewQuestion['source'];
-  /** Aborts when the turn stops: the open review is withdrawn (every undecided file rejected). */
-  signal?: AbortSignal;
-  /**
-   * Writes one approved file itself instead of the workspace port, for what the port cannot carry (binary content);
-   * undefined leaves the file to the port. Called for all approved files together, a bounded number at a time.
-   */
-  apply?: (file: PreparedFile) => Promise<ChangeResult> | undefined;
-}
-
-/** What a review decided and did. */
-export interface ReviewOutcome {
-  /** Per prepared file, in order: what happened, with the reviewer's feedback for the agent. */
-  results: ChangeResult[];
-  /** Per prepared file: the content written when only some hunks were kept (else undefined). */
-  written: (string | null | undefined)[];
-  /** The reviewer's general comment on the whole changeset. */
-  comment?: string;
 }
 
 export interface ToolRunnerDeps {
   workspace: Workspace;
   policy: Policy;
+  /** The trail, when no channel is given: the runner then reports to a channel of its own that only the trail hears. */
   audit: AuditLog;
   prompter: Prompter;
   actor: AuditActor;
   task: string;
-  observer?: ToolObserver;
+  /** The task's event channel (its trail is this task's audit): where every step is reported. */
+  events?: EngineEvents;
   /** Where a yes "for this task" or "for this workspace" is kept; without it every yes is for one request. */
   grants?: GrantStore;
   /** Where approved files are read and written: the disk unless a front end holds them (the editor). */
@@ -103,8 +68,8 @@ export interface ToolRunnerDeps {
 export class ToolRunner {
   /** Per session: relative path → SHA-256 of the file when the agent last read it. */
   private readonly reads = new Map<string, Map<string, string>>();
-  /** Per session: the last changeset reviewed, so the agent's revision can say what changed since. */
-  private readonly rounds = new Map<string, { changesetId: string; round: number; requested: boolean; hunks: Map<string, ChangesetHunk[]> }>();
+  private readonly events: EngineEvents;
+  private readonly reviewer: ChangesetReviewer;
   private port: WorkspaceFiles | undefined;
 
   /** The deps' policy, plus the grants the person gave during this task. */
@@ -117,6 +82,17 @@ export class ToolRunner {
     const principal = principalOf(deps.actor);
     const same = deps.policy.principal.arn === principal.arn;
     this.policy = (same ? deps.policy : deps.policy.withPrincipal(principal)).withTask({ taskId: deps.task });
+    this.events = deps.events ?? EngineEvents.forTask(deps.audit, deps.actor, deps.task);
+    this.reviewer = new ChangesetReviewer({
+      root: deps.workspace.root,
+      prompter: deps.prompter,
+      events: this.events,
+      task: deps.task,
+      approver: deps.actor.principal,
+      files: () => (this.port ??= deps.files ?? new DiskWorkspaceFiles(deps.workspace)),
+      ledger: (session) => this.ledger(session),
+      ...(deps.promptTimeoutMs !== undefined ? { promptTimeoutMs: deps.promptTimeoutMs } : {}),
+    });
   }
 
   /**
@@ -124,25 +100,27 @@ export class ToolRunner {
    * `limits` are the turn's caps: a prompt over its cap is not asked (the runner outlives turns, the caps do not).
    */
   async run(call: ToolCall, signal?: AbortSignal, limits?: TurnLimits): Promise<ToolOutcome> {
-    const { observer } = this.deps;
     const summary = summarize(call.name, call.args);
-    observer?.toolStarted?.(call, summary);
-    await this.record('tool.call', call.session, { call_id: call.callId, tool: call.name, summary });
+    const started = Date.now();
+    await this.events.emit(call.session, { type: 'tool.called', callId: call.callId, tool: call.name, argsSummary: summary, status: 'running' });
     let outcome: ToolOutcome;
     try {
       outcome = await this.gateAndRun(call, summary, signal, limits);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       outcome = { success: false, error: message, applied: [] };
-      await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
+      await this.record(call, { type: 'error', data: { call_id: call.callId, tool: call.name, message } });
     }
-    await this.record('tool.result', call.session, {
-      call_id: call.callId,
+    const result = outcome.success ? outcome.output ?? '' : outcome.error ?? '';
+    await this.events.emit(call.session, {
+      type: 'tool.completed',
+      callId: call.callId,
       tool: call.name,
-      success: outcome.success,
-      ...(outcome.error ? { error: outcome.error } : {}),
+      status: outcome.success ? 'succeeded' : outcome.denied ? 'denied' : 'failed',
+      durationMs: Date.now() - started,
+      resultBytes: Buffer.byteLength(result, 'utf8'),
+      ...(!outcome.success && outcome.error ? { resultSummary: outcome.error } : {}),
     });
-    observer?.toolFinished?.(call, outcome);
     return outcome;
   }
 
@@ -152,59 +130,60 @@ export class ToolRunner {
     }
     if (!isObject(call.args)) return fail(`Arguments for ${call.name} must be a JSON object.`);
     const verdict = await this.verdictFor(call.name, call.args.path);
-    await this.record('policy.decision', call.session, {
-      call_id: call.callId,
-      tool: call.name,
-      ...(typeof call.args.path === 'string' ? { path: call.args.path } : {}),
-      decision: verdict.decision,
-      reason: verdict.reason,
-      policies: verdict.policies,
-      ...(verdict.trial ? { trial: { decision: verdict.trial.decision, policies: verdict.trial.policies, reason: verdict.trial.reason } } : {}),
+    await this.record(call, {
+      type: 'policy.decision',
+      data: {
+        call_id: call.callId,
+        tool: call.name,
+        ...(typeof call.args.path === 'string' ? { path: call.args.path } : {}),
+        decision: verdict.decision,
+        reason: verdict.reason,
+        policies: verdict.policies,
+        ...(verdict.trial ? { trial: { decision: verdict.trial.decision, policies: verdict.trial.policies, reason: verdict.trial.reason } } : {}),
+      },
     });
-    if (verdict.decision === 'deny') return fail(`Denied by policy: ${verdict.reason}`);
+    if (verdict.decision === 'deny') return { ...fail(`Denied by policy: ${verdict.reason}`), denied: true };
     if (call.name === 'propose_changes') return this.proposeChanges(call, signal);
     if (verdict.decision === 'ask') {
       if (limits && !limits.prompt()) {
         const message = limits.reached!.message;
-        await this.record('error', call.session, { call_id: call.callId, tool: call.name, message });
+        await this.record(call, { type: 'error', data: { call_id: call.callId, tool: call.name, message } });
         return fail(message);
       }
       const allowed = await this.askPermission(call, summary, verdict.reason, call.args.path, signal);
-      if (!allowed) return fail('The user denied this request.');
+      if (!allowed) return { ...fail('The user denied this request.'), denied: true };
     }
     return this.runReadTool(call.session, call.name, call.args, signal ? { signal } : {});
   }
 
   private async askPermission(call: ToolCall, summary: string, reason: string, path: unknown, signal: AbortSignal | undefined): Promise<boolean> {
     const binding = bindingFor(call.session, call.callId, { tool: call.name, args: call.args });
-    await this.record('prompt.asked', call.session, { call_id: call.callId, tool: call.name, summary, reason });
-    const question = { binding, session: call.session, callId: call.callId, tool: call.name, summary, reason, args: call.args };
-    const asked = await this.ask((options) => this.deps.prompter.askPermission({ ...question, deadline: options.deadline }, options), signal);
+    const timeoutMs = this.deps.promptTimeoutMs ?? DEFAULT_QUESTION_TIMEOUT_MS;
+    const deadline = deadlineIn(timeoutMs);
+    const of = { call: { callId: call.callId, tool: call.name } };
+    // On the trail before the person sees it.
+    await this.events.emit(call.session, { type: 'prompt.asked', binding, callId: call.callId, tool: call.name, summary, args: call.args, reason, deadline });
+    const question = { binding, session: call.session, callId: call.callId, tool: call.name, summary, reason, args: call.args, deadline };
+    const asked = await askByDeadline((s) => this.deps.prompter.askPermission(question, { signal: s }), { signal, timeoutMs, deadline });
     if ('withdrawn' in asked) {
-      // No answer from the person: a deny, on the trail as the answer it stands for.
-      await this.record('prompt.answered', call.session, { call_id: call.callId, tool: call.name, answer: 'deny', withdrawn: asked.withdrawn });
-      this.deps.observer?.promptWithdrawn?.(call, asked.withdrawn);
+      await this.events.emit(call.session, { type: 'prompt.withdrawn', binding, reason: asked.withdrawn }, of);
       return false;
     }
     const answer = asked.answer;
     // An answer bound to another request (or forged) is a deny.
     const allow = answer.binding === binding && answer.allow === true;
-    await this.record('prompt.answered', call.session, {
-      call_id: call.callId,
-      tool: call.name,
-      answer: allow ? 'allow' : 'deny',
-      ...(allow && answer.scope && answer.scope !== 'once' ? { scope: answer.scope } : {}),
-      ...(answer.binding !== binding ? { note: 'answer not bound to this request; treated as deny' } : {}),
-    });
-    if (allow && answer.scope && answer.scope !== 'once') await this.grant(call, answer.scope, path);
+    const lasting = allow && answer.scope && answer.scope !== 'once' ? answer.scope : undefined;
+    await this.events.emit(
+      call.session,
+      { type: 'prompt.answered', binding, decision: !allow ? 'deny' : lasting ? 'allowTask' : 'allowOnce' },
+      {
+        ...of,
+        ...(lasting ? { scope: lasting } : {}),
+        ...(answer.binding !== binding ? { note: 'answer not bound to this request; treated as deny' } : {}),
+      },
+    );
+    if (lasting) await this.grant(call, lasting, path);
     return allow;
-  }
-
-  /** Puts a question to the prompter with the deadline, withdrawn when `signal` aborts (`ask-within.ts`). */
-  private ask<T>(put: (options: AskOptions & { deadline: string }) => Promise<T>, signal: AbortSignal | undefined): Promise<Asked<T>> {
-    const timeoutMs = this.deps.promptTimeoutMs ?? DEFAULT_QUESTION_TIMEOUT_MS;
-    const deadline = new Date(Date.now() + timeoutMs).toISOString();
-    return askWithin((withdraw) => put({ signal: withdraw, deadline }), { signal, timeoutMs });
   }
 
   /** Keeps the person's yes as a grant (Cedar) and decides with it from now on. */
@@ -219,7 +198,7 @@ export class ToolRunner {
       principal: this.policy.principal,
       at: new Date().toISOString(),
     });
-    await this.record('policy.grant', call.session, { call_id: call.callId, tool: call.name, grant: grant.id, scope, cedar: grant.cedar });
+    await this.record(call, { type: 'policy.grant', data: { call_id: call.callId, tool: call.name, grant: grant.id, scope, cedar: grant.cedar } });
     const set = await store.policySet();
     this.policy = this.policy.withGrants(set ? [set] : []);
   }
@@ -265,17 +244,13 @@ export class ToolRunner {
         file.reason = `Denied by policy: ${verdict.reason}`;
       }
     }
-    await this.record('changeset.proposed', call.session, {
-      call_id: call.callId,
+    await this.events.emit(call.session, {
+      type: 'changeset.proposed',
+      changesetId: call.callId,
+      callId: call.callId,
       summary,
-      files: prepared.map((f) => ({
-        path: f.path,
-        operation: f.operation,
-        status: f.status,
-        added: f.stats.added,
-        removed: f.stats.removed,
-        ...(f.reason ? { reason: f.reason } : {}),
-      })),
+      files: prepared.map((f) => proposedFile(call, f)),
+      source: 'proposeChanges',
     });
 
     const reviewed = await this.reviewPrepared(call, summary, prepared, signal ? { signal } : {});
@@ -284,251 +259,9 @@ export class ToolRunner {
     return { success: true, output: JSON.stringify(output), applied };
   }
 
-  /**
-   * The review every changeset goes through, whether the agent proposed it (`propose_changes`) or it was taken from
-   * the environment's shadow workspace: the whole set is put to the person in one question with a binding per file
-   * (or file by file, for a prompter that asks that way), and only once every file is decided are the approved files
-   * and the kept hunks applied, together: through the workspace port (`deps.files`, the disk by default) unless the
-   * caller writes more than text (`options.apply`, e.g. binary files and modes). Every step is audited; every applied
-   * file's pre-image is kept for "Revert this task's changes".
-   */
-  async reviewPrepared(
-    call: Pick<ToolCall, 'session' | 'callId'>,
-    summary: string,
-    prepared: PreparedFile[],
-    options: ReviewOptions = {},
-  ): Promise<ReviewOutcome> {
-    const question = this.question(call, summary, prepared, options.source ?? 'proposeChanges');
-    this.deps.observer?.changesetPrepared?.(call, summary, prepared, question);
-    const prompter = this.deps.prompter;
-    // A review nobody finishes in time, or one still open when the turn stops, decides nothing: every undecided file is rejected.
-    const withdrawn = (reason: Withdrawal) => this.deps.observer?.promptWithdrawn?.(call, reason);
-    const answer = prompter.reviewChangeset
-      ? await this.ask((o) => prompter.reviewChangeset!(question, o), options.signal).then((a): ChangesetReviewAnswer => {
-          if ('answer' in a) return a.answer;
-          withdrawn(a.withdrawn);
-          return { decisions: [] };
-        })
-      : await answerFileByFile(question, async (item, index, total) => {
-          const asked = await this.ask(
-            (o) =>
-              prompter.reviewFile(
-                {
-                  binding: item.binding,
-                  session: call.session,
-                  callId: call.callId,
-                  summary,
-                  file: item.file,
-                  ...(item.file.realPath ? { realPath: item.file.realPath } : {}),
-                  index,
-                  total,
-                  deadline: o.deadline,
-                },
-                o,
-              ),
-            options.signal,
-          );
-          if ('withdrawn' in asked) {
-            withdrawn(asked.withdrawn);
-            return { binding: item.binding, decision: 'reject' as const };
-          }
-          const a = asked.answer;
-          return { binding: a.binding, decision: a.verdict, ...(a.comment ? { comment: a.comment } : {}) };
-        });
-    const decided = decideAll(question, answer);
-    this.rounds.set(call.session, {
-      changesetId: question.changesetId,
-      round: question.round,
-      // A rejection that tells the agent why (a comment, a line comment) asks for a revision as much as "Request
-      // changes" does: the agent's next proposal is its answer, marked against this round.
-      requested: decided.some((d) => d.decision === 'requestChanges' || (d.decision === 'reject' && (d.comment?.trim() || d.lineComments?.length))),
-      hunks: new Map(question.items.map((i) => [i.file.path, i.hunks])),
-    });
-    const results: ChangeResult[] = new Array(decided.length);
-    const written: (string | null | undefined)[] = new Array(decided.length);
-    const toApply: number[] = [];
-    for (const [i, d] of decided.entries()) {
-      const file = d.item.file;
-      const feedback = feedbackOf(d);
-      if (d.decision === 'approve' || d.decision === 'keepHunks') {
-        await this.record('changeset.approved', call.session, {
-          call_id: call.callId,
-          path: file.path,
-          approver: this.deps.actor.principal,
-          ...(d.keep ? { kept_hunks: [...d.keep] } : {}),
-          ...(d.comment ? { comment: d.comment } : {}),
-        });
-        toApply.push(i);
-        continue;
-      }
-      if (file.status !== 'ready' && d.decision !== 'redo') {
-        const type: AuditEventType = file.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid';
-        await this.record(type, call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '' });
-        results[i] = { path: file.path, status: file.status, ...(file.reason ? { reason: file.reason } : {}), ...feedback };
-        continue;
-      }
-      if (d.decision === 'redo') {
-        const [now] = await this.files().read([file.path]);
-        await this.record('changeset.conflict', call.session, { call_id: call.callId, path: file.path, reason: file.reason ?? '', redo: true });
-        results[i] = {
-          path: file.path,
-          status: 'conflict',
-          reason: `${file.reason ?? `"${file.path}" changed since you read it.`} The reviewer asks you to redo your change on its current content, below.`,
-          ...feedback,
-          ...(now?.content != null ? { current_content: now.content, current_sha256: now.sha256! } : {}),
-        };
-        // The agent now knows the current content: a proposal against it is not a conflict.
-        if (now?.sha256) this.ledger(call.session).set(file.path, now.sha256);
-        continue;
-      }
-      await this.record('changeset.rejected', call.session, {
-        call_id: call.callId,
-        path: file.path,
-        approver: this.deps.actor.principal,
-        ...(d.decision === 'requestChanges' ? { changes_requested: true } : {}),
-        ...(d.comment ? { comment: d.comment } : {}),
-        ...(d.lineComments ? { line_comments: d.lineComments.length } : {}),
-        ...(d.note ? { note: d.note } : {}),
-      });
-      results[i] = { path: file.path, status: 'rejected', ...feedback };
-    }
-    const appliedNow = await this.applyApproved(call, decided, toApply, options.apply);
-    for (const [i, r] of appliedNow) {
-      results[i] = { ...r.result, ...feedbackOf(decided[i]!) };
-      written[i] = r.written;
-    }
-    this.deps.observer?.changesetApplied?.(call, prepared, results);
-    return { results, written, ...(answer.comment?.trim() ? { comment: answer.comment.trim() } : {}) };
-  }
-
-  private question(call: Pick<ToolCall, 'session' | 'callId'>, summary: string, prepared: PreparedFile[], source: ChangesetReviewQuestion['source']): ChangesetReviewQuestion {
-    const items = reviewItems(prepared, (f) => fileReviewBinding(call.session, call.callId, f));
-    const last = this.rounds.get(call.session);
-    const revising = last?.requested === true;
-    if (revising) {
-      for (const item of items) {
-        if (item.file.status === 'ready') item.revision = markRevision(item.hunks, last.hunks.get(item.file.path));
-      }
-    }
-    return {
-      session: call.session,
-      callId: call.callId,
-      changesetId: call.callId,
-      summary,
-      source,
-      round: revising ? last.round + 1 : 1,
-      ...(revising ? { previousChangesetId: last.changesetId } : {}),
-      items,
-    };
-  }
-
-  /**
-   * Applies the approved files together (in parallel through the port), re-anchoring kept hunks on each file's current
-   * content, and keeps the pre-image of every file written. Returns each applied index's result.
-   */
-  private async applyApproved(
-    call: Pick<ToolCall, 'session' | 'callId'>,
-    decided: Decided[],
-    indexes: number[],
-    custom: ReviewOptions['apply'],
-  ): Promise<Map<number, { result: ChangeResult; written?: string | null }>> {
-    const out = new Map<number, { result: ChangeResult; written?: string | null }>();
-    if (indexes.length === 0) return out;
-    const port = this.files();
-    const hunked = indexes.filter((i) => decided[i]!.decision === 'keepHunks');
-    const current = new Map((await port.read(hunked.map((i) => decided[i]!.item.file.path))).map((f) => [f.path, f]));
-    // What each approved file becomes: the proposal, or the kept hunks on the file's content now.
-    const plans: { index: number; file: PreparedFile; edit: WorkspaceEdit }[] = [];
-    for (const i of indexes) {
-      const d = decided[i]!;
-      const file = d.item.file;
-      if (d.decision !== 'keepHunks') {
-        plans.push({ index: i, file, edit: { path: file.path, kind: file.operation, expectedSha256: file.baseSha256, before: file.before, content: file.after } });
-        continue;
-      }
-      const now = current.get(file.path);
-      if (!now || now.content === null) {
-        out.set(i, { result: conflictResult(file, `"${file.path}" no longer exists (or cannot be read as text); nothing was written.`) });
-        continue;
-      }
-      const kept = applyKeptHunks(file, now.content, d.keep!);
-      if ('conflict' in kept) {
-        out.set(i, { result: conflictResult(file, kept.conflict) });
-        continue;
-      }
-      const keptFile: PreparedFile = { ...file, before: now.content, after: kept.content, baseSha256: now.sha256 };
-      plans.push({ index: i, file: keptFile, edit: { path: file.path, kind: 'update', expectedSha256: now.sha256, before: now.content, content: kept.content } });
-    }
-    // A filesystem failure (disk full, name too long) is the result of the files it hit, not of the whole call.
-    const failed = (file: PreparedFile, err: unknown): ChangeResult => ({
-      path: file.path,
-      status: 'invalid',
-      reason: `Writing ${file.path} failed: ${err instanceof Error ? err.message : String(err)}. Nothing was written to it.`,
-    });
-    // What the caller writes itself, and the rest through the port as one set (one editor Undo).
-    const results: ChangeResult[] = new Array(plans.length);
-    const viaPort: number[] = [];
-    await mapBounded([...plans.keys()], DEFAULT_APPLY_CONCURRENCY, async (k) => {
-      const own = custom?.(plans[k]!.file);
-      if (own) results[k] = await own.catch((err: unknown) => failed(plans[k]!.file, err));
-      else viaPort.push(k);
-    });
-    if (viaPort.length > 0) {
-      viaPort.sort((a, b) => a - b);
-      const edits = viaPort.map((k) => plans[k]!.edit);
-      const answers = await port
-        .apply(`Deputy: ${edits.length} approved file${edits.length === 1 ? '' : 's'}`, edits)
-        .then((rs) => rs.map(fromPort), (err: unknown) => viaPort.map((k) => failed(plans[k]!.file, err)));
-      viaPort.forEach((k, j) => (results[k] = answers[j]!));
-    }
-    const images: Parameters<typeof keepPreImages>[1] = [];
-    for (const [k, plan] of plans.entries()) {
-      const r = results[k]!;
-      const file = plan.file;
-      const d = decided[plan.index]!;
-      const result: ChangeResult = r.status === 'conflict' ? { path: file.path, status: 'conflict', reason: r.reason ?? `"${file.path}" changed after review; nothing was written.` } : r;
-      if (result.status === 'applied') {
-        await this.record('changeset.applied', call.session, {
-          call_id: call.callId,
-          path: file.path,
-          operation: file.operation,
-          approver: this.deps.actor.principal,
-          before_sha256: file.baseSha256,
-          added: file.stats.added,
-          removed: file.stats.removed,
-          ...(d.keep ? { kept_hunks: [...d.keep] } : {}),
-        });
-        // The agent's view of the file is now what was written, so a follow-up edit builds on it.
-        this.ledger(call.session).delete(file.path);
-        this.deps.observer?.changeApplied?.(result);
-        if (file.operation === 'create' || file.before !== null) {
-          images.push({ task: this.deps.task, session: call.session, changesetId: call.callId, path: file.path, before: file.operation === 'create' ? null : file.before, afterSha256: file.after === null ? null : sha256Hex(file.after) });
-        }
-        const keptHeaders = d.keep ? d.item.hunks.filter((h) => d.keep!.has(h.hunkId)).map((h) => h.header) : undefined;
-        out.set(plan.index, { result: { ...result, ...(keptHeaders ? { kept_hunks: keptHeaders } : {}) }, ...(d.keep ? { written: file.after } : {}) });
-      } else {
-        await this.record(result.status === 'conflict' ? 'changeset.conflict' : 'changeset.invalid', call.session, { call_id: call.callId, path: file.path, reason: result.reason ?? '' });
-        if (result.status === 'conflict') {
-          // Both versions: what the agent's change was based on, and what is there now.
-          const [now] = await port.read([file.path]).catch(() => []);
-          this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(file, now?.sha256 ?? null, result.reason ?? ''));
-        }
-        out.set(plan.index, { result });
-      }
-    }
-    for (const [i, r] of out) {
-      if (r.result.status === 'conflict' && !plans.some((p) => p.index === i)) {
-        const d = decided[i]!;
-        await this.record('changeset.conflict', call.session, { call_id: call.callId, path: d.item.file.path, reason: r.result.reason ?? '' });
-        this.deps.observer?.changesetConflict?.(call, d.item.binding, conflictReport(d.item.file, current.get(d.item.file.path)?.sha256 ?? null, r.result.reason ?? ''));
-      }
-    }
-    await keepPreImages(this.deps.workspace.root, images);
-    return out;
-  }
-
-  private files(): WorkspaceFiles {
-    return (this.port ??= this.deps.files ?? new DiskWorkspaceFiles(this.deps.workspace));
+  /** The review every changeset goes through (`changeset-reviewer.ts`), with this runner's ledger of what the agent read. */
+  reviewPrepared(call: ChangesetCall, summary: string, prepared: PreparedFile[], options: ReviewOptions = {}): Promise<ReviewOutcome> {
+    return this.reviewer.review(call, summary, prepared, options);
   }
 
   /**
@@ -566,20 +299,26 @@ export class ToolRunner {
     return ledger;
   }
 
-  private async record(type: AuditEventType, session: string, data: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.append({ type, session, task: this.deps.task, actor: this.deps.actor, data });
+  private record(call: ToolCall, fact: TrailFact): Promise<void> {
+    return this.events.record(call.session, fact);
   }
 }
 
-/** The binding of one proposed file's review: this session, this call, this exact change to this exact base. */
-export function fileReviewBinding(session: string, callId: string, file: PreparedFile): string {
-  return bindingFor(session, callId, {
-    path: file.path,
-    realPath: file.realPath ?? null,
-    operation: file.operation,
-    base: file.baseSha256,
-    after: file.after,
-  });
+/** A prepared file as the changeset's event shows it (the review's question adds hunks and rounds). */
+function proposedFile(call: ChangesetCall, f: PreparedFile): ChangesetFile {
+  return {
+    binding: fileReviewBinding(call.session, call.callId, f),
+    path: f.path,
+    ...(f.realPath ? { realPath: f.realPath } : {}),
+    operation: f.operation,
+    state: f.status,
+    ...(f.reason ? { reason: f.reason } : {}),
+    added: f.stats.added,
+    removed: f.stats.removed,
+    diff: f.displayDiff,
+    ...(f.rationale ? { rationale: f.rationale } : {}),
+    baseSha256: f.baseSha256,
+  }
 }
 
 export function summarize(name: string, args: unknown): string {
@@ -601,42 +340,6 @@ export function summarize(name: string, args: unknown): string {
     default:
       return name;
   }
-}
-
-/** What the agent learns of the reviewer's decision on one file, besides its status. */
-function feedbackOf(d: Decided): Partial<ChangeResult> {
-  return {
-    ...(d.comment ? { comment: d.comment } : {}),
-    ...(d.lineComments ? { line_comments: d.lineComments.map((c) => ({ line: c.line, side: c.side, text: c.text })) } : {}),
-    ...(d.decision === 'requestChanges' ? { changes_requested: true } : {}),
-  };
-}
-
-function conflictReport(file: PreparedFile, currentSha256: string | null, reason: string): ConflictReport {
-  return { path: file.path, baseSha256: file.baseSha256, currentSha256, reason };
-}
-
-function conflictResult(file: PreparedFile, reason: string): ChangeResult {
-  return { path: file.path, status: 'conflict', reason };
-}
-
-function fromPort(r: WorkspaceEditResult): ChangeResult {
-  if (r.status === 'applied') return { path: r.path, status: 'applied' };
-  return { path: r.path, status: r.status === 'conflict' ? 'conflict' : 'invalid', ...(r.reason !== undefined ? { reason: r.reason } : {}) };
-}
-
-/** `task` on every item, at most `limit` at a time; results in order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 const STRICTNESS: Record<PolicyVerdict['decision'], number> = { allow: 0, ask: 1, deny: 2 };

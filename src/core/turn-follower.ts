@@ -12,7 +12,8 @@ import type {
   AgentSessionEvent,
 } from 'openai/resources/beta/agents/agents';
 import { agentSessions, type ToolResultEvent } from '../agents/session-client.js';
-import type { AuditActor, AuditLog } from './audit.js';
+import type { EngineEvents } from './event-channel.js';
+import { newEventId } from './event-ids.js';
 import type { ToolRunner } from './tool-runner.js';
 import { limitToolOutput } from './tool-output.js';
 import type { CapReached, TurnLimits } from './turn-limits.js';
@@ -39,11 +40,8 @@ export interface TurnFollowerDeps {
   session: AgentSession;
   taskId: string;
   runner: ToolRunner;
-  audit: AuditLog;
-  actor: AuditActor;
-  text?: (delta: string) => void;
-  messageDone?: () => void;
-  notice?: (message: string) => void;
+  /** Where the agent's words and the follower's notices are reported (the agent's messages reach the trail there). */
+  events: EngineEvents;
   /** Idempotency key of this turn's cancel; default `<taskId>:cancel` (one turn per task). A multi-turn host gives each turn its own. */
   cancelKey?: string;
   /** The turn's caps on tool calls and prompts; the first call over one cancels the turn. */
@@ -78,6 +76,8 @@ export class TurnFollower {
   private status: TurnOutcome['status'] = 'completed';
   private error: string | undefined;
   private finalText = '';
+  /** The agent message being streamed: its id ties its deltas to its completion. */
+  private messageId = newEventId('msg');
   private lastSession: AgentSession;
   private cancelRequested = false;
   private cancelling: Promise<void> = Promise.resolve();
@@ -176,7 +176,7 @@ export class TurnFollower {
         (err: unknown) => {
           // The turn goes on, so its tool results must go on too, or it would wait for them forever.
           this.cancelRequested = false;
-          this.deps.notice?.(`Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}`);
+          void this.deps.events.emit(this.deps.session.id, { type: 'notice', message: `Could not cancel the turn: ${err instanceof Error ? err.message : String(err)}` });
         },
       );
     return this.cancelling;
@@ -226,7 +226,7 @@ export class TurnFollower {
 
   /** Handles one event; true when following should stop. */
   private async handle(event: AgentSessionEvent): Promise<boolean> {
-    const { audit, session, taskId, actor } = this.deps;
+    const { events, session } = this.deps;
     // Every state of the session the endpoint sends carries its usage so far: the budget counts it before anything runs.
     const reported = (event as { session?: AgentSession }).session;
     if (reported && this.deps.budget) await this.deps.budget.observe(reported);
@@ -235,15 +235,16 @@ export class TurnFollower {
         if (this.turnId === undefined && event.turn.subagent_id === null) this.turnId = event.turn_id;
         return false;
       case 'agent.session.turn.output_text.delta':
-        this.deps.text?.(event.delta);
+        void events.emit(session.id, { type: 'message.delta', messageId: this.messageId, delta: event.delta });
         return false;
       case 'agent.session.turn.item.done':
         if (event.item.type === 'message') {
           const text = messageText(event.item);
           if (text) {
             this.finalText = text;
-            this.deps.messageDone?.();
-            await audit.append({ type: 'message.agent', session: session.id, task: taskId, actor, data: { text } });
+            const messageId = this.messageId;
+            this.messageId = newEventId('msg');
+            await events.emit(session.id, { type: 'message.completed', messageId, text });
           }
         }
         return false;

@@ -7,7 +7,7 @@ import { askWithin } from '../core/ask-within.js';
 import type { AuditActor, AuditEventType, AuditLog } from '../core/audit.js';
 import type { Policy, PolicyVerdict } from '../core/policy.js';
 import { bindingFor, type Prompter } from '../core/prompter.js';
-import type { ToolObserver } from '../core/tool-runner.js';
+import type { EngineEvents } from '../core/event-channel.js';
 import type { Workspace } from '../core/workspace.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { CommandGate } from './process-types.js';
@@ -29,8 +29,8 @@ export interface EnvironmentContext {
   promptTimeoutMs: number;
   /** Where approved text is read and written: the editor's buffers and WorkspaceEdit, else the disk. */
   files?: WorkspaceFiles;
-  /** Told about the review as `propose_changes` reviews are (the editor's card, applied files, conflicts). */
-  observer?: ToolObserver;
+  /** The task's event channel: the review reports there as `propose_changes` reviews do (applied files, conflicts). */
+  events?: EngineEvents;
 }
 
 export async function record(env: EnvironmentContext, type: AuditEventType, session: string, data: Record<string, unknown>): Promise<void> {

@@ -7,7 +7,7 @@
 import type { AuditActor, AuditLog } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
 import type { Prompter } from '../core/prompter.js';
-import type { ToolObserver } from '../core/tool-runner.js';
+import type { EngineEvents } from '../core/event-channel.js';
 import type { Workspace } from '../core/workspace.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { EnvironmentContext } from './context.js';
@@ -35,7 +35,8 @@ export interface EnvironmentOptions {
   shadow?: ShadowOptions;
   /** The editor's side of the workspace (buffers, WorkspaceEdit); the disk when absent. */
   files?: WorkspaceFiles;
-  observer?: ToolObserver;
+  /** The task's event channel (the review's verdicts and applied files go there, and so on the trail). */
+  events?: EngineEvents;
 }
 
 export interface Environment {
@@ -57,7 +58,7 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Envi
     ...(options.commands ? { commands: options.commands } : {}),
     promptTimeoutMs: options.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS,
     ...(options.files ? { files: options.files } : {}),
-    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.events ? { events: options.events } : {}),
   };
   return { context, review: new ShadowReview(context), dispose: () => shadow.dispose() };
 }

@@ -32,7 +32,7 @@ export class ShadowReview {
       actor: env.actor,
       task: env.task,
       ...(env.files ? { files: env.files } : {}),
-      ...(env.observer ? { observer: env.observer } : {}),
+      ...(env.events ? { events: env.events } : {}),
     });
   }
 

@@ -466,7 +466,11 @@ export interface EngineEventPayloads {
     cap?: { cap: 'steps' | 'prompts'; max: number };
   };
   /** Emitted by the engine for something the person should know that is neither output nor error (a resync, a reconnect). */
-  notice: { message: string };
+  notice: {
+    message: string;
+    /** Set when the notice is that the event stream is being reconnected: which attempt this is. */
+    reconnectAttempt?: number;
+  };
   /** Emitted by the environment side when the execution environment's connection changes (DESIGN.md §2 B). */
   'environment.state': { state: EnvironmentState; detail?: string };
 }
@@ -480,6 +484,10 @@ void sameKeys;
 export type EngineEventOf<T extends EngineEventType> = EventEnvelope & { type: T } & EngineEventPayloads[T];
 /** The union of every event the engine emits, discriminated by `type`. */
 export type EngineEvent = { [T in EngineEventType]: EngineEventOf<T> }[EngineEventType];
+
+type WithoutEnvelope<E> = E extends unknown ? Omit<E, keyof EventEnvelope> : never;
+/** An event as the engine emits it; whoever keeps a session's log (the server's) adds the envelope. */
+export type EngineEventInput = WithoutEnvelope<EngineEvent>;
 
 /** Whether `value` names an event type (for consumers reading events from a pipe or a file). */
 export function isEngineEventType(value: unknown): value is EngineEventType {

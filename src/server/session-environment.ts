@@ -5,7 +5,7 @@
  * approved text is applied through the editor's file port (one WorkspaceEdit, unsaved buffers respected).
  */
 import type { Policy } from '../core/policy.js';
-import type { ToolObserver } from '../core/tool-runner.js';
+import type { EngineEvents } from '../core/event-channel.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import { createCommandGate } from '../environment/process-types.js';
 import { DeputyTaskEnvironment, type TaskEnvironmentOptions } from '../environment/task-environment.js';
@@ -22,8 +22,8 @@ export interface SessionEnvironmentSetup {
   settings: ServerSettings;
   policy: Policy;
   taskId: string;
-  /** The session's observer, once the session exists (the environment is opened before it is created). */
-  observer: () => ToolObserver | undefined;
+  /** The session's event channel (made before the session, with the task): the review reports there. */
+  events: EngineEvents;
   /** A line for the person about the environment (its connection, a command sandbox that is missing). */
   notice: (message: string) => void;
 }
@@ -43,13 +43,6 @@ export async function openSessionEnvironment(setup: SessionEnvironmentSetup): Pr
   const sandboxNote = commands.unavailable
     ? `No command sandbox can run here (${commands.unavailable}). ${allowUnsandboxed ? 'Commands run unsandboxed (deputy.environment.allowUnsandboxed), still under policy and your approval.' : 'The agent\'s commands will be refused; install bubblewrap, or set deputy.environment.allowUnsandboxed.'}`
     : undefined;
-  // The observer is the session's, which exists only after the environment is open: forward to it when it does.
-  const observer: ToolObserver = {
-    changeApplied: (r) => setup.observer()?.changeApplied?.(r),
-    changesetPrepared: (...a) => setup.observer()?.changesetPrepared?.(...a),
-    changesetApplied: (...a) => setup.observer()?.changesetApplied?.(...a),
-    changesetConflict: (...a) => setup.observer()?.changesetConflict?.(...a),
-  };
   const environment = await DeputyTaskEnvironment.open({
     workspace: setup.folder.workspace,
     policy: setup.policy,
@@ -61,7 +54,7 @@ export async function openSessionEnvironment(setup: SessionEnvironmentSetup): Pr
     promptTimeoutMs: settings.promptTimeoutMinutes * 60_000,
     auth,
     files: setup.files,
-    observer,
+    events: setup.events,
     onState: (state) => {
       const line = describeState(state);
       if (line) notice(line);

@@ -11,7 +11,8 @@ import { agentSessions } from '../agents/session-client.js';
 import type { AuditLog } from '../core/audit.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { attachTurn, sendTurn, type SessionTurnDeps, type TurnOutcome } from '../core/session-turn.js';
-import { createSession, type TaskObserver } from '../core/task.js';
+import { createSession } from '../core/task.js';
+import { EngineEvents } from '../core/event-channel.js';
 import { OWNER_METADATA, ownerTag } from '../core/kill-switch-orphans.js';
 import { ToolRunner } from '../core/tool-runner.js';
 import { DEFAULT_MAX_PROMPTS, DEFAULT_MAX_STEPS } from '../core/turn-limits.js';
@@ -27,11 +28,12 @@ import type { Folder } from './folder.js';
 import type { WorkspaceFiles } from '../core/workspace-files.js';
 import type { PromptBroker } from './prompt-broker.js';
 import { openSessionEnvironment } from './session-environment.js';
-import { sessionObserver } from './session-observer.js';
-import { BudgetMeter, spendLimitCents, type BudgetEvent, type BudgetLimit, type BudgetScope } from '../core/budget.js';
+import { panelListener } from './session-events.js';
+import { budgetEventOf, SessionUsage } from './session-usage.js';
+import { BudgetMeter, spendLimitCents, type BudgetLimit, type BudgetScope } from '../core/budget.js';
 import type { DaySpendLedger } from '../core/day-spend.js';
 import type { AuditActor } from '../core/audit.js';
-import { costUsd, parsePriceOverrides, priceFor, type ModelPrice } from '../core/prices.js';
+import { parsePriceOverrides, priceFor, type ModelPrice } from '../core/prices.js';
 
 /** How much later than the panel's deadline the engine withdraws a question itself. */
 const PROMPT_DEADLINE_GRACE_MS = 5_000;
@@ -79,15 +81,11 @@ interface RunningTurn {
 
 export class HostedSession {
   status: SessionStatus = 'starting';
-  private costUsd: number | undefined;
   private turn: RunningTurn | null = null;
   private turnCount = 0;
   private readonly runner: ToolRunner;
-  private readonly observer: TaskObserver;
   private readonly budget: BudgetMeter;
-  private readonly price: ModelPrice | undefined;
-  /** Usage already on the audit trail: each turn records only what came after (readers sum usage records). */
-  private recorded: { input: number; output: number; cached: number; total: number };
+  private readonly usage: SessionUsage;
   /** Deputy's environment for this session, when it is the agent's (closed when the server stops following). */
   private environment: DeputyTaskEnvironment | undefined;
   /** Found at the endpoint with Deputy as its environment, in a window that is gone: shown, not continued. */
@@ -101,22 +99,23 @@ export class HostedSession {
     readonly startedAt: string,
     perTask: BudgetLimit | undefined,
     policy: Policy,
+    /** The session's one event channel: its trail is the folder's audit, and the panel listens. */
+    private readonly events: EngineEvents,
   ) {
-    this.observer = sessionObserver(session.id, (e) => this.emit(e), deps.broker);
+    events.listen(panelListener((id, e) => deps.emit(id, e), deps.broker));
     const settings = deps.settings();
-    this.price = priceFor(session.agent?.model, pricesOf(settings, deps.log));
+    const price = priceFor(session.agent?.model, pricesOf(settings, deps.log));
+    this.usage = new SessionUsage(events, price, session);
     const perDay = settings.budgetPerDay;
     this.budget = new BudgetMeter({
       key: session.id,
       ...(perTask ? { perTask } : {}),
       ...(perDay ? { perDay } : {}),
-      ...(this.price ? { price: this.price } : {}),
+      ...(price ? { price } : {}),
       ledger: deps.ledger,
       audit: { log: deps.folder.audit, actor: deps.connection.actor, task: taskId, session: session.id },
-      onEvent: (e) => this.budgetEvent(e),
+      onEvent: (e) => this.emit(budgetEventOf(e, this.budget)),
     });
-    const u = session.usage;
-    this.recorded = { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.input_tokens_details?.cached_tokens ?? 0, total: u?.total_tokens ?? 0 };
     this.runner = new ToolRunner({
       workspace: deps.folder.workspace,
       policy,
@@ -124,7 +123,7 @@ export class HostedSession {
       prompter: deps.broker.prompter,
       actor: deps.connection.actor,
       task: taskId,
-      observer: this.observer,
+      events,
       files: deps.files,
       // The broker keeps the deadline the panel shows and settles a review with what was decided by then; the
       // engine's own deadline, a little later, is the backstop for a question the front end never closes.
@@ -155,7 +154,8 @@ export class HostedSession {
     const taskId = `task_${randomUUID()}`;
     const { folder, connection } = deps;
     const actor = connection.actor;
-    await folder.audit.append({ type: 'task.started', task: taskId, actor, data: { task: params.prompt, client: params.client } });
+    const events = channelFor(deps, taskId);
+    await events.record(null, { type: 'task.started', data: { task: params.prompt, client: params.client } });
     let host: HostedSession | undefined;
     const early: string[] = [];
     const environment = params.environment
@@ -167,7 +167,7 @@ export class HostedSession {
           settings: deps.settings(),
           policy: params.policy,
           taskId,
-          observer: () => host?.observer,
+          events,
           notice: (message) => (host ? host.emit({ type: 'notice', message }) : early.push(message)),
         })
       : undefined;
@@ -178,6 +178,7 @@ export class HostedSession {
         workspace: folder.workspace,
         policy: params.policy,
         audit: folder.audit,
+        events,
         prompter: deps.broker.prompter,
         actor,
         provenance: { client: params.client, workspaceHash: folder.hash, provider: connection.provider },
@@ -196,7 +197,7 @@ export class HostedSession {
       await environment?.close();
       throw err;
     });
-    host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budget, params.policy);
+    host = new HostedSession(deps, session, taskId, params.prompt, new Date().toISOString(), params.budget, params.policy, events);
     host.environment = environment;
     host.emitStarted(false, params.model);
     for (const message of early) host.emit({ type: 'notice', message });
@@ -209,10 +210,12 @@ export class HostedSession {
     const taskId = session.metadata?.['deputy.task'] ?? `task_${session.id}`;
     const started = new Date((session.created_at ?? Date.now() / 1000) * 1000).toISOString();
     const limit = session.spend_control?.limit;
-    const host = new HostedSession(deps, session, taskId, task, started, typeof limit === 'number' ? { unit: 'usd', amount: limit / 100 } : undefined, policy);
+    const perTask: BudgetLimit | undefined = typeof limit === 'number' ? { unit: 'usd', amount: limit / 100 } : undefined;
+    const host = new HostedSession(deps, session, taskId, task, started, perTask, policy, channelFor(deps, taskId));
     host.emitStarted(true, session.agent?.model ?? undefined);
-    for (const e of history) host.emit(e);
-    host.noteUsage(session);
+    // The transcript read back from the endpoint: shown again, straight to the panel, as the trail has it already.
+    for (const e of history) deps.emit(session.id, e);
+    host.usage.show(session, host.budget);
     void host.budget.observe(session);
     if (session.environment?.type === 'self_hosted') {
       // Its agent worked in the shadow of the window that started it, which is gone: nothing here can serve it.
@@ -319,7 +322,7 @@ export class HostedSession {
       folder: this.deps.folder.name,
       status: pending > 0 && this.status === 'running' ? 'waiting' : this.status,
       startedAt: this.startedAt,
-      ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
+      ...(this.usage.costUsd !== undefined ? { costUsd: this.usage.costUsd } : {}),
       pendingPrompts: pending,
     };
   }
@@ -339,7 +342,6 @@ export class HostedSession {
 
   private runTurn(message: string, cause: 'task' | 'followUp'): void {
     const turnKey = `${this.taskId}:turn${++this.turnCount}:${randomUUID().slice(0, 8)}`;
-    this.emit({ type: 'message.user', messageId: `msg_${randomUUID()}`, text: message });
     this.track(turnKey, cause, (control) => sendTurn(this.turnDeps(), message, control));
   }
 
@@ -384,7 +386,7 @@ export class HostedSession {
     this.session = outcome.lastSession;
     const refreshed = await agentSessions(this.deps.connection.client).retrieve(this.id).catch(() => outcome.lastSession);
     this.session = refreshed;
-    this.noteUsage(refreshed);
+    this.usage.show(refreshed, this.budget);
     await this.budget.observe(refreshed);
     const hit = outcome.budgetReached;
     const failure = hit
@@ -398,14 +400,8 @@ export class HostedSession {
     }
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: outcome.status, ...(failure ? { error: failure.message } : {}) });
     this.setStatus(outcome.status === 'completed' ? 'idle' : outcome.status);
-    await this.recordUsage(refreshed, turnKey);
-    await this.audit.append({
-      type: 'task.finished',
-      session: this.id,
-      task: this.taskId,
-      actor: this.deps.connection.actor,
-      data: { status: outcome.status, files_changed: outcome.filesChanged, turn: turnKey },
-    });
+    await this.usage.record(refreshed, turnKey);
+    await this.events.record(this.id, { type: 'task.finished', data: { status: outcome.status, files_changed: outcome.filesChanged, turn: turnKey } });
   }
 
   private async broke(turnKey: string, err: unknown, detached: boolean, stopped: boolean): Promise<void> {
@@ -416,13 +412,7 @@ export class HostedSession {
       // Stopped while it could not reach the endpoint (e.g. waiting for a sign-in): the person's Stop is the outcome.
       this.emit({ type: 'turn.ended', turnId: turnKey, outcome: 'cancelled' });
       this.setStatus('cancelled');
-      await this.audit.append({
-        type: 'task.finished',
-        session: this.id,
-        task: this.taskId,
-        actor: this.deps.connection.actor,
-        data: { status: 'cancelled', files_changed: [], turn: turnKey },
-      });
+      await this.events.record(this.id, { type: 'task.finished', data: { status: 'cancelled', files_changed: [], turn: turnKey } });
       return;
     }
     const failure = classify(err, this.deps.settings(), this.deps.known);
@@ -430,59 +420,7 @@ export class HostedSession {
     this.emit({ type: 'error', kind: failure.kind, message: failure.message, ...(failure.action ? { action: failure.action } : {}), fatal: true });
     this.emit({ type: 'turn.ended', turnId: turnKey, outcome: 'failed', error: failure.message });
     this.setStatus('failed');
-    await this.audit.append({ type: 'error', session: this.id, task: this.taskId, actor: this.deps.connection.actor, data: { message: failure.message } });
-  }
-
-  /**
-   * The turn's usage on the trail: what the session used since the last record (the endpoint reports running totals;
-   * readers of the trail sum records), priced from the table when the model's price is known.
-   */
-  private async recordUsage(s: AgentSession, turnKey: string): Promise<void> {
-    const u = s.usage;
-    const now = { input: u?.input_tokens ?? 0, output: u?.output_tokens ?? 0, cached: u?.input_tokens_details?.cached_tokens ?? 0, total: u?.total_tokens ?? 0 };
-    const d = { input: Math.max(0, now.input - this.recorded.input), output: Math.max(0, now.output - this.recorded.output), cached: Math.max(0, now.cached - this.recorded.cached) };
-    this.recorded = now;
-    const cost = this.price ? costUsd({ input_tokens: d.input, output_tokens: d.output, input_tokens_details: { cached_tokens: d.cached } }, this.price) : undefined;
-    await this.audit.append({
-      type: 'usage',
-      session: this.id,
-      task: this.taskId,
-      actor: this.deps.connection.actor,
-      data: {
-        input_tokens: d.input,
-        output_tokens: d.output,
-        total_tokens: d.input + d.output,
-        ...(d.cached ? { cached_input_tokens: d.cached } : {}),
-        ...(s.agent?.model ? { model: s.agent.model } : {}),
-        ...(cost !== undefined ? { cost_usd: cost } : {}),
-        // Marks the record as this turn's share (older editor records held the session's running total).
-        turn: turnKey,
-      },
-    });
-  }
-
-  /** The meter, its warning and its stop as the session's events; the stop's error comes with the turn's end. */
-  private budgetEvent(e: BudgetEvent): void {
-    if (e.kind === 'meter') this.emit({ type: 'budget', meters: e.states });
-    else if (e.kind === 'unmeasured') this.emit({ type: 'notice', message: e.message });
-    else if (e.kind === 'raised') this.emit({ type: 'budget', meters: this.budget.states(), change: 'raised', message: e.message });
-    else this.emit({ type: 'budget', meters: this.budget.states(), change: e.kind, message: e.message });
-  }
-
-  private noteUsage(s: AgentSession): void {
-    const u = s.usage;
-    const consumed = s.spend_control?.consumed;
-    if (u && this.price) this.costUsd = costUsd(u, this.price);
-    else if (typeof consumed === 'number') this.costUsd = consumed / 100;
-    if (!u && this.costUsd === undefined) return;
-    this.emit({
-      type: 'usage',
-      inputTokens: u?.input_tokens ?? 0,
-      outputTokens: u?.output_tokens ?? 0,
-      totalTokens: u?.total_tokens ?? 0,
-      ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
-      ...(this.budget.limit('task')?.unit === 'usd' ? { budgetUsd: this.budget.limit('task')!.amount } : {}),
-    });
+    await this.events.record(this.id, { type: 'error', data: { message: failure.message } });
   }
 
   private setStatus(status: SessionStatus): void {
@@ -502,17 +440,23 @@ export class HostedSession {
       session: this.session,
       taskId: this.taskId,
       runner: this.runner,
-      audit: this.audit,
-      actor: this.deps.connection.actor,
-      observer: this.observer,
+      events: this.events,
       ...(this.budget.active ? { budget: this.budget } : {}),
       ...(this.environment ? { environment: this.environment } : {}),
     };
   }
 
+  /** The session's own news (status, turns, errors, notices) on its channel: no record, the panel hears it. */
   private emit(e: EventInput): void {
-    this.deps.emit(this.id, e);
+    void this.events.emit(this.id, e);
   }
+}
+
+/** A session's channel: the folder's audit trail for the task; a panel that fails to take an event is logged, never fatal. */
+function channelFor(deps: HostDeps, taskId: string): EngineEvents {
+  return EngineEvents.forTask(deps.folder.audit, deps.connection.actor, taskId, {
+    onListenerError: (err, event) => deps.log(`could not relay a ${event.type} event: ${err instanceof Error ? err.message : String(err)}`),
+  });
 }
 
 /** `deputy.budget.prices`, checked; a malformed entry is logged and the table alone is used. */

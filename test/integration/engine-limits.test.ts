@@ -15,7 +15,8 @@ import { AuditLog, readAudit } from '../../src/core/audit.js';
 import { Policy } from '../../src/core/policy.js';
 import type { Prompter } from '../../src/core/prompter.js';
 import { runTask, type TaskDeps } from '../../src/core/task.js';
-import { ToolRunner, type ToolOutcome } from '../../src/core/tool-runner.js';
+import { ToolRunner } from '../../src/core/tool-runner.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { TurnFollower } from '../../src/core/turn-follower.js';
 import { Workspace } from '../../src/core/workspace.js';
 import type { RecordedRequest } from '../fixtures/model-server.js';
@@ -82,7 +83,9 @@ for (const api of ['responses', 'chat'] as const) {
     t.after(() => h.close());
     const env = await setup(t, { 'b.txt': 'bravo\n' });
     const ran: string[] = [];
-    const summary = await runTask(deps(h, env, { observer: { toolStarted: (_c, s) => ran.push(s) } }), { task: 'read a and b' });
+    const events = new EngineEvents();
+    events.listen((_s, e) => void (e.type === 'tool.called' && ran.push(e.argsSummary)));
+    const summary = await runTask(deps(h, env, { events }), { task: 'read a and b' });
     assert.equal(summary.status, 'completed');
     assert.equal(summary.finalText, 'read both');
     assert.deepEqual(ran, ['read a.txt', 'read b.txt']);
@@ -180,7 +183,14 @@ test('a cancel while a search walks a large tree ends the walk at once', { timeo
   for (let d = 0; d < 20; d++) for (let f = 0; f < 50; f++) files[`d${d}/f${f}.txt`] = `needle ${d} ${f}\n`;
   const env = await setup(t, files);
   const cancel = new AbortController();
-  let outcome: ToolOutcome | undefined;
+  let searched: Awaited<ReturnType<Workspace['search']>> | undefined;
+  // What the search tool returned (the walk's own account of where it stopped), taken at the workspace.
+  const workspace = new Proxy(env.ws, {
+    get(target, prop, receiver) {
+      if (prop !== 'search') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<Workspace['search']>) => (searched = await target.search(...args));
+    },
+  });
   const policy = Policy.defaults();
   let decided = 0;
   // The person presses Ctrl-C while the walk is under way (after it has looked at a few files).
@@ -201,12 +211,12 @@ test('a cancel while a search walks a large tree ends the walk at once', { timeo
       },
     });
   const watching = watch(policy);
-  const summary = await runTask(deps(h, env, { policy: watching, observer: { toolFinished: (_c, o) => (outcome = o) } }), {
+  const summary = await runTask(deps(h, env, { policy: watching, workspace }), {
     task: 'search',
     cancel: cancel.signal,
   });
   assert.equal(summary.status, 'cancelled');
-  const result = JSON.parse(outcome!.output!) as { stopped?: { reason: string; visited: number } };
+  const result = searched as { stopped?: { reason: string; visited: number } };
   assert.equal(result.stopped?.reason, 'cancelled');
   assert.ok(result.stopped!.visited < 100, `visited ${result.stopped!.visited} of 1020 entries`);
 });
@@ -233,7 +243,7 @@ test('a failure while re-reading the session after a reconnect ends the turn fai
   // The audit trail cannot be written (a full disk, a revoked permission): running the pending call fails.
   await env.audit.close();
   const runner = new ToolRunner({ workspace: env.ws, policy: Policy.defaults(), audit: env.audit, prompter: prompter(), actor, task: 'task_x' });
-  const follower = new TurnFollower({ client: h.client, session, taskId: 'task_x', runner, audit: env.audit, actor });
+  const follower = new TurnFollower({ client: h.client, session, taskId: 'task_x', runner, events: EngineEvents.forTask(env.audit, actor, 'task_x') });
   const stream = followSession(h.client, session.id);
   const first = stream.events.next();
   await stream.opened;

@@ -16,6 +16,7 @@ import type { Prompter } from '../../src/core/prompter.js';
 import { runTask } from '../../src/core/task.js';
 import { ToolRunner } from '../../src/core/tool-runner.js';
 import { TurnFollower } from '../../src/core/turn-follower.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { Workspace } from '../../src/core/workspace.js';
 import { startHarness, waitForSession } from '../fixtures/model-runtime-harness.js';
 
@@ -44,7 +45,7 @@ test('a follower that missed the call announcement finds it in the session state
   // The call was announced before anyone followed: a stream opened now carries only what comes next.
   await waitForSession(h.client, session.id, (s) => s.status === 'requires_action');
   const runner = new ToolRunner({ workspace: ws, policy: Policy.defaults(), audit, prompter: nobody, actor, task: 'task_gap' });
-  const follower = new TurnFollower({ client: h.client, session, taskId: 'task_gap', runner, audit, actor });
+  const follower = new TurnFollower({ client: h.client, session, taskId: 'task_gap', runner, events: EngineEvents.forTask(audit, actor, 'task_gap') });
   const stream = followSession(h.client, session.id);
   const first = stream.events.next();
   await stream.opened;

@@ -19,6 +19,7 @@ import type { ChangesetReviewAnswer, ChangesetReviewQuestion } from '../../src/c
 import { Policy } from '../../src/core/policy.js';
 import type { FileReviewAnswer, FileReviewQuestion, PermissionAnswer, Prompter } from '../../src/core/prompter.js';
 import { prepareStateDir } from '../../src/core/state-dir.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { ToolRunner } from '../../src/core/tool-runner.js';
 import { DiskWorkspaceFiles, type WorkspaceEdit, type WorkspaceEditResult, type WorkspaceFiles } from '../../src/core/workspace-files.js';
 import { Workspace } from '../../src/core/workspace.js';
@@ -70,16 +71,11 @@ async function setup(t: { after(fn: () => Promise<void>): void }, files: Record<
   const workspace = await Workspace.open(root);
   const port = new RecordingFiles(new DiskWorkspaceFiles(workspace));
   const conflicts: ConflictReport[] = [];
-  const runner = new ToolRunner({
-    workspace,
-    policy: Policy.defaults(),
-    audit: await AuditLog.open(root),
-    prompter: person,
-    actor: { principal: 'arn:aws:sts::111122223333:assumed-role/Dev/alice' },
-    task: 'task_review',
-    files: port,
-    observer: { changesetConflict: (_call, _binding, c) => conflicts.push(c) },
-  });
+  const actor = { principal: 'arn:aws:sts::111122223333:assumed-role/Dev/alice' };
+  const audit = await AuditLog.open(root);
+  const events = EngineEvents.forTask(audit, actor, 'task_review');
+  events.listen((_s, e) => void (e.type === 'changeset.conflict' && conflicts.push(e.conflict)));
+  const runner = new ToolRunner({ workspace, policy: Policy.defaults(), audit, events, prompter: person, actor, task: 'task_review', files: port });
   let n = 0;
   const call = async (name: string, args: unknown) => runner.run({ session: 'sess_r', callId: `call_${++n}`, name, args });
   const propose = async (changes: unknown[], summary = 's') => {

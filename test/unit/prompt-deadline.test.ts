@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { AuditLog, readAudit } from '../../src/core/audit.js';
 import { Policy } from '../../src/core/policy.js';
 import type { AskOptions, PermissionAnswer, PermissionQuestion, Prompter } from '../../src/core/prompter.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { ToolRunner } from '../../src/core/tool-runner.js';
 import { Workspace } from '../../src/core/workspace.js';
 import type { EventInput } from '../../src/server/event-log.js';
@@ -47,14 +48,16 @@ async function setup(t: { after(fn: () => Promise<void>): void }, person: Prompt
   await writeFile(join(root, '.env'), 'TOKEN=abc\n');
   const audit = await AuditLog.open(root);
   const withdrawn: string[] = [];
+  const events = EngineEvents.forTask(audit, { principal: 'alice' }, 'task_d');
+  events.listen((_s, e) => void (e.type === 'prompt.withdrawn' && withdrawn.push(e.reason)));
   const runner = new ToolRunner({
+    events,
     workspace: await Workspace.open(root),
     policy: Policy.defaults(),
     audit,
     prompter: person,
     actor: { principal: 'alice' },
     task: 'task_d',
-    observer: { promptWithdrawn: (_call, reason) => withdrawn.push(reason) },
     ...(promptTimeoutMs !== undefined ? { promptTimeoutMs } : {}),
   });
   return { audit, runner, withdrawn };
