@@ -15,6 +15,9 @@ import { Policy } from '../../src/core/policy.js';
 import type { Prompter } from '../../src/core/prompter.js';
 import { runTask } from '../../src/core/task.js';
 import { Workspace } from '../../src/core/workspace.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
+import { auditRecordFor, TRAIL_FACT_TYPES, type EventDetail } from '../../src/core/audit-events.js';
+import type { EngineEventInput } from '../../src/protocol/events.js';
 import { startHarness } from '../fixtures/model-runtime-harness.js';
 
 const actor = { principal: 'arn:aws:sts::111122223333:assumed-role/Dev/alice' };
@@ -74,12 +77,8 @@ function shape(r: AuditRecord, ids: Map<string, string>): unknown {
   return { type: r.type, session: name('session', r.session), task: name('task', r.task), principal: r.actor.principal, data };
 }
 
-test('one turn writes the same audit records, in the same order, with the same fields', async (t) => {
-  const { root, audit, deps } = await oneTurn(t);
-  const summary = await runTask(deps, { task: 'make a.txt shout' });
-  assert.equal(summary.status, 'completed');
-  assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'ALPHA\n');
-
+/** Asserts the trail one turn writes, record by record. */
+async function assertTrail(audit: AuditLog): Promise<AuditRecord[]> {
   const records = await readAudit(audit.file);
   const ids = new Map<string, string>();
   const s = '<session1>';
@@ -163,4 +162,76 @@ test('one turn writes the same audit records, in the same order, with the same f
   assert.equal(typeof records[7]!.data.reason, 'string');
   const verified = await verifyAudit(audit.file);
   assert.equal(verified.ok, true, JSON.stringify(verified));
+  return records;
+}
+
+test('one turn writes the same audit records, in the same order, with the same fields', async (t) => {
+  const { root, audit, deps } = await oneTurn(t);
+  const summary = await runTask(deps, { task: 'make a.txt shout' });
+  assert.equal(summary.status, 'completed');
+  assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'ALPHA\n');
+  await assertTrail(audit);
+});
+
+test('one turn reports one ordered event stream, and the trail keeps exactly what those events map to', async (t) => {
+  const { audit, deps } = await oneTurn(t);
+  const taskId = 'task_events';
+  const events = EngineEvents.forTask(audit, actor, taskId);
+  const seen: { sessionId: string; event: EngineEventInput; detail: EventDetail }[] = [];
+  events.listen((sessionId, event, detail) => seen.push({ sessionId, event, detail }));
+  const summary = await runTask({ ...deps, events }, { task: 'make a.txt shout', taskId });
+  assert.equal(summary.status, 'completed');
+
+  const kinds = seen.map((s) => s.event.type).filter((k) => k !== 'message.delta');
+  assert.deepEqual(kinds, [
+    'session.started',
+    'message.user',
+    'tool.called', 'tool.completed',
+    'tool.called', 'prompt.asked', 'prompt.answered', 'tool.completed',
+    'tool.called', 'changeset.proposed', 'changeset.verdict', 'changeset.applied', 'tool.completed',
+    'message.completed',
+  ]);
+  assert.ok(seen.every((s) => s.sessionId === summary.sessionId));
+  // The streamed words add up to the message the trail keeps, under one message id.
+  const deltas = seen.flatMap((s) => (s.event.type === 'message.delta' ? [s.event] : []));
+  const done = seen.find((s) => s.event.type === 'message.completed')!.event;
+  assert.ok(done.type === 'message.completed');
+  assert.ok(deltas.length > 0, 'the text streamed');
+  assert.equal(deltas.map((d) => d.delta).join(''), done.text);
+  assert.ok(deltas.every((d) => d.messageId === done.messageId));
+  const tools = seen.flatMap((s) => (s.event.type === 'tool.completed' ? [s.event] : []));
+  assert.deepEqual(tools.map((e) => [e.tool, e.status]), [['workspace_read', 'succeeded'], ['workspace_read', 'succeeded'], ['propose_changes', 'succeeded']]);
+  assert.ok(tools.every((e) => e.resultBytes > 0 && e.durationMs >= 0));
+  const asked = seen.find((s) => s.event.type === 'prompt.asked')!.event;
+  assert.ok(asked.type === 'prompt.asked');
+  assert.deepEqual(asked.args, { path: '.env' });
+  assert.ok(Date.parse(asked.deadline) > Date.now() + 14 * 60_000, 'the default deadline is 15 minutes out');
+
+  // The records that come from events are exactly those events, mapped, in order: one emission each.
+  const records = await assertTrail(audit);
+  const fromEvents = records.filter((r) => !(TRAIL_FACT_TYPES as readonly string[]).includes(r.type));
+  const mapped = seen.map((s) => auditRecordFor(s.event, s.detail, actor)).filter((m) => m !== null);
+  assert.deepEqual(fromEvents.map((r) => ({ type: r.type, data: r.data })), mapped);
+});
+
+test('a front end that throws (or rejects) on every event breaks neither the turn nor the trail', async (t) => {
+  const { root, audit, deps } = await oneTurn(t);
+  const failures: string[] = [];
+  const events = EngineEvents.forTask(audit, actor, 'task_broken_ui', { onListenerError: (err, e) => failures.push(`${e.type}: ${(err as Error).message}`) });
+  events.listen(() => {
+    throw new Error('renderer bug');
+  });
+  events.listen(async () => Promise.reject(new Error('panel gone')));
+  const after: string[] = [];
+  events.listen((_s, e) => after.push(e.type));
+  const summary = await runTask({ ...deps, events }, { task: 'make a.txt shout', taskId: 'task_broken_ui' });
+  assert.equal(summary.status, 'completed');
+  assert.equal(summary.finalText, 'Done: a.txt shouts now.');
+  assert.equal(await readFile(join(root, 'a.txt'), 'utf8'), 'ALPHA\n');
+  await assertTrail(audit);
+  // Each failure was reported, and the listener after the broken ones still heard everything.
+  assert.ok(failures.includes('tool.called: renderer bug'));
+  assert.ok(failures.includes('tool.called: panel gone'));
+  assert.equal(failures.length, after.length * 2);
+  assert.ok(after.includes('changeset.applied'));
 });
