@@ -4,7 +4,8 @@
  * stopped the agent — the question whether to raise it, answered by the person like any other prompt (a line on
  * stdin when it is not a terminal; end of input or an empty line means no).
  */
-import type { AuditActor, AuditLog } from '../core/audit.js';
+import type { AuditActor } from '../core/audit.js';
+import type { EngineEvents } from '../core/event-channel.js';
 import { BudgetMeter, BudgetParseError, formatAmount, parseBudget, type BudgetEvent, type BudgetReached } from '../core/budget.js';
 import { DaySpendLedger } from '../core/day-spend.js';
 import { priceFor } from '../core/prices.js';
@@ -26,7 +27,8 @@ export function cliBudget(deps: {
   io: CliIO;
   style: Style;
   lines: LineReader;
-  audit: AuditLog;
+  /** The task's channel: the budget's warnings, stops and raises go on its trail. */
+  events: EngineEvents;
   actor: AuditActor;
   taskId: string;
 }): CliBudget | undefined {
@@ -46,7 +48,7 @@ export function cliBudget(deps: {
     ...(options.budgetPerDay ? { perDay: options.budgetPerDay } : {}),
     ...(price ? { price } : {}),
     ledger: DaySpendLedger.forHome(io.env),
-    audit: { log: deps.audit, actor, task: deps.taskId },
+    trail: { events: deps.events },
     onEvent,
   });
   const askRaise = async (reached: BudgetReached): Promise<boolean> => {

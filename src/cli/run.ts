@@ -114,7 +114,7 @@ async function runInWorkspace(argv: string[], io: CliIO, known: KnownSecrets): P
       return undefined;
     });
 
-    const budget = cliBudget({ options, io, style, lines, audit, actor: connection.actor, taskId });
+    const budget = cliBudget({ options, io, style, lines, events, actor: connection.actor, taskId });
     const task = runTask(
       {
         client,

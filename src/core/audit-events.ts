@@ -48,6 +48,10 @@ export const TRAIL_FACT_TYPES = [
   'usage',
   /** A failure on the trail's own terms (a tool that threw, a cap, a task that broke off); the `error` event is the person's. */
   'error',
+  /** A budget's warning, stop and raise (`budget.ts`); the `budget` event is the meter the person sees. */
+  'budget.warning',
+  'budget.reached',
+  'budget.raised',
 ] as const satisfies readonly AuditEventType[];
 export type TrailFactType = (typeof TRAIL_FACT_TYPES)[number];
 
@@ -55,6 +59,8 @@ export type TrailFactType = (typeof TRAIL_FACT_TYPES)[number];
 export interface TrailFact {
   type: TrailFactType;
   data: Record<string, unknown>;
+  /** Who acts, when it is not the person the task acts for by default (someone else raising a budget). */
+  actor?: AuditActor;
 }
 
 interface MappedRecord {
@@ -152,7 +158,7 @@ export function auditTrail(audit: AuditLog, actor: AuditActor, task: string): Tr
       if (mapped) await audit.append({ type: mapped.type, session: sessionId, task, actor, data: mapped.data });
     },
     async fact(sessionId, fact) {
-      await audit.append({ type: fact.type, session: sessionId, task, actor, data: fact.data });
+      await audit.append({ type: fact.type, session: sessionId, task, actor: fact.actor ?? actor, data: fact.data });
     },
   };
 }

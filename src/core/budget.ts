@@ -9,7 +9,8 @@
  * only a front end calls it, on a person's gesture (a panel button, a command, an answer on the terminal): nothing
  * the agent sends reaches this module. Warnings, stops and raises go on the audit trail.
  */
-import type { AuditActor, AuditLog } from './audit.js';
+import type { AuditActor } from './audit.js';
+import type { EngineEvents } from './event-channel.js';
 import type { DaySpendLedger, Spend } from './day-spend.js';
 import { BudgetParseError, budgetInputError, formatAmount, parseBudget, type BudgetLimit, type BudgetUnit } from './budget-text.js';
 import { costUsd, tokensOf, type ModelPrice, type UsageLike } from './prices.js';
@@ -53,8 +54,8 @@ export interface BudgetMeterOptions {
   /** The model's price; without it dollars come from the endpoint's `spend_control.consumed`, when it reports one. */
   price?: ModelPrice;
   ledger?: DaySpendLedger;
-  /** Where warnings, stops and raises are recorded; `actor` is whom the agent acts for. */
-  audit?: { log: AuditLog; actor: AuditActor; task: string; session?: string };
+  /** The task's event channel: warnings, stops and raises go on its trail, under `session` once it exists. */
+  trail?: { events: EngineEvents; session?: string };
   onEvent?: (event: BudgetEvent) => void;
 }
 
@@ -142,9 +143,9 @@ export class BudgetMeter {
     this.warned.delete(scope);
     if (this.hit?.scope === scope) this.hit = undefined;
     const message = `${by.principal} set ${SCOPE_WORDS[scope]} budget to ${formatAmount(to.unit, to.amount)}${from ? ` (was ${formatAmount(from.unit, from.amount)})` : ''}.`;
-    const a = this.options.audit;
+    const a = this.options.trail;
     if (a) {
-      await a.log.append({ type: 'budget.raised', session: a.session ?? null, task: a.task, actor: by, data: { scope, unit: to.unit, from: from?.amount ?? null, to: to.amount, ...(from && from.unit !== to.unit ? { from_unit: from.unit } : {}) } });
+      await a.events.record(a.session ?? null, { type: 'budget.raised', actor: by, data: { scope, unit: to.unit, from: from?.amount ?? null, to: to.amount, ...(from && from.unit !== to.unit ? { from_unit: from.unit } : {}) } });
     }
     this.options.onEvent?.({ kind: 'raised', scope, from, to, by: by.principal, message });
     await this.observe();
@@ -152,7 +153,7 @@ export class BudgetMeter {
 
   /** The audit records of this meter name the session once it exists. */
   setSession(session: string): void {
-    if (this.options.audit) this.options.audit.session = session;
+    if (this.options.trail) this.options.trail.session = session;
   }
 
   private async update(session: SessionSpend | undefined): Promise<BudgetReached | undefined> {
@@ -240,11 +241,11 @@ export class BudgetMeter {
   }
 
   private record(type: 'budget.warning' | 'budget.reached', state: BudgetState): void {
-    const a = this.options.audit;
+    const a = this.options.trail;
     if (!a) return;
     // Recorded in the background: the turn loop must not wait on the trail to stop the agent.
-    void a.log
-      .append({ type, session: a.session ?? null, task: a.task, actor: a.actor, data: { scope: state.scope, unit: state.unit, spent: round(state.spent), limit: state.limit } })
+    void a.events
+      .record(a.session ?? null, { type, data: { scope: state.scope, unit: state.unit, spent: round(state.spent), limit: state.limit } })
       .catch(() => undefined);
   }
 }

@@ -113,7 +113,7 @@ export class HostedSession {
       ...(perDay ? { perDay } : {}),
       ...(price ? { price } : {}),
       ledger: deps.ledger,
-      audit: { log: deps.folder.audit, actor: deps.connection.actor, task: taskId, session: session.id },
+      trail: { events, session: session.id },
       onEvent: (e) => this.emit(budgetEventOf(e, this.budget)),
     });
     this.runner = new ToolRunner({

@@ -10,6 +10,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, readAudit } from '../../src/core/audit.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { BudgetMeter, type BudgetEvent, type BudgetLimit } from '../../src/core/budget.js';
 import { DaySpendLedger } from '../../src/core/day-spend.js';
 import { Policy } from '../../src/core/policy.js';
@@ -60,7 +61,7 @@ function deps(h: Harness, s: Setup): TaskDeps {
 
 function meter(s: Setup, key: string, limits: { perTask?: BudgetLimit; perDay?: BudgetLimit }, events: BudgetEvent[], model = 'gpt-4.1') {
   const price = priceFor(model);
-  return new BudgetMeter({ key, ...limits, ...(price ? { price } : {}), ledger: s.ledger, audit: { log: s.audit, actor, task: key }, onEvent: (e) => events.push(e) });
+  return new BudgetMeter({ key, ...limits, ...(price ? { price } : {}), ledger: s.ledger, trail: { events: EngineEvents.forTask(s.audit, actor, key) }, onEvent: (e) => events.push(e) });
 }
 
 test('per task: warned once at 80%, stopped at 100% with nothing more sent, on the trail', async (t) => {

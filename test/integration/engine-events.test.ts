@@ -15,7 +15,7 @@ import { Policy } from '../../src/core/policy.js';
 import type { Prompter } from '../../src/core/prompter.js';
 import { runTask } from '../../src/core/task.js';
 import { Workspace } from '../../src/core/workspace.js';
-import { EngineEvents } from '../../src/core/event-channel.js';
+import { EngineEvents, type EventListener } from '../../src/core/event-channel.js';
 import { auditRecordFor, TRAIL_FACT_TYPES, type EventDetail } from '../../src/core/audit-events.js';
 import type { EngineEventInput } from '../../src/protocol/events.js';
 import { startHarness } from '../fixtures/model-runtime-harness.js';
@@ -221,7 +221,8 @@ test('a front end that throws (or rejects) on every event breaks neither the tur
   events.listen(() => {
     throw new Error('renderer bug');
   });
-  events.listen(async () => Promise.reject(new Error('panel gone')));
+  // A listener written as async that rejects: nothing awaits it, and it must not become an unhandled rejection.
+  events.listen((() => Promise.reject(new Error('panel gone'))) as unknown as EventListener);
   const after: string[] = [];
   events.listen((_s, e) => after.push(e.type));
   const summary = await runTask({ ...deps, events }, { task: 'make a.txt shout', taskId: 'task_broken_ui' });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { AuditLog } from '../../src/core/audit.js';
+import { EngineEvents } from '../../src/core/event-channel.js';
 import { BudgetMeter, parseBudget, type BudgetEvent } from '../../src/core/budget.js';
 import { DaySpendLedger, localDay } from '../../src/core/day-spend.js';
 import { costUsd, normaliseModel, parsePriceOverrides, priceFor, PRICE_TABLE } from '../../src/core/prices.js';
@@ -65,7 +66,7 @@ test('meter: warns once at 80%, stops at 100%, and a raise lifts the stop and is
     key: 'sess_1',
     perTask: { unit: 'usd', amount: 1 },
     price: { inputPerMillion: 1, outputPerMillion: 1 },
-    audit: { log: audit, actor, task: 'task_1', session: 'sess_1' },
+    trail: { events: EngineEvents.forTask(audit, actor, 'task_1'), session: 'sess_1' },
     onEvent: (e) => events.push(e),
   });
   const stops: number[] = [];
