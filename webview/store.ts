@@ -19,6 +19,11 @@ export class PanelStore {
   readonly drafts = new Map<string, string>();
   /** Bindings whose answer was sent and not yet confirmed by the engine: their buttons wait. */
   readonly sent = new Set<string>();
+  /**
+   * Bindings of conflicted files whose redo was asked of the agent. Apart from `sent`: a file approved (so `sent`) and
+   * then found in conflict must still offer the redo.
+   */
+  readonly redoAsked = new Set<string>();
   /** Files of changesets the person expanded in the card, by binding (a windowed row scrolled back keeps it). */
   readonly expanded = new Set<string>();
   /** Review drafts as the extension holds them (hunks dropped, reviewed marks, line comments), by binding. */
@@ -69,8 +74,9 @@ export class PanelStore {
       }
       case 'error':
         // A refused intent comes back as an error: answers sent and not confirmed may be given again.
-        if (this.sent.size > 0) {
+        if (this.sent.size > 0 || this.redoAsked.size > 0) {
           this.sent.clear();
+          this.redoAsked.clear();
           this.selectedTranscript?.refreshPending();
         }
         if (!this.dismissed.has(message.error.errorId) && !this.errors.some((e) => e.errorId === message.error.errorId)) {

@@ -100,6 +100,9 @@ export class DeputyServer implements vscode.Disposable {
         settings: readSettings(),
         signedOutProfiles: signedOutProfiles(this.context),
         clientVersion: String((this.context.extension.packageJSON as { version?: string }).version ?? ''),
+        // This client answers deputy/applyWorkspaceEdit and deputy/readWorkspaceFiles (deputy.ts): without saying so,
+        // the server wrote approved changes to the disk itself, so they bypassed the editor's undo and unsaved buffers.
+        editorFiles: true,
       }),
       errorHandler: {
         error: () => ({ action: lc.ErrorAction.Continue }),

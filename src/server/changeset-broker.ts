@@ -186,8 +186,15 @@ export class ChangesetBroker {
       n += this.undecided(o);
       this.close(key, reason);
     }
-    for (const [binding, c] of this.conflicts) if (c.sessionId === sessionId) this.conflicts.delete(binding);
     return n;
+  }
+
+  /**
+   * A session ended for good: its kept conflicts go too. Not at the end of a turn: a conflict is what the person
+   * looks at after the agent's turn ended ("Show both versions", then "Ask the agent to redo it").
+   */
+  forgetSession(sessionId: string): void {
+    for (const [binding, c] of this.conflicts) if (c.sessionId === sessionId) this.conflicts.delete(binding);
   }
 
   private take(open: Open, item: ReviewItem, d: FileDecision): void {

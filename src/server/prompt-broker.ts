@@ -89,6 +89,7 @@ export class PromptBroker {
   forget(sessionId: string): void {
     this.withdrawSession(sessionId, 'sessionStopped');
     this.allowedForTask.delete(sessionId);
+    this.changesets.forgetSession(sessionId);
   }
 
   private askPermission(q: PermissionQuestion, options: AskOptions): Promise<PermissionAnswer> {

@@ -160,6 +160,12 @@ test('a whole changeset reviewed over the pipe: approve, keep hunks, reject with
   assert.match(toolOutput, /Thanks, mostly good\./);
   assert.match(toolOutput, /kept_hunks/);
 
+  // The person looks at the conflict after the agent's turn ended ("Show both versions" on the card): still known.
+  await server.waitFor('turn.ended');
+  const later = await server.conn.sendRequest(ConflictVersions.type, { sessionId, changesetId: proposed.changesetId, binding: file('e.txt').binding });
+  assert.ok(!isFailure(later), `both versions after the turn ended: ${JSON.stringify(later)}`);
+  assert.match(later.proposed!, /\nE\n/);
+
   assert.deepEqual((await server.conn.sendRequest(PendingChangesets.type)).changesets, []);
   assert.ok(lists.some((l) => l.length === 1) && lists.at(-1)!.length === 0, 'the tree saw the changeset come and go');
 

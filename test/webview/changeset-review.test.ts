@@ -233,6 +233,31 @@ describe('the changeset card', () => {
     await page.close();
   });
 
+  test('a file approved, then found changed at apply time, still offers the redo (the approval does not hold its button)', PER_TEST, async () => {
+    const panel = await sessionPanel();
+    const log = new EventLog(S);
+    await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [log.next('changeset.proposed', { changesetId: 'e1', summary: 'Touch e', files: [file(31, 'e.txt')] })] });
+    const { page } = panel;
+    await page.getByRole('button', { name: 'Approve e.txt', exact: true }).click();
+    const conflict = { path: 'e.txt', baseSha256: 'a'.repeat(64), currentSha256: 'c'.repeat(64), reason: 'it changed since the agent read it' };
+    await panel.deliver({
+      type: 'events',
+      sessionId: S,
+      replace: false,
+      events: [
+        log.next('changeset.verdict', { changesetId: 'e1', binding: binding(31), path: 'e.txt', verdict: 'approve', decision: 'approve' }),
+        log.next('changeset.conflict', { changesetId: 'e1', binding: binding(31), conflict }),
+        log.next('changeset.applied', { changesetId: 'e1', results: [{ path: 'e.txt', status: 'conflict', reason: conflict.reason }] }),
+      ],
+    });
+    const redo = page.getByRole('button', { name: 'Ask the agent to redo e.txt on the current content', exact: true });
+    await redo.click({ timeout: 10_000 });
+    assert.deepEqual((await panel.posted()).slice(-1), [
+      { type: 'followUp', sessionId: S, text: 'e.txt changed since you read it and was left as it is. Read its current content and redo your change on it.' },
+    ]);
+    await page.close();
+  });
+
   test('agent-made paths, rationales and diff lines are shown with their hidden characters escaped', PER_TEST, async () => {
     const panel = await sessionPanel();
     const log = new EventLog(S);

@@ -86,9 +86,10 @@ function versionsOf(c: ConflictReport): string {
 /** A file changed since the agent read it: nothing was overwritten; see both versions, or hand it back. */
 function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, path: string): TemplateResult {
   const undecided = file.state === 'conflict' && !file.verdict && !row.applied;
-  const sent = ctx.store.sent.has(file.binding);
+  const asked = ctx.store.redoAsked.has(file.binding);
   const redo = () => {
-    ctx.store.sent.add(file.binding);
+    ctx.store.redoAsked.add(file.binding);
+    if (undecided) ctx.store.sent.add(file.binding);
     if (undecided) ctx.post({ type: 'reviewChangeset', sessionId, changesetId: row.changesetId, files: [{ binding: file.binding, decision: 'redo' }] });
     else ctx.post({ type: 'followUp', sessionId, text: `${file.path} changed since you read it and was left as it is. Read its current content and redo your change on it.` });
   };
@@ -98,7 +99,7 @@ function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow
     <vscode-button secondary aria-label=${`Show both versions of ${path}`} @click=${() => ctx.post({ type: 'showConflict', sessionId, changesetId: row.changesetId, binding: file.binding })}
       >Show both versions</vscode-button
     >
-    <vscode-button ?disabled=${sent} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
+    <vscode-button ?disabled=${asked} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
   </div>`;
 }
 
