@@ -9,7 +9,8 @@
  * times, with `performance.now()`, loading each extension's main file and calling its `activate` (until its promise
  * settles, when it returns one) — the two steps VS Code itself counts as an extension's activation (its
  * `code/extHost/willLoadExtensionCode` … `didActivateExtension` marks) — and the CPU time of the extension host's
- * main thread over the same steps (`process.threadCpuUsage()`), which the machine's other work does not inflate.
+ * main thread over the same steps (`process.threadCpuUsage()`), which the machine's other work does not inflate but
+ * which is coarse here (Linux advances a running thread's CPU clock in steps of 0.2–3 ms, measured): a cross-check.
  * VS Code's marks are whole milliseconds (Date.now()), too coarse for an extension that does nothing, and their
  * activate span ends in a microtask, after whatever other activations were queued before it: they are kept only as a
  * cross-check of Deputy's load time. The reference loads VS Code's API (`require('vscode')`) as every extension does,
@@ -162,7 +163,7 @@ export const activation: Benchmark = {
     const range = (v: readonly number[]) => `${formatRatio(median(v))} (${formatRatio(Math.min(...v))}–${formatRatio(Math.max(...v))})`;
     const cpuText =
       r.cpuRatios.length > 0
-        ? ` Counted in CPU time of the extension host's main thread instead (what the machine's other work does not inflate): Deputy ${ms(median(r.deputyCpuMs))} ms against ${ms(median(r.emptyCpuMs))} ms, per-round ratios ${range(r.cpuRatios)}.`
+        ? ` Counted in CPU time of the extension host's main thread instead, which the machine's other work does not inflate but which Linux advances in steps of a fraction of a millisecond to a few (coarse at this scale: a cross-check, not the figure): Deputy ${ms(median(r.deputyCpuMs))} ms against ${ms(median(r.emptyCpuMs))} ms, per-round ratios ${range(r.cpuRatios)}.`
         : '';
     const marks = r.hostLoadMs.length > 0 ? `the extension host's own whole-millisecond marks say load ${ms(median(r.hostLoadMs))} ms` : 'the host marks were missing';
     return {

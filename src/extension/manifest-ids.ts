@@ -53,9 +53,10 @@ export const REVIEW_COMMAND_IDS = [
 export type ReviewCommandId = (typeof REVIEW_COMMAND_IDS)[number];
 
 /**
- * Commands run only from what the extension's body draws (code lenses, the Changes view's items, comment threads)
- * and hidden from the Command Palette: the entry registers no stand-in for them at activation (main.ts), since
- * nothing can run them before the body registers them.
+ * Commands run only from what the extension's body draws (code lenses, the Changes view's items, comment threads,
+ * the review's menus on `deputy-proposed:` documents, whose content only the body provides) and hidden from the
+ * Command Palette elsewhere: the entry registers no stand-in for them at activation (main.ts), since nothing can run
+ * them before the body registers them.
  */
 export const BODY_ONLY_COMMAND_IDS: readonly (CommandId | ReviewCommandId)[] = [
   'deputy.dispatchMarker',
@@ -68,6 +69,12 @@ export const BODY_ONLY_COMMAND_IDS: readonly (CommandId | ReviewCommandId)[] = [
   'deputy.review.redo',
   'deputy.review.approveAll',
   'deputy.review.rejectAll',
+  'deputy.review.approveFile',
+  'deputy.review.rejectFile',
+  'deputy.review.requestChanges',
+  'deputy.review.markReviewed',
+  'deputy.review.keepHunk',
+  'deputy.review.dropHunk',
 ];
 
 export const SETTING_IDS = [
