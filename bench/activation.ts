@@ -5,7 +5,8 @@
  * Method: a benchmark-only probe extension (`bench/activation/probe`, activated on `*`, so before both) wraps Node's
  * module loader inside the extension host, then activates the two extensions itself through VS Code's own path
  * (`Extension.activate()`), one at a time: Deputy first in one extension host, the empty extension first in the next
- * (the first main file loaded in a host pays for warming the loader up, tens of milliseconds on a busy machine). It
+ * (left to their activation event, VS Code started both in one batch in an order of its own, and the batch's first
+ * load took tens of milliseconds on a busy machine, whichever extension it was). It
  * times, with `performance.now()`, loading each extension's main file and calling its `activate` (until its promise
  * settles, when it returns one) — the two steps VS Code itself counts as an extension's activation (its
  * `code/extHost/willLoadExtensionCode` … `didActivateExtension` marks) — and the CPU time of the extension host's
