@@ -27,6 +27,27 @@ test('each extension host is one round: load + activate of Deputy over the empty
   assert.deepEqual(r.startup, { deputyMs: 60, emptyMs: 1.5 }, 'the start-up figure is the first host, warm-up or not');
 });
 
+test('the order of each host and the main-thread CPU figures are carried into the rounds', () => {
+  const withCpu = (pid: number, first: string, deputyCpu: [number, number], emptyCpu: [number, number]): ProbeLine => ({
+    pid,
+    order: first === DEPUTY_ID ? [DEPUTY_ID, EMPTY_ID] : [EMPTY_ID, DEPUTY_ID],
+    figures: {
+      [DEPUTY_ID]: { loadMs: 5, activateMs: 5, loadCpuMs: deputyCpu[0], activateCpuMs: deputyCpu[1] },
+      [EMPTY_ID]: { loadMs: 2, activateMs: 0, loadCpuMs: emptyCpu[0], activateCpuMs: emptyCpu[1] },
+    },
+    hostMarks: {},
+  });
+  const r = activationRounds([withCpu(1, DEPUTY_ID, [9, 9], [9, 0]), withCpu(2, DEPUTY_ID, [3, 1], [2, 0]), withCpu(3, EMPTY_ID, [4, 2], [1, 1]), withCpu(4, EMPTY_ID, [1, 0], [0, 0])], 1);
+  assert.equal(r.deputyFirst, 1);
+  assert.deepEqual(r.deputyCpuMs, [4, 6, 1]);
+  assert.deepEqual(r.emptyCpuMs, [2, 2, 0]);
+  assert.deepEqual(r.cpuRatios, [2, 3], 'a round whose reference read 0 ms of CPU has no ratio');
+  assert.deepEqual(r.comparison.ratios, [5, 5, 5], 'the headline stays wall time');
+  const old = activationRounds([line(10, [50, 10], [1, 0.5]), line(11, [20, 4], [0.8, 0.2])], 0);
+  assert.deepEqual(old.cpuRatios, [], 'lines without CPU figures give none');
+  assert.equal(old.deputyFirst, 0);
+});
+
 test('a host where an extension did not activate, or a host counted twice, is refused', () => {
   const missing: ProbeLine = { pid: 1, figures: { [DEPUTY_ID]: { loadMs: 3 } }, hostMarks: {} };
   assert.throws(() => activationRounds([missing], 0), /deputy-dev\.deputy did not activate/);

@@ -1,21 +1,37 @@
 /**
  * Deputy's VS Code extension entry (dist/extension.js). Activation (at `onStartupFinished`, so that a session left
- * running here is reattached and an AWS identity shows in the status bar) registers only what VS Code needs from the
- * start — the commands, the panel's view provider, the chat participant, the code lens and proposed-change providers
- * and the status item — each as a stand-in. The body of the extension (full.ts, bundled as dist/extension-full.js)
- * is `require`d the first time a stand-in is used, or at once, after activation returns, when a session was left
- * running or an AWS identity is in play; it then registers the real providers and commands in their place.
+ * running here is reattached and an AWS identity shows in the status bar) registers only what VS Code routes a
+ * person's gesture through — the commands a person can reach before the body loads, the panel's view provider, the
+ * chat participant, the code lens, Changes view and proposed-change providers — each as a stand-in, and returns.
+ * The status item, the log channel and the check for a session left running come after (they are not on any
+ * request's path). The body of the extension (full.ts, bundled as dist/extension-full.js) is `require`d the first
+ * time a stand-in is used, or at once, after activation returns, when a session was left running or an AWS identity
+ * is in play; it then registers the real providers and commands in their place.
+ *
+ * Activation is measured against an empty extension's (bench/activation.ts): every API call here costs a message to
+ * the workbench, so nothing is registered that the body registers anyway before anyone could use it.
  */
-import * as vscode from 'vscode';
+// Not `import * as`: the bundler would copy every member of VS Code's API into a namespace object at load (the
+// largest part of this file's load time, measured); the entry uses the API object itself.
+import vscode = require('vscode');
 import type { Loaded } from './full.js';
-import { CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS } from './manifest-ids.js';
-import { PROPOSED_SCHEME } from './review/uris.js';
+import { BODY_ONLY_COMMAND_IDS, CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, PROPOSED_SCHEME, REVIEW_COMMAND_IDS } from './manifest-ids.js';
 import { SESSIONS_LEFT_RUNNING } from './workspace-state.js';
+
+const BODY_ONLY: ReadonlySet<string> = new Set(BODY_ONLY_COMMAND_IDS);
 
 export function activate(context: vscode.ExtensionContext): void {
   const t0 = performance.now();
-  const log = vscode.window.createOutputChannel('Deputy', { log: true });
-  context.subscriptions.push(log);
+  /** The log channel, created on its first line: a person opens it with Show Log, which loads the body. */
+  let channel: vscode.LogOutputChannel | undefined;
+  let activatedMs = 0;
+  const log = (): vscode.LogOutputChannel => {
+    if (channel) return channel;
+    channel = vscode.window.createOutputChannel('Deputy', { log: true });
+    context.subscriptions.push(channel);
+    channel.info(`Deputy activated in ${activatedMs.toFixed(1)} ms`);
+    return channel;
+  };
   /** The stand-ins that give way to the body's own registrations when it loads. */
   const standIns: vscode.Disposable[] = [];
   let loaded: Loaded | undefined;
@@ -25,8 +41,8 @@ export function activate(context: vscode.ExtensionContext): void {
     for (const d of standIns.splice(0)) d.dispose();
     // A separate bundle (scripts/build.mjs), required by its path so the entry's bundle does not inline it.
     const full = require(vscode.Uri.joinPath(context.extensionUri, 'dist', 'extension-full.js').fsPath) as typeof import('./full.js');
-    loaded = full.load(context, log);
-    log.info(`Deputy loaded for ${why} in ${(performance.now() - t).toFixed(1)} ms`);
+    loaded = full.load(context, log());
+    log().info(`Deputy loaded for ${why} in ${(performance.now() - t).toFixed(1)} ms`);
     return loaded;
   };
   /** Runs `use` with the body loaded; a failure to load is shown, not swallowed (the panel would stay empty). */
@@ -34,14 +50,24 @@ export function activate(context: vscode.ExtensionContext): void {
     try {
       return use(load(why));
     } catch (err) {
-      log.error(`Loading Deputy for ${why} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      void vscode.window.showErrorMessage(`Deputy could not start: ${err instanceof Error ? err.message : String(err)}`, 'Show Log').then((p) => (p ? log.show() : undefined));
+      log().error(`Loading Deputy for ${why} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Deputy could not start: ${err instanceof Error ? err.message : String(err)}`, 'Show Log').then((p) => (p ? log().show() : undefined));
       throw err;
     }
   };
+  /** Loads the body after the current call returns (a provider's request, answered empty meanwhile). */
+  const loadSoon = (why: string) =>
+    setImmediate(() => {
+      try {
+        withLoaded(why, () => undefined);
+      } catch {
+        // Logged and shown by withLoaded.
+      }
+    });
 
   // Each command stand-in loads the body (which registers the real command under the same id) and runs it.
   for (const id of [...COMMAND_IDS, ...REVIEW_COMMAND_IDS]) {
+    if (BODY_ONLY.has(id)) continue;
     standIns.push(
       vscode.commands.registerCommand(id, (...args: unknown[]) => {
         withLoaded(`the command ${id}`, () => undefined);
@@ -49,15 +75,18 @@ export function activate(context: vscode.ExtensionContext): void {
       }),
     );
   }
-  const status = vscode.window.createStatusBarItem('deputy.status', vscode.StatusBarAlignment.Left, 50);
-  status.name = 'Deputy';
-  status.command = 'deputy.openPanel';
-  status.text = '$(hubot) Deputy';
-  status.tooltip = 'Deputy: not started (starts with the panel or a command)\n0 sessions running';
-  status.show();
-  standIns.push(status);
-  standIns.push(codeLensStandIn((why) => void withLoaded(why, () => undefined)));
-  standIns.push(changesTreeStandIn((why) => void withLoaded(why, () => undefined)));
+  standIns.push(codeLensStandIn(loadSoon));
+  // The Changes view can be shown without the panel (moved elsewhere, or the Agent view collapsed): VS Code asks
+  // for its items when it is shown, which loads the body, whose own tree view takes the id over.
+  standIns.push(
+    vscode.window.registerTreeDataProvider<never>(CHANGES_VIEW_ID, {
+      getChildren: () => {
+        loadSoon('the Changes view');
+        return [];
+      },
+      getTreeItem: (n) => n,
+    }),
+  );
 
   // These stay registered: VS Code allows one provider per view, participant and scheme, so they delegate.
   const participant = vscode.chat.createChatParticipant(CHAT_PARTICIPANT_ID, (...args) => withLoaded('the chat', (l) => l.chat(...args)));
@@ -74,67 +103,64 @@ export function activate(context: vscode.ExtensionContext): void {
       provideTextDocumentContent: (uri, token) => withLoaded('a proposed change', (l) => l.content.provideTextDocumentContent(uri, token)),
     }),
   );
+  activatedMs = performance.now() - t0;
 
-  const c = vscode.workspace.getConfiguration('deputy');
-  // An AWS identity in play: the server starts at once so the status bar shows who acts and when the sign-in ends.
-  const identityInPlay = Boolean(c.get<string>('bedrock.profile')?.trim() || process.env.AWS_PROFILE || c.get<string>('endpoint') === 'bedrock');
-  if (context.workspaceState.get<boolean>(SESSIONS_LEFT_RUNNING) || (identityInPlay && vscode.workspace.workspaceFolders?.length)) {
-    log.info('A session was running when this window closed, or an AWS profile is in use: starting the server.');
-    // After activation returns: loading the body and spawning the server is not activation's cost.
-    setImmediate(() => {
+  // After activation returns: what is on no request's path. The status item (the body replaces it with its own),
+  // and, when a session was left running or an AWS identity is in play, loading the body and starting the server.
+  setImmediate(() => {
+    if (!loaded) standIns.push(statusStandIn());
+    const c = vscode.workspace.getConfiguration('deputy');
+    // An AWS identity in play: the server starts at once so the status bar shows who acts and when the sign-in ends.
+    const identityInPlay = Boolean(c.get<string>('bedrock.profile')?.trim() || process.env.AWS_PROFILE || c.get<string>('endpoint') === 'bedrock');
+    if (context.workspaceState.get<boolean>(SESSIONS_LEFT_RUNNING) || (identityInPlay && vscode.workspace.workspaceFolders?.length)) {
+      log().info('A session was running when this window closed, or an AWS profile is in use: starting the server.');
       try {
         withLoaded('a session left running or an AWS identity', (l) => l.startServer());
       } catch {
         // Logged and shown by withLoaded.
       }
-    });
-  }
-  log.info(`Deputy activated in ${(performance.now() - t0).toFixed(1)} ms`);
+    }
+  });
+}
+
+/** The status item until the body loads: Deputy is there, not started; a click opens the panel (and loads it). */
+function statusStandIn(): vscode.Disposable {
+  const status = vscode.window.createStatusBarItem('deputy.status', vscode.StatusBarAlignment.Left, 50);
+  status.name = 'Deputy';
+  status.command = 'deputy.openPanel';
+  status.text = '$(hubot) Deputy';
+  status.tooltip = 'Deputy: not started (starts with the panel or a command)\n0 sessions running';
+  status.show();
+  return status;
 }
 
 /**
  * Stands in for the code lenses (`deputy.codeLens.enabled`, on by default) until the body loads: the first request
- * for lenses on a file loads it, and its providers, registered then, draw them (VS Code asks again when a provider
- * is added). Follows the setting while it waits.
+ * for lenses on a file while they are on loads it, and its providers, registered then, draw them (VS Code asks again
+ * when a provider is added). The setting is read when VS Code asks, not at activation; while lenses are off it is
+ * watched, so turning them on asks again.
  */
 function codeLensStandIn(load: (why: string) => void): vscode.Disposable {
-  let provider: vscode.Disposable | undefined;
-  const apply = () => {
-    const on = vscode.workspace.getConfiguration('deputy').get<unknown>('codeLens.enabled') !== false;
-    if (on && !provider) {
-      provider = vscode.languages.registerCodeLensProvider({ scheme: 'file' }, {
-        provideCodeLenses: () => {
-          setImmediate(() => load('the code lenses'));
-          return [];
-        },
-      });
-    } else if (!on && provider) {
-      provider.dispose();
-      provider = undefined;
-    }
-  };
-  apply();
-  const watch = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('deputy.codeLens')) apply();
+  const changed = new vscode.EventEmitter<void>();
+  let watch: vscode.Disposable | undefined;
+  const provider = vscode.languages.registerCodeLensProvider({ scheme: 'file' }, {
+    onDidChangeCodeLenses: changed.event,
+    provideCodeLenses: () => {
+      if (vscode.workspace.getConfiguration('deputy').get<unknown>('codeLens.enabled') !== false) {
+        load('the code lenses');
+      } else {
+        watch ??= vscode.workspace.onDidChangeConfiguration((e) => {
+          if (e.affectsConfiguration('deputy.codeLens')) changed.fire();
+        });
+      }
+      return [];
+    },
   });
   return new vscode.Disposable(() => {
-    watch.dispose();
-    provider?.dispose();
+    watch?.dispose();
+    provider.dispose();
+    changed.dispose();
   });
-}
-
-/**
- * Stands in for the Changes view until the body loads: the view can be shown without the panel (moved elsewhere, or
- * the Agent view collapsed), and showing it loads the body, whose own tree view takes the id over.
- */
-function changesTreeStandIn(load: (why: string) => void): vscode.Disposable {
-  const view = vscode.window.createTreeView<never>(CHANGES_VIEW_ID, { treeDataProvider: { getChildren: () => [], getTreeItem: (n) => n } });
-  const shown = () => setImmediate(() => load('the Changes view'));
-  if (view.visible) shown();
-  const watch = view.onDidChangeVisibility((e) => {
-    if (e.visible) shown();
-  });
-  return vscode.Disposable.from(watch, view);
 }
 
 export function deactivate(): void {

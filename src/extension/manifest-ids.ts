@@ -52,6 +52,31 @@ export const REVIEW_COMMAND_IDS = [
 ] as const;
 export type ReviewCommandId = (typeof REVIEW_COMMAND_IDS)[number];
 
+/**
+ * Commands run only from what the extension's body draws (code lenses, the Changes view's items, comment threads,
+ * the review's menus on `deputy-proposed:` documents, whose content only the body provides) and hidden from the
+ * Command Palette elsewhere: the entry registers no stand-in for them at activation (main.ts), since nothing can run
+ * them before the body registers them.
+ */
+export const BODY_ONLY_COMMAND_IDS: readonly (CommandId | ReviewCommandId)[] = [
+  'deputy.dispatchMarker',
+  'deputy.dispatchMarkerWithOptions',
+  'deputy.symbolAction',
+  'deputy.review.openDiff',
+  'deputy.review.addComment',
+  'deputy.review.deleteComment',
+  'deputy.review.showConflict',
+  'deputy.review.redo',
+  'deputy.review.approveAll',
+  'deputy.review.rejectAll',
+  'deputy.review.approveFile',
+  'deputy.review.rejectFile',
+  'deputy.review.requestChanges',
+  'deputy.review.markReviewed',
+  'deputy.review.keepHunk',
+  'deputy.review.dropHunk',
+];
+
 export const SETTING_IDS = [
   'deputy.endpoint',
   'deputy.model',
@@ -81,3 +106,8 @@ export const PANEL_VIEW_ID = 'deputy.panel';
 export const CHANGES_VIEW_ID = 'deputy.changes';
 export const VIEW_CONTAINER_ID = 'deputy';
 export const CHAT_PARTICIPANT_ID = 'deputy.agent';
+/**
+ * The scheme of the review's read-only documents (the manifest's `resourceScheme == deputy-proposed` menus). Here
+ * for the entry (main.ts), which registers its content provider at activation without loading src/extension/review.
+ */
+export const PROPOSED_SCHEME = 'deputy-proposed';

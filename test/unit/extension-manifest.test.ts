@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
-import { CHANGES_VIEW_ID, CHAT_PARTICIPANT_ID, COMMAND_IDS, PANEL_VIEW_ID, REVIEW_COMMAND_IDS, SETTING_IDS, VIEW_CONTAINER_ID } from '../../src/extension/manifest-ids.js';
+import {
+  BODY_ONLY_COMMAND_IDS,
+  CHANGES_VIEW_ID,
+  CHAT_PARTICIPANT_ID,
+  COMMAND_IDS,
+  PANEL_VIEW_ID,
+  PROPOSED_SCHEME,
+  REVIEW_COMMAND_IDS,
+  SETTING_IDS,
+  VIEW_CONTAINER_ID,
+} from '../../src/extension/manifest-ids.js';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 const contributes = pkg.contributes;
@@ -67,11 +77,27 @@ test("activation parses only the entry: the extension's body is a separate bundl
   const src = join(__dirname, '..', '..', 'src', 'extension');
   const loaded = [...runtimeImports(join(src, 'main.ts'))].map((f) => relative(src, f)).sort();
   // vscode-free names and constants only: the panel, the commands, the server client and the engine's protocol wait.
-  assert.deepEqual(loaded, ['main.ts', 'manifest-ids.ts', join('review', 'uris.ts'), 'workspace-state.ts'].sort());
+  assert.deepEqual(loaded, ['main.ts', 'manifest-ids.ts', 'workspace-state.ts'].sort());
   const main = readFileSync(join(src, 'main.ts'), 'utf8');
+  // A namespace import of VS Code's API makes the bundle copy every member of it when the entry loads.
+  assert.doesNotMatch(main, /import \* as vscode/);
   assert.match(main, /joinPath\(context\.extensionUri, 'dist', 'extension-full\.js'\)/);
   const shipped = readFileSync(join(__dirname, '..', '..', '.vscodeignore'), 'utf8').split('\n');
   for (const f of ['dist/extension.js', 'dist/extension-full.js', 'dist/language-client.js', 'dist/server.js']) assert.ok(shipped.includes(`!${f}`), `${f} is packaged`);
   const build = readFileSync(join(__dirname, '..', '..', 'scripts', 'build.mjs'), 'utf8');
   assert.match(build, /entryPoints: \['src\/extension\/full\.ts'\],\s*outfile: 'dist\/extension-full\.js'/);
+});
+
+test('the commands without a stand-in at activation are hidden from the Command Palette but on proposed documents, and have no key', () => {
+  const palette = new Map((contributes.menus.commandPalette as { command: string; when?: string }[]).map((e) => [e.command, e.when]));
+  const keys = new Set((contributes.keybindings as { command: string }[]).map((k) => k.command));
+  for (const id of BODY_ONLY_COMMAND_IDS) {
+    assert.ok((COMMAND_IDS as readonly string[]).includes(id) || (REVIEW_COMMAND_IDS as readonly string[]).includes(id), `${id} is a command`);
+    // A `deputy-proposed:` document has content only once the body is loaded (the entry's provider loads it).
+    assert.match(palette.get(id) ?? '', new RegExp(`^(false|resourceScheme == ${PROPOSED_SCHEME})$`), `${id} is hidden from the Command Palette`);
+    assert.ok(!keys.has(id), `${id} has no keybinding`);
+  }
+  // The review's menus name the scheme the entry registers a content provider for.
+  const scheme = new Set([...JSON.stringify(contributes.menus).matchAll(/resourceScheme == ([\w-]+)/g)].map((m) => m[1]));
+  assert.deepEqual([...scheme], [PROPOSED_SCHEME]);
 });

@@ -1,9 +1,21 @@
 // Benchmark only (bench/activation.ts). Activated on `*`, so before any extension that waits for onStartupFinished,
-// it wraps Node's module loader in this extension host: when the main file of a watched extension is loaded, it
-// times the load, then wraps the module's `activate` to time the call (until its promise settles, when it returns
-// one). High-resolution clocks (`performance.now()`): the extension host's own activation marks are whole
-// milliseconds, too coarse for an extension that does nothing. When every watched extension has activated it appends one JSON line per extension
-// host to `activation.jsonl` in the first workspace folder, with the host's own marks beside ours as a cross-check.
+// it wraps Node's module loader in this extension host and then activates the watched extensions itself, one after
+// the other, through VS Code's own path (`Extension.activate()`: the host loads the main file and calls `activate`,
+// as it does for an activation event). The order alternates from one extension host to the next (the line count of
+// `activation.jsonl` picks it), so neither extension always goes first. Left to onStartupFinished, VS Code started
+// both in one batch in an order of its own, and the first load of the batch took 16–69 ms of wall time in a run on a
+// loaded machine, whichever extension it was.
+//
+// For each extension it times the load of its main file and the call of its `activate` (until its promise settles,
+// when it returns one) with high-resolution clocks: wall time (`performance.now()`) and the CPU time of the extension
+// host's main thread (`process.threadCpuUsage()`, which a busy machine does not inflate by running something else).
+// The extension host's own activation marks are whole milliseconds, too coarse for an extension that does nothing;
+// they are written beside ours as a cross-check. When every watched extension has activated it appends one JSON line
+// per extension host to `activation.jsonl` in the first workspace folder.
+//
+// With DEPUTY_BENCH_CPU_PROFILE=<folder> in code-server's environment it also writes a V8 CPU profile of each
+// extension host (`host-<pid>.cpuprofile`, 50 µs samples) from the probe's activation to the line: the loads and
+// activations are under functions named PROBE_load_<n> and PROBE_activate_<n> (n: the extension's place in WATCHED).
 const vscode = require('vscode');
 const Module = require('module');
 const fs = require('fs');
@@ -11,9 +23,24 @@ const path = require('path');
 
 const WATCHED = ['deputy-dev.deputy', 'deputy-bench.empty'];
 
+/** Main-thread CPU time in ms (Node 23.9+; the extension host runs Node 24). */
+const cpuMs = () => {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Named frames for the CPU profile, one per watched extension and step (a profile names functions by their source). */
+const FRAMES = [
+  { load: function PROBE_load_0(f) { return f(); }, activate: function PROBE_activate_0(f) { return f(); } },
+  { load: function PROBE_load_1(f) { return f(); }, activate: function PROBE_activate_1(f) { return f(); } },
+];
+
 exports.activate = function activate() {
   const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
   if (!folder) return;
+  const out = path.join(folder.uri.fsPath, 'activation.jsonl');
+  const round = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
+  const order = round % 2 === 0 ? [...WATCHED] : [...WATCHED].reverse();
   const byMain = new Map();
   for (const id of WATCHED) {
     const ext = vscode.extensions.getExtension(id);
@@ -21,6 +48,7 @@ exports.activate = function activate() {
     const main = require.resolve(path.join(ext.extensionPath, ext.packageJSON.main));
     byMain.set(main, id);
   }
+  const profile = process.env.DEPUTY_BENCH_CPU_PROFILE ? startProfile() : undefined;
   const figures = {};
   const done = () => {
     const marks = globalThis.MonacoPerformanceMarks ? globalThis.MonacoPerformanceMarks.getMarks() : [];
@@ -33,11 +61,11 @@ exports.activate = function activate() {
       const didActivate = at('didActivateExtension');
       hostMarks[id] = willLoad === undefined || didActivate === undefined ? null : { loadMs: didLoad - willLoad, activateMs: didActivate - willActivate };
     }
-    fs.appendFileSync(path.join(folder.uri.fsPath, 'activation.jsonl'), `${JSON.stringify({ pid: process.pid, figures, hostMarks })}\n`);
+    if (profile) profile.stop(path.join(process.env.DEPUTY_BENCH_CPU_PROFILE, `host-${process.pid}.cpuprofile`));
+    fs.appendFileSync(out, `${JSON.stringify({ pid: process.pid, order, figures, hostMarks })}\n`);
   };
-  const record = (id, key, ms) => {
-    figures[id] = { ...figures[id], [key]: ms };
-    if (WATCHED.every((w) => figures[w] && figures[w].activateMs !== undefined)) setTimeout(done, 500);
+  const record = (id, values) => {
+    figures[id] = { ...figures[id], ...values };
   };
   const load = Module._load;
   Module._load = function (request, parent, isMain) {
@@ -50,27 +78,58 @@ exports.activate = function activate() {
     const id = byMain.get(file);
     // The first load only: a later require of the same file comes from the cache and is not the activation.
     if (!id || figures[id]) return load.apply(this, arguments);
+    const frames = FRAMES[WATCHED.indexOf(id)];
+    const args = arguments;
+    const c0 = cpuMs();
     const t0 = performance.now();
-    const exported = load.apply(this, arguments);
-    record(id, 'loadMs', performance.now() - t0);
+    const exported = frames.load(() => load.apply(this, args));
+    record(id, { loadMs: performance.now() - t0, loadCpuMs: cpuMs() - c0 });
     if (!exported || typeof exported.activate !== 'function') return exported;
     // Bundlers export through getters that cannot be reassigned: VS Code gets a copy whose `activate` is timed.
     const activateFn = exported.activate;
     return {
       ...exported,
-      activate(...args) {
+      activate(...params) {
+        const c1 = cpuMs();
         const t1 = performance.now();
-        const result = activateFn.apply(this, args);
+        const result = frames.activate(() => activateFn.apply(this, params));
         // A synchronous activate ends when it returns. Waiting for a microtask instead would count whatever other
         // extensions' activations ran before it in the same queue (the host's own marks do: see bench/activation.ts).
+        const settled = () => record(id, { activateMs: performance.now() - t1, activateCpuMs: cpuMs() - c1 });
         if (!result || typeof result.then !== 'function') {
-          record(id, 'activateMs', performance.now() - t1);
+          settled();
           return result;
         }
-        const settled = () => record(id, 'activateMs', performance.now() - t1);
         result.then(settled, settled);
         return result;
       },
     };
   };
+  // After this activation returns, one extension at a time, in this host's order; onStartupFinished comes later and
+  // finds both active. A failure is left for the benchmark to report (the line then lacks that extension).
+  setTimeout(async () => {
+    for (const id of order) {
+      const ext = vscode.extensions.getExtension(id);
+      if (ext) await ext.activate().then(undefined, () => undefined);
+    }
+    setTimeout(done, 500);
+  }, 0);
 };
+
+/** A V8 CPU profile of this extension host, through the inspector (same thread, no port opened). */
+function startProfile() {
+  const inspector = require('inspector');
+  const session = new inspector.Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 50 });
+  session.post('Profiler.start');
+  return {
+    stop(file) {
+      session.post('Profiler.stop', (err, r) => {
+        if (!err) fs.writeFileSync(file, JSON.stringify(r.profile));
+        session.disconnect();
+      });
+    },
+  };
+}
