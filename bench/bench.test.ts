@@ -117,7 +117,7 @@ test('sizes come from the environment and bad values are refused', () => {
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
-    'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'activation', 'environment-command',
+    'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'review-apply-vscode', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'activation', 'environment-command',
     'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base', 'stream-memory', 'policy-decision', 'code-lens',
     'code-lens-keystroke', 'stop-all',
   ]);
