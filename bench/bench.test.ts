@@ -18,7 +18,7 @@ import path from 'node:path';
 import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
 import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
-import { consoleTable, markdownReport } from './report.js';
+import { consoleTable, formatRatio, markdownReport } from './report.js';
 import { configFromEnv, selectBenchmarks } from './run.js';
 
 function countingSide(label: string, units: number, order: string[]): Side<null> {
@@ -97,6 +97,13 @@ test('compare runs teardown even when a run throws', async () => {
   };
   await assert.rejects(compare(failing, countingSide('ref', 1, []), { warmup: 0, rounds: 1 }), /boom/);
   assert.equal(tornDown, 1);
+});
+
+test('a ratio far below 1 keeps two significant digits', () => {
+  assert.equal(formatRatio(0.0043), '0.0043×');
+  assert.equal(formatRatio(0.29), '0.29×');
+  assert.equal(formatRatio(23.14), '23.1×');
+  assert.equal(shareInWords(0.0043), 'under 1% as many (about 1 for every 233)');
 });
 
 test('ratios in words', () => {

@@ -20,7 +20,7 @@ import { DiskWorkspaceFiles, type WorkspaceEdit } from '../src/core/workspace-fi
 import { Workspace } from '../src/core/workspace.js';
 import type { WorkspaceFileEdit } from '../src/protocol/lsp.js';
 import { ROOT, launch, packageVsix, waitFor, type VsCode } from '../test/e2e/vscode/code-server.js';
-import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
+import { shareInWords, type Benchmark, type BenchConfig, type BenchmarkResult } from './benchmark.js';
 import { checkTreeAndRemove, makeFixture, type Fixture } from './changeset.js';
 import { compareFigures, type FigureSide } from './measure.js';
 import { formatRatio } from './report.js';
@@ -134,7 +134,7 @@ export const workspaceEditApply: Benchmark = {
         input: `${fmt(config.files)} files × ${fmt(config.linesPerFile)} lines, every file approved (the changeset benchmark's change: every tenth line of every file), a fresh copy per side and round inside the one workspace folder code-server has open`,
         ours: "Deputy's editor apply (`applyWorkspaceEdit`, src/extension/review/apply-edit.ts) in code-server's extension host, timed there: each file's text checked against the one the agent read, every document opened, checked again, ONE `WorkspaceEdit` with a full-text replace per file applied, every file saved",
         reference: "the engine's disk port, `DiskWorkspaceFiles.apply` (the CLI's): base re-check, atomic write (temp file, fsync, rename), 8 files at a time, each folder fsync'd once",
-        meaning: `files applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means VS Code applies and saves ${comparison.ratio >= 1 ? `${comparison.ratio.toFixed(1)} times as many` : `${Math.round(comparison.ratio * 100)}% as many`} files per second as the engine's disk apply. The editor's side pays for a text model per file, one undo step spanning the set and a save per file; the disk side for an fsync per file.`,
+        meaning: `files applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means VS Code applies and saves ${shareInWords(comparison.ratio)} files per second as the engine's disk apply. The editor's side pays for a text model per file, one undo step spanning the set and a save per file; the disk side for an fsync per file.`,
         verified: `every round each side answered "applied" for all ${fmt(edits.length)} files and its copy then held exactly those files with, byte for byte, the approved content (checked untimed)`,
         comparison,
       };
