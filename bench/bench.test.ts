@@ -18,7 +18,7 @@ import path from 'node:path';
 import { cliStartup } from './cli-startup.js';
 import { eventStream } from './events.js';
 import { compare, compareFigures, envInt, median, type FigureSide, type Side } from './measure.js';
-import { consoleTable, markdownReport } from './report.js';
+import { consoleTable, formatRatio, markdownReport } from './report.js';
 import { configFromEnv, selectBenchmarks } from './run.js';
 
 function countingSide(label: string, units: number, order: string[]): Side<null> {
@@ -99,6 +99,13 @@ test('compare runs teardown even when a run throws', async () => {
   assert.equal(tornDown, 1);
 });
 
+test('a ratio far below 1 keeps two significant digits', () => {
+  assert.equal(formatRatio(0.0043), '0.0043×');
+  assert.equal(formatRatio(0.29), '0.29×');
+  assert.equal(formatRatio(23.14), '23.1×');
+  assert.equal(shareInWords(0.0043), 'under 1% as many (about 1 for every 233)');
+});
+
 test('ratios in words', () => {
   assert.equal(shareInWords(0.89), '89% as many');
   assert.equal(shareInWords(0.04), '4% as many (about 1 for every 25)');
@@ -117,7 +124,7 @@ test('sizes come from the environment and bad values are refused', () => {
 
 test('benchmarks are chosen by id or prefix, unknown names are refused', () => {
   assert.deepEqual(selectBenchmarks([]).map((b) => b.id), [
-    'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'activation', 'environment-command',
+    'events', 'changeset', 'changeset-durable', 'review-apply', 'review-apply-editor', 'review-apply-vscode', 'audit-append', 'audit-signed', 'audit-verify', 'cli-startup', 'webview', 'activation', 'environment-command',
     'environment-read', 'environment-shadow', 'command-gate', 'sandbox-spawn', 'runtime-load', 'runtime-vs-base', 'stream-memory', 'policy-decision', 'code-lens',
     'code-lens-keystroke', 'stop-all',
   ]);

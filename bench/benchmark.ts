@@ -80,5 +80,6 @@ export function shareInWords(ratio: number): string {
   if (ratio >= 1.05) return `${ratio.toFixed(1)} times as many`;
   const percent = Math.round(ratio * 100);
   if (ratio >= 0.95) return 'as many';
-  return percent < 20 ? `${Math.max(percent, 1)}% as many (about 1 for every ${Math.round(1 / ratio)})` : `${percent}% as many`;
+  if (ratio < 0.01) return `under 1% as many (about 1 for every ${Math.round(1 / ratio)})`;
+  return percent < 20 ? `${percent}% as many (about 1 for every ${Math.round(1 / ratio)})` : `${percent}% as many`;
 }

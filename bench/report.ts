@@ -10,6 +10,8 @@ export function formatRate(perSecond: number): string {
 }
 
 export function formatRatio(ratio: number): string {
+  // Two significant digits below 0.01: "0.00×" would say nothing about a side hundreds of times slower.
+  if (ratio > 0 && ratio < 0.01) return `${ratio.toPrecision(2)}×`;
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 

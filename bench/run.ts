@@ -25,9 +25,10 @@ import { consoleTable, loadText, markdownReport, type LoadFacts } from './report
 import { formatBytes, measureSizes } from './sizes.js';
 import { ROOT, packageVsix } from '../test/e2e/vscode/code-server.js';
 import { webviewStream } from './webview.js';
+import { workspaceEditApply } from './workspace-edit.js';
 
 const ALL: readonly Benchmark[] = [
-  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream, activation,
+  eventStream, changesetApply, changesetApplyDurable, reviewApply, reviewApplyEditor, workspaceEditApply, auditAppend, auditSigned, auditVerify, cliStartup, webviewStream, activation,
   environmentCommand, environmentRead, environmentShadow, commandGate, sandboxSpawn, runtimeLoad, runtimeLoadBase, streamMemory, policyDecision, codeLens, codeLensKeystroke, stopAll,
 ];
 
