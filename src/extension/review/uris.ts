@@ -4,8 +4,9 @@
  * picks its language from it.
  */
 import * as vscode from 'vscode';
+import { PROPOSED_SCHEME } from '../manifest-ids.js';
 
-export const PROPOSED_SCHEME = 'deputy-proposed';
+export { PROPOSED_SCHEME };
 
 /** `proposed`: the agent's version; `base`: the file as the agent read it (empty for a create). */
 export type ProposedSide = 'proposed' | 'base';
