@@ -72,7 +72,7 @@ test('identity commands: Sign In, Copy Identity, Sign Out (Deputy only), Switch 
     const editorText = async () => ((await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
     await waitFor(async () => /Profile: dev/.test(await editorText()), 30_000, () => 'the pasted identity is not in the editor');
     const pasted = await editorText();
-    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    const clip = String(await page.evaluate('navigator.clipboard.readText()'));
     assert.match(clip, new RegExp(`^Principal: arn:aws:sts::${ACCOUNT_ID}:assumed-role/AWSReservedSSO_${ROLE_NAME}_\\w+/${USER_NAME.replace('.', '\\.')}$`, 'm'));
     assert.match(clip, new RegExp(`^Account: ${ACCOUNT_ID}$`, 'm'));
     assert.match(clip, new RegExp(`^Session: ${USER_NAME.replace('.', '\\.')}$`, 'm'));
