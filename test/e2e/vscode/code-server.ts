@@ -274,11 +274,32 @@ export async function saveAs(page: Page, path: string, typeIt: boolean): Promise
   if (typeIt) {
     // The dialog offers a folder path first; replacing it with the full path names the file.
     await waitFor(async () => (await input.inputValue().catch(() => '')).startsWith('/'), 30_000, () => 'the save dialog offered no path');
-    await input.fill(path);
+    // The dialog fills its input as its folder listing loads, which can replace what was typed: type until it stays.
+    await waitFor(
+      async () => {
+        if ((await input.inputValue().catch(() => '')) !== path) await input.fill(path);
+        await new Promise((r) => setTimeout(r, 500));
+        return (await input.inputValue().catch(() => '')) === path;
+      },
+      30_000,
+      () => `the save dialog would not keep ${path}`,
+    );
   } else {
     await waitFor(async () => (await input.inputValue().catch(() => '')).endsWith(path.split('/').at(-1)!), 30_000, () => `the save dialog did not offer ${path}`);
   }
-  await input.press('Enter');
+  // Its OK button, until the dialog closes: an Enter or click while it still checks the path can be dropped.
+  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
+  await waitFor(
+    async () => {
+      if (!(await input.isVisible().catch(() => false))) return true;
+      if (await ok.isVisible().catch(() => false)) await ok.click().catch(() => undefined);
+      else await input.press('Enter').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+      return !(await input.isVisible().catch(() => false));
+    },
+    30_000,
+    () => `the save dialog did not take ${path}`,
+  );
 }
 
 /** The text of the first notification toast holding `text`, once it shows. */
