@@ -187,8 +187,8 @@ async function open(
     },
     async reload() {
       await load();
-  // Extensions activated onStartupFinished come up seconds after the page: Deputy's status item says it is there.
-  await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 120_000 });
+      // As at the start; a reloaded window's new extension host can be slow to come up on a loaded machine.
+      await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 240_000 });
     },
   };
   return vscode;
