@@ -4,17 +4,22 @@
  * After every (re)start the session list is asked for with `attach`, so running sessions reattach and their open
  * prompts come back. The extension host never waits on a stream: events arrive as notifications.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { SECRET_FILE_ENV, type ServerInitOptions } from '../protocol/lsp.js';
 import { readSecrets, removeSecretFile, writeSecretFile } from './secrets.js';
+import { endServerProcess } from './server-process.js';
 import { readSettings } from './settings.js';
 import { signedOutProfiles } from './signed-out.js';
 
 /** Crash restarts allowed within RESTART_WINDOW_MS before the server is left stopped. */
 const MAX_RESTARTS = 4;
 const RESTART_WINDOW_MS = 3 * 60_000;
+/** How long a stopping server gets to detach its sessions and close its audit trails (the client's default is 2 s). */
+const STOP_TIMEOUT_MS = 10_000;
+/** After the stop, how long its process gets to exit before it is ended. */
+const EXIT_GRACE_MS = 3_000;
 
 type ClientModule = typeof import('./language-client.js');
 
@@ -34,6 +39,8 @@ export class DeputyServer implements vscode.Disposable {
   private readonly crashes: number[] = [];
   private lastFailure = '';
   private lc: ClientModule | undefined;
+  /** The process of the current client's server (the client does not track a process a function spawned). */
+  private child: ChildProcess | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -63,16 +70,20 @@ export class DeputyServer implements vscode.Disposable {
     this.crashes.length = 0;
     this.lastFailure = '';
     const old = this.client;
+    const oldChild = this.child;
     this.client = undefined;
-    if (old) await old.stop().catch(() => undefined);
+    if (old) await old.stop(STOP_TIMEOUT_MS).catch(() => undefined);
     old?.dispose().catch(() => undefined);
+    await endServerProcess(oldChild, EXIT_GRACE_MS);
     await this.ensure();
   }
 
   async dispose(): Promise<void> {
     const c = this.client;
+    const child = this.child;
     this.client = undefined;
-    await c?.stop().catch(() => undefined);
+    await c?.stop(STOP_TIMEOUT_MS).catch(() => undefined);
+    await endServerProcess(child, EXIT_GRACE_MS);
   }
 
   private async start(): Promise<LanguageClient> {
@@ -90,6 +101,7 @@ export class DeputyServer implements vscode.Disposable {
       });
       child.stderr?.on('data', (d: Buffer) => log.warn(`server: ${d.toString().trimEnd()}`));
       child.on('exit', () => void removeSecretFile(file));
+      this.child = child;
       return child;
     };
     const clientOptions: LanguageClientOptions = {

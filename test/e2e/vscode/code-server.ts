@@ -4,10 +4,10 @@
  * folders) is in one temporary folder per run.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -36,8 +36,9 @@ export interface VsCode {
   page: Page;
   browser: Browser;
   dirs: { base: string; extensions: string; userData: string };
-  /** Text of Deputy's log file(s) in the user data folder. */
   close(): Promise<void>;
+  /** Text of Deputy's log file(s) ("Deputy" output channel) in the user data folder. */
+  logText(): string;
   /** Runs a command through the command palette by its title. */
   command(title: string): Promise<void>;
   /** The frame holding Deputy's panel (a nested webview frame), once its root element exists. */
@@ -150,6 +151,7 @@ async function open(
     browser,
     dirs,
     close: stop,
+    logText: () => deputyLogs(join(dirs.userData, 'logs')).map((f) => readFileSync(f, 'utf8')).join('\n'),
     async command(title) {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
@@ -185,8 +187,8 @@ async function open(
     },
     async reload() {
       await load();
-  // Extensions activated onStartupFinished come up seconds after the page: Deputy's status item says it is there.
-  await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 120_000 });
+      // As at the start; a reloaded window's new extension host can be slow to come up on a loaded machine.
+      await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 240_000 });
     },
   };
   return vscode;
@@ -199,4 +201,141 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(why());
+}
+
+/** Every log file of the "Deputy" output channel under a logs folder (one per window session and extension host). */
+function deputyLogs(dir: string): string[] {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? deputyLogs(join(dir, e.name)) : /Deputy\.log$/.test(e.name) ? [join(dir, e.name)] : []));
+}
+
+/** Settings every Deputy e2e starts from: no start editor, no Chat view in the way. */
+export const QUIET_WORKBENCH: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.commandCenter.enabled': false,
+};
+
+/**
+ * The usual start of an e2e: a temporary workspace holding `files`, Deputy's .vsix built from this checkout and
+ * installed, code-server open on the workspace with the quiet workbench plus `settings`. Closed after the test; a
+ * failing `body` leaves a `<name>-failed.png` screenshot.
+ */
+export async function withDeputy(
+  t: { after(fn: () => unknown): void },
+  opts: { name: string; files?: Record<string, string>; settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv },
+  body: (vscode: VsCode, ws: string) => Promise<void>,
+): Promise<void> {
+  const ws = mkdtempSync(join(tmpdir(), `deputy-e2e-${opts.name}-`));
+  for (const [rel, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(ws, rel)), { recursive: true });
+    writeFileSync(join(ws, rel), text);
+  }
+  const vscode = await launch({ vsix: packageVsix(ROOT), workspace: ws, settings: { ...QUIET_WORKBENCH, ...opts.settings }, ...(opts.env ? { env: opts.env } : {}) });
+  t.after(() => vscode.close());
+  try {
+    await body(vscode, ws);
+  } catch (err) {
+    await vscode.shot(`${opts.name}-failed`).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The quick input's text box (the palette, a quick pick, an input box, code-server's file dialog). */
+export const quickInput = (page: Page) => page.locator('.quick-input-widget input');
+
+/** Picks the quick-pick row with this label, as a person would: type it, see it focused, Enter. */
+export async function pick(page: Page, label: string): Promise<void> {
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 30_000 });
+  await input.fill(label);
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: label }).first().waitFor({ timeout: 10_000 });
+  await input.press('Enter');
+}
+
+/** Answers an input box whose title or prompt holds `prompt` with `value`. */
+export async function answerInput(page: Page, prompt: string | RegExp, value: string): Promise<void> {
+  await page.locator('.quick-input-widget', { hasText: prompt }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  const input = quickInput(page);
+  await input.fill(value);
+  await input.press('Enter');
+}
+
+/** Saves through code-server's own file dialog (a quick input holding the path): types `path`, or keeps the offered one. */
+export async function saveAs(page: Page, path: string, typeIt: boolean): Promise<void> {
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  if (typeIt) {
+    // The dialog offers a folder path first; replacing it with the full path names the file.
+    await waitFor(async () => (await input.inputValue().catch(() => '')).startsWith('/'), 30_000, () => 'the save dialog offered no path');
+    // The dialog fills its input as its folder listing loads, which can replace what was typed: type until it stays.
+    await waitFor(
+      async () => {
+        if ((await input.inputValue().catch(() => '')) !== path) await input.fill(path);
+        await new Promise((r) => setTimeout(r, 500));
+        return (await input.inputValue().catch(() => '')) === path;
+      },
+      30_000,
+      () => `the save dialog would not keep ${path}`,
+    );
+  } else {
+    await waitFor(async () => (await input.inputValue().catch(() => '')).endsWith(path.split('/').at(-1)!), 30_000, () => `the save dialog did not offer ${path}`);
+  }
+  // Its OK button, until the dialog closes: an Enter or click while it still checks the path can be dropped.
+  const ok = page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first();
+  await waitFor(
+    async () => {
+      if (!(await input.isVisible().catch(() => false))) return true;
+      if (await ok.isVisible().catch(() => false)) await ok.click().catch(() => undefined);
+      else await input.press('Enter').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+      return !(await input.isVisible().catch(() => false));
+    },
+    30_000,
+    () => `the save dialog did not take ${path}`,
+  );
+}
+
+/** The text of the first notification toast holding `text`, once it shows. */
+export async function notification(page: Page, text: string | RegExp, timeout = 60_000): Promise<string> {
+  const toast = page.locator('.notification-list-item', { hasText: text }).first();
+  await toast.waitFor({ timeout });
+  return (await toast.textContent()) ?? '';
+}
+
+/** A panel button by its accessible name, once visible. */
+export async function button(panel: Frame, name: string, timeout = 60_000) {
+  const b = panel.getByRole('button', { name, exact: true }).last();
+  await b.waitFor({ state: 'visible', timeout });
+  return b;
+}
+
+/** The panel's session status line ("Running", "Idle", "Stopped"…). */
+export const sessionStatus = async (panel: Frame): Promise<string> => (await panel.getByRole('status', { name: 'Session status' }).first().textContent().catch(() => '')) ?? '';
+
+/** Opens a workspace file in an editor through Quick Open. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await input.press('Enter');
+}
+
+/** Sends a task from the panel's new-task form. */
+export async function sendTask(vscode: VsCode, text: string): Promise<Frame> {
+  await vscode.command('Deputy: New Task');
+  const panel = await vscode.panel();
+  const task = panel.getByRole('textbox', { name: 'Task', exact: true }).or(panel.locator('vscode-textarea.task textarea')).first();
+  await task.waitFor({ state: 'visible', timeout: 30_000 });
+  await task.fill(text);
+  await (await button(panel, 'Send')).click();
+  return panel;
 }
