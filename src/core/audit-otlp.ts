@@ -11,7 +11,8 @@
  * belongs to, with its `seq` and `hash`, so the spans can be traced back to the verified chain. Ids are derived
  * from the records, so exporting the same chain twice yields the same ids.
  */
-import { sha256Hex, type AuditRecord } from './audit-record.js';
+import type { AuditRecord } from './audit-record.js';
+import { sha256Hex } from './workspace-text.js';
 
 const SPAN_KIND_INTERNAL = 1;
 const SPAN_KIND_CLIENT = 3;

@@ -12,10 +12,9 @@
  *   while an append is under way it also holds a marker of the batch being written (`audit-head.ts`), so a crash
  *   between the log and the head is told apart from a record written behind Deputy's back.
  */
-import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { parsePending, type HeadFile } from './audit-head.js';
+import { sha256Hex } from './workspace-text.js';
 
 /** Who acted: the cloud principal Deputy acts for (DESIGN.md §5), never a credential. */
 export interface AuditActor {
@@ -124,15 +123,6 @@ export interface AuditHead {
 }
 
 export const GENESIS_PREV = '0'.repeat(64);
-
-/** `crypto.hash` (Node 20.12+) hashes in one call without a Hash object: twice per record when verifying. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
-
-/** SHA-256 hex of a string's UTF-8 bytes, or of the bytes given. */
-export function sha256Hex(text: string | Buffer): string {
-  if (oneShot) return oneShot('sha256', text, 'hex');
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** JSON with object keys sorted at every level and no whitespace: one byte string per value. */
 export function canonicalJson(value: unknown): string {

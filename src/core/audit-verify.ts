@@ -28,12 +28,12 @@ import {
   headRequired,
   parseHead,
   recordHash,
-  sha256Hex,
   shapeProblem,
   tailProblem,
   type AuditHead,
   type AuditRecord,
 } from './audit-record.js';
+import { sha256Hex } from './workspace-text.js';
 
 export type VerifyResult =
   | {

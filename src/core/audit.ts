@@ -28,7 +28,6 @@ import {
   parseHead,
   tailProblem,
   recordHash,
-  sha256Hex,
   shapeProblem,
   type AuditActor,
   type AuditEventType,
@@ -38,6 +37,7 @@ import {
 import { DIGEST_EVERY_MS, DIGEST_EVERY_RECORDS, DIGEST_TYPE, findLastDigest, linkTo, signDigest, type AuditSigner, type DigestLink } from './audit-digest.js';
 import { redactRecord, redactText, type KnownSecrets } from './redact.js';
 import { ensureStateDir, openStateFile, readStateFile } from './state-dir.js';
+import { sha256Hex } from './workspace-text.js';
 
 export type { AuditActor, AuditEventType, AuditHead, AuditRecord } from './audit-record.js';
 export { verifyAudit, readAudit } from './audit-verify.js';

@@ -13,7 +13,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { deputyHome } from './kill-switch.js';
-import { ensureStateDir, openStateFile, readStateFile } from './state-dir.js';
+import { ensureStateDir, readStateFile, writeStateJson } from './state-dir.js';
 
 export interface Spend {
   /** USD, when the price of every model counted was known (or the endpoint reported it). */
@@ -59,7 +59,7 @@ export class DaySpendLedger {
   async record(day: string, key: string, spend: Spend): Promise<void> {
     const dir = this.dir(day);
     await ensureStateDir(dir);
-    await writeJson(path.join(dir, `${SESSION_PREFIX}${safeName(key)}.json`), { ...spend, at: this.now().toISOString() });
+    await writeStateJson(path.join(dir, `${SESSION_PREFIX}${safeName(key)}.json`), { ...spend, at: this.now().toISOString() });
   }
 
   /** Everything spent on `day`, every session of every process. */
@@ -94,7 +94,7 @@ export class DaySpendLedger {
   async raise(day: string, limit: DayLimit): Promise<void> {
     const dir = this.dir(day);
     await ensureStateDir(dir);
-    await writeJson(path.join(dir, LIMIT_FILE), limit);
+    await writeStateJson(path.join(dir, LIMIT_FILE), limit);
   }
 }
 
@@ -115,14 +115,3 @@ function parse(text: string | null): unknown {
   }
 }
 
-/** Replaces a small JSON file through a temp file of this process and a rename, so a reader never sees half of it. */
-async function writeJson(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const handle = await openStateFile(temp, 'wx');
-  try {
-    await handle.writeFile(`${JSON.stringify(value)}\n`);
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-}

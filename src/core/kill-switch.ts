@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { watch, type FSWatcher, promises as fs } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import * as path from 'node:path';
-import { ensureStateDir, isSameProcessRunning, openStateFile, processStart, readStateFile } from './state-dir.js';
+import { ensureStateDir, isSameProcessRunning, processStart, readStateFile, writeStateJson } from './state-dir.js';
 
 /** Deputy's per-person folder: `DEPUTY_HOME`, else `~/.deputy`. */
 export function deputyHome(env: NodeJS.ProcessEnv): string {
@@ -90,7 +90,7 @@ export class KillSwitch {
     const sw = new KillSwitch(dir, me, onStop, log);
     // A request already there was pulled before this process existed: not for it.
     sw.seen = (await readRequest(dir))?.id ?? null;
-    await writeJson(path.join(dir, 'live', `${process.pid}.json`), me);
+    await writeStateJson(path.join(dir, 'live', `${process.pid}.json`), me);
     try {
       sw.watcher = watch(dir, (_event, name) => {
         if (name === null || name === 'request.json') sw.check();
@@ -121,7 +121,7 @@ export class KillSwitch {
       const ack: StopAck = { pid: this.me.pid, kind: this.me.kind, describe: this.me.describe, stopped, at: new Date().toISOString() };
       const acks = path.join(this.dir, 'acks', request.id);
       await ensureStateDir(acks, path.dirname(this.dir));
-      await writeJson(path.join(acks, `${this.me.pid}.json`), ack);
+      await writeStateJson(path.join(acks, `${this.me.pid}.json`), ack);
     }).catch((err: unknown) => {
       // The sessions were stopped; only the answer could not be written. The next request is still answered.
       this.log(`Stop all: could not answer (${err instanceof Error ? err.message : String(err)})`);
@@ -160,7 +160,7 @@ export async function pullKillSwitch(
   const started = Date.now();
   const request: StopRequest = { id: randomUUID(), requestedAt: new Date(started).toISOString(), ...who };
   const live = await liveProcesses(dir);
-  await writeJson(path.join(dir, 'request.json'), request);
+  await writeStateJson(path.join(dir, 'request.json'), request);
   const deadline = started + (options.timeoutMs ?? 30_000);
   const answered = new Map<number, StopAck & { afterMs: number }>();
   for (;;) {
@@ -224,17 +224,6 @@ async function readRequest(dir: string): Promise<StopRequest | null> {
   return typeof value.id === 'string' ? (value as StopRequest) : null;
 }
 
-/** Replaces a small JSON file through a temp file and a rename, so a reader never sees half of it. */
-async function writeJson(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await openStateFile(temp, 'w');
-  try {
-    await handle.writeFile(`${JSON.stringify(value)}\n`);
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-}
 
 /** Every ack file in the answer folders of requests made at or after `since` (by when the folders last changed). */
 async function acksSince(dir: string, since: number): Promise<Array<{ name: string; folder: string }>> {

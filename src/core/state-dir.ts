@@ -19,6 +19,7 @@
  * The folders are checked before use, not locked: someone able to swap a folder for a link between the check and
  * the open already has write access to the workspace. What this stops is the link that was there all along.
  */
+import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 
@@ -163,6 +164,22 @@ export async function openStateFile(file: string, how: StateFileMode, mode = 0o6
     throw err;
   }
   return handle;
+}
+
+/**
+ * Replaces a small JSON state file through a temp file and a rename, so a reader never sees half of it. The temp file
+ * is this write's own (pid and a random tag, created exclusively): two writes of one file at once, from one process
+ * or two, each rename a whole file, and the last rename wins.
+ */
+export async function writeStateJson(file: string, value: unknown): Promise<void> {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await openStateFile(temp, 'wx');
+  try {
+    await handle.writeFile(`${JSON.stringify(value)}\n`);
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
 }
 
 /** Reads a state file whole through `openStateFile`; null when it does not exist. */

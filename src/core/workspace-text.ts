@@ -1,11 +1,16 @@
-/** How Deputy decides a file is text, and the hash every base check uses. */
-import { createHash } from 'node:crypto';
+/** How Deputy decides a file is text, and its one SHA-256 helper (base checks, proposals, the audit chain). */
+import * as crypto from 'node:crypto';
 
 /** Files larger than this are neither read for the agent nor edited through a changeset. */
 export const MAX_TEXT_FILE_BYTES = 2 * 1024 * 1024;
 
+/** `crypto.hash` (Node 20.12+) hashes in one call without a Hash object: twice per record when verifying a trail. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
+/** SHA-256 hex of a string's UTF-8 bytes, or of the bytes given. */
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  if (oneShot) return oneShot('sha256', bytes, 'hex');
+  return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

@@ -3,25 +3,23 @@
  * Agents API promises: `turn.created` → `session.in_progress` → items and text deltas → either
  * `session.requires_action` (waiting for client tool results) or `turn.completed|failed|cancelled` followed by
  * `session.idle` (a failed turn too: its session keeps the error and goes on). All turn state lives in the store, so a turn waiting for tool results
- * survives a restart and continues when the results arrive.
+ * survives a restart and continues when the results arrive. The model's streamed step is turn-runner-stream.ts; an
+ * environment session's `exec_command` / `apply_patch` is turn-runner-environment.ts.
  */
 import type OpenAI from 'openai';
 import type { AgentSessionEvent } from 'openai/resources/beta/agents/agents';
 import type { EventHub } from './event-hub.js';
 import { newId, type RuntimeStore } from './store.js';
-import { callModel, UpstreamError, type ModelStep, type ModelToolCall, type UpstreamConfig } from './upstream.js';
-import { APPLY_PATCH, ENVIRONMENT_TOOL_NAMES, runApplyPatch, runExecCommand, type ToolOutcome } from './codex-tools.js';
+import { UpstreamError, type ModelStep, type UpstreamConfig } from './upstream.js';
+import { ENVIRONMENT_TOOL_NAMES } from './codex-tools.js';
 import type { EnvironmentBridge } from './environment-bridge.js';
 import type { UserContent } from './validate.js';
 import {
-  addUsage,
   nowSeconds,
   pendingCalls,
   sessionObject,
   turnObject,
   type RuntimeItem,
-  type StoredCommandExecution,
-  type StoredEnvironment,
   type StoredSession,
   type StoredTurn,
   type TurnErrorCode,
@@ -29,22 +27,10 @@ import {
   upstreamCallId,
   wireItem,
 } from './wire.js';
-import { costUsd, priceFor, type ModelPrice } from '../core/prices.js';
+import { TurnStream, type ActiveCall, type EventBody, type MessageItem } from './turn-runner-stream.js';
+import { runEnvironmentCall } from './turn-runner-environment.js';
 
-type OmitId<T> = T extends unknown ? Omit<T, 'event_id'> : never;
-type EventBody = OmitId<AgentSessionEvent>;
-type MessageItem = Extract<RuntimeItem, { type: 'message' }>;
 type CallItem = Extract<RuntimeItem, { type: 'function_call' }>;
-
-/** What a model without a known price is charged, in US dollars per million tokens. */
-const DEFAULT_PRICE: ModelPrice = { inputPerMillion: 2.5, outputPerMillion: 10 };
-
-/** The model call in flight for a session, so a cancel can abort it and close its half-written message. */
-interface ActiveCall {
-  turnId: string;
-  controller: AbortController;
-  partial: { item: MessageItem & { id: string }; outputIndex: number; text: string } | null;
-}
 
 export interface TurnRunnerDeps {
   store: RuntimeStore;
@@ -59,8 +45,12 @@ export interface TurnRunnerDeps {
 export class TurnRunner {
   private readonly active = new Map<string, ActiveCall>();
   private readonly loops = new Set<Promise<void>>();
+  private readonly stream: TurnStream;
 
-  constructor(private readonly deps: TurnRunnerDeps) {}
+  constructor(private readonly deps: TurnRunnerDeps) {
+    const emit = (sessionId: string, body: EventBody) => this.emit(sessionId, body);
+    this.stream = new TurnStream({ store: deps.store, upstream: deps.upstream, client: deps.client, emit });
+  }
 
   emit(sessionId: string, body: EventBody): void {
     this.deps.hub.append(sessionId, { event_id: newId('event'), ...body } as AgentSessionEvent);
@@ -167,7 +157,7 @@ export class TurnRunner {
   }
 
   private async loop(sessionId: string, turnId: string): Promise<void> {
-    const { store, hub, upstream, client } = this.deps;
+    const { store, hub } = this.deps;
     const call: ActiveCall = { turnId, controller: new AbortController(), partial: null };
     this.active.set(sessionId, call);
     try {
@@ -187,12 +177,11 @@ export class TurnRunner {
         let outputIndex = history.filter((i) => i.turn_id === turnId && i.type !== 'function_call_output' && !(i.type === 'message' && i.role === 'user')).length;
         let step: ModelStep;
         try {
-          step = await callModel(
-            client,
-            upstream,
+          step = await this.stream.step(
+            sessionId,
+            call,
             { model: session.model, instructions: session.instructions, tools: session.tools, history, environment: !!session.environment },
-            call.controller.signal,
-            (delta) => this.textDelta(sessionId, call, outputIndex, delta),
+            outputIndex,
           );
         } catch (err) {
           if (call.controller.signal.aborted) return;
@@ -211,10 +200,10 @@ export class TurnRunner {
           const current = store.getSession(sessionId);
           if (!current || current.activeTurnId !== turnId) return true;
           if (call.partial) {
-            this.closeMessage(sessionId, call, step.toolCalls.length > 0 ? 'commentary' : 'final_answer', 'completed');
+            this.stream.closeMessage(sessionId, call, step.toolCalls.length > 0 ? 'commentary' : 'final_answer', 'completed');
             outputIndex++;
           }
-          this.recordUsage(current, turnId, step);
+          this.stream.recordUsage(current, turnId, step);
           if (step.toolCalls.length === 0) {
             this.finish(current, 'completed', null);
             return true;
@@ -229,7 +218,7 @@ export class TurnRunner {
         });
         if (done) return;
         for (const envCall of envCalls) {
-          if (!(await this.runEnvironmentCall(sessionId, call, environment!, envCall, outputIndex++))) return;
+          if (!(await runEnvironmentCall(this.environmentDeps(), sessionId, call, environment!, envCall, outputIndex++))) return;
         }
         if (clientCalls.length > 0) {
           hub.atomically(() => {
@@ -263,6 +252,11 @@ export class TurnRunner {
     });
   }
 
+  private environmentDeps() {
+    const { store, hub, environments } = this.deps;
+    return { store, hub, environments, emit: (sessionId: string, body: EventBody) => this.emit(sessionId, body) };
+  }
+
   private requireEnvironment(session: StoredSession, turnId: string): void {
     const { store } = this.deps;
     session.requiredActions = [{ type: 'environment_connection', environment_id: session.environment!.id }];
@@ -273,136 +267,6 @@ export class TurnRunner {
     turn.status = 'waiting';
     store.saveTurn(turn);
     this.emit(session.id, { type: 'agent.session.requires_action', session: sessionObject(session) });
-  }
-
-  /**
-   * Runs one `exec_command` or `apply_patch` in the session's environment, reported as a `command_execution` item
-   * (with output deltas for a command). False when the turn ended meanwhile (cancelled, failed).
-   */
-  private async runEnvironmentCall(sessionId: string, active: ActiveCall, environment: StoredEnvironment, call: ModelToolCall, outputIndex: number): Promise<boolean> {
-    const { store, hub } = this.deps;
-    const turnId = active.turnId;
-    const patch = call.name === APPLY_PATCH;
-    const input = patch && call.kind !== 'custom' ? patchFromArguments(call.arguments) : call.arguments;
-    const item: StoredCommandExecution & { id: string } = {
-      id: newId('cmd'),
-      type: 'command_execution',
-      command: patch ? APPLY_PATCH : commandText(call.arguments),
-      cwd: environment.workspaceDirectory,
-      duration_ms: null,
-      exit_code: null,
-      output: null,
-      status: 'in_progress',
-      turn_id: turnId,
-      model_call: { call_id: call.callId, name: call.name, kind: call.kind ?? 'function', input, output: null },
-    };
-    const base = { session_id: sessionId, turn_id: turnId, output_index: outputIndex };
-    const live = hub.atomically(() => {
-      const current = store.getSession(sessionId);
-      if (!current || current.activeTurnId !== turnId) return false;
-      store.appendItem(sessionId, item);
-      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item: wireItem(item) });
-      return true;
-    });
-    if (!live) return false;
-    const started = Date.now();
-    const rpc = this.deps.environments?.client(environment.id) ?? null;
-    let outcome: ToolOutcome;
-    try {
-      if (!rpc) throw new Error('the environment is not connected');
-      outcome = patch
-        ? await runApplyPatch(rpc, environment.workspaceDirectory, input)
-        : await runExecCommand(
-            rpc,
-            environment.workspaceDirectory,
-            call.arguments,
-            { output: (delta) => this.emit(sessionId, { type: 'agent.output.command_execution_output.delta', ...base, item_id: item.id, delta }) },
-            active.controller.signal,
-          );
-    } catch (err) {
-      const message = `The environment could not run ${call.name}: ${err instanceof Error ? err.message : String(err)}`;
-      outcome = { modelOutput: message, command: item.command, cwd: item.cwd ?? environment.workspaceDirectory, exitCode: null, output: message, success: false };
-    }
-    return hub.atomically(() => {
-      const current = store.getSession(sessionId);
-      const stillActive = !!current && current.activeTurnId === turnId;
-      const finished: StoredCommandExecution & { id: string } = {
-        ...item,
-        command: outcome.command || item.command,
-        cwd: outcome.cwd,
-        duration_ms: Date.now() - started,
-        exit_code: outcome.exitCode,
-        output: outcome.output,
-        status: !stillActive ? 'incomplete' : outcome.success ? 'completed' : 'failed',
-        model_call: { ...item.model_call!, output: stillActive ? outcome.modelOutput : null },
-      };
-      store.saveItem(finished);
-      this.emit(sessionId, { type: 'agent.session.turn.item.done', ...base, item: wireItem(finished) });
-      return stillActive;
-    });
-  }
-
-  private textDelta(sessionId: string, call: ActiveCall, outputIndex: number, delta: string): void {
-    if (call.controller.signal.aborted || delta === '') return;
-    const turnId = call.turnId;
-    const base = { session_id: sessionId, turn_id: turnId, output_index: outputIndex };
-    if (!call.partial) {
-      const item: MessageItem & { id: string } = {
-        id: newId('msg'),
-        type: 'message',
-        role: 'assistant',
-        content: [],
-        phase: null,
-        status: 'in_progress',
-        turn_id: turnId,
-      };
-      call.partial = { item, outputIndex, text: '' };
-      this.emit(sessionId, { type: 'agent.session.turn.item.added', ...base, item });
-      this.emit(sessionId, {
-        type: 'agent.session.turn.content_part.added',
-        ...base,
-        item_id: item.id,
-        content_index: 0,
-        part: { type: 'output_text', text: '' },
-      });
-    }
-    call.partial.text += delta;
-    this.emit(sessionId, { type: 'agent.session.turn.output_text.delta', ...base, item_id: call.partial.item.id, content_index: 0, delta });
-  }
-
-  /** Finishes the streamed assistant message: stored, and announced done with its full text. */
-  private closeMessage(sessionId: string, call: ActiveCall, phase: MessageItem['phase'], status: 'completed' | 'incomplete'): void {
-    const partial = call.partial;
-    if (!partial) return;
-    call.partial = null;
-    const base = { session_id: sessionId, turn_id: call.turnId, output_index: partial.outputIndex, item_id: partial.item.id, content_index: 0 };
-    const part = { type: 'output_text' as const, text: partial.text };
-    this.emit(sessionId, { type: 'agent.session.turn.output_text.done', ...base, text: partial.text });
-    this.emit(sessionId, { type: 'agent.session.turn.content_part.done', ...base, part });
-    const item = { ...partial.item, content: [part], phase, status };
-    this.deps.store.appendItem(sessionId, item);
-    this.emit(sessionId, {
-      type: 'agent.session.turn.item.done',
-      session_id: sessionId,
-      turn_id: call.turnId,
-      output_index: partial.outputIndex,
-      item: { ...item, role: 'assistant', id: item.id, content: [part] },
-    });
-  }
-
-  private recordUsage(session: StoredSession, turnId: string, step: ModelStep): void {
-    if (!step.usage) return;
-    const { store, upstream } = this.deps;
-    const fixed = upstream.pricing;
-    const price: ModelPrice = fixed
-      ? { inputPerMillion: fixed.inputCentsPerMillion / 100, outputPerMillion: fixed.outputCentsPerMillion / 100 }
-      : (priceFor(session.model, upstream.prices) ?? DEFAULT_PRICE);
-    const turn = store.getTurn(turnId)!;
-    turn.usage = addUsage(turn.usage, step.usage);
-    store.saveTurn(turn);
-    session.usage = addUsage(session.usage, step.usage);
-    session.spendCents += costUsd(step.usage, price) * 100;
-    store.saveSession(session);
   }
 
   /**
@@ -475,7 +339,7 @@ export class TurnRunner {
     const call = this.active.get(session.id);
     if (call && call.turnId === turnId) {
       if (status !== 'completed') call.controller.abort();
-      this.closeMessage(session.id, call, null, 'incomplete');
+      this.stream.closeMessage(session.id, call, null, 'incomplete');
     }
     this.settleCallItems(
       session.id,
@@ -513,26 +377,4 @@ function budgetMessage(s: StoredSession): string {
     `This session reached its spend limit: ${Math.floor(s.spendCents)} of ${s.spendLimit} US cents used, so the runtime stopped the turn. ` +
     'Raise spend_control.limit with sessions.update, or start a new session.'
   );
-}
-
-/** The command an `exec_command` call runs, for the item list (its raw arguments when they are not the expected JSON). */
-function commandText(rawArguments: string): string {
-  try {
-    const args = JSON.parse(rawArguments) as { cmd?: unknown };
-    if (typeof args.cmd === 'string') return args.cmd;
-  } catch {
-    // shown as sent
-  }
-  return rawArguments;
-}
-
-/** `apply_patch` called as a function (Chat Completions): the patch is its `input`. */
-function patchFromArguments(rawArguments: string): string {
-  try {
-    const args = JSON.parse(rawArguments) as { input?: unknown };
-    if (typeof args.input === 'string') return args.input;
-  } catch {
-    // not JSON: take it as the patch itself
-  }
-  return rawArguments;
 }

@@ -3,7 +3,7 @@
  * the panel needs an error kind, a sentence naming the setting or command that helps, and that one action.
  * Raw SDK text never reaches a person unredacted, and no credential is ever part of a message.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, AuthenticationError, PermissionDeniedError } from 'openai';
+import { classifyApiError, type ApiFailure } from '../agents/api-errors.js';
 import { redactText, type KnownSecrets } from '../core/redact.js';
 import { SignInRequiredError } from '../identity/index.js';
 import type { ErrorAction, ErrorKind } from '../protocol/events.js';
@@ -27,6 +27,11 @@ export function classify(err: unknown, settings: ServerSettings, known?: KnownSe
       action: { kind: 'signIn', profile: err.profile },
     };
   }
+  // An answer of the endpoint is judged by its status and code: its text is the server's to word (and a 400 that
+  // mentions a budget, or a 500 that mentions a token file, says nothing about either).
+  const api = classifyApiError(err);
+  if (api.kind !== 'other') return apiFailure(api, raw, settings);
+  // Deputy's own errors (connecting, the turn's outcome): these say what they are in Deputy's words.
   if (raw.startsWith('No model answered at')) {
     return {
       kind: 'modelUnavailable',
@@ -60,24 +65,37 @@ export function classify(err: unknown, settings: ServerSettings, known?: KnownSe
       action: { kind: 'openSetting', setting: 'deputy.runtime.tokenFile' },
     };
   }
-  if (err instanceof APIConnectionError || err instanceof APIConnectionTimeoutError || /ECONNREFUSED|fetch failed/.test(raw)) {
-    return {
-      kind: 'endpointUnreachable',
-      message: `The endpoint (${describeEndpoint(settings.endpoint)}) cannot be reached. Check that it is running and deputy.endpoint is right, then retry.`,
-      action: { kind: 'retry' },
-    };
-  }
-  if (err instanceof AuthenticationError) {
-    return { kind: 'signInRequired', message: `The endpoint refused Deputy's credentials (401). Sign in again or check the key.`, action: { kind: 'signIn' } };
-  }
-  if (err instanceof PermissionDeniedError) {
-    return { kind: 'accessDenied', message: `The endpoint refused this identity (403): ${raw}` };
-  }
+  if (/ECONNREFUSED|fetch failed/.test(raw)) return unreachable(settings);
   if (/spend limit|budget/i.test(raw)) {
     return { kind: 'budgetReached', message: `${raw}`, action: { kind: 'raiseBudget' } };
   }
-  if (err instanceof APIError) return { kind: 'internal', message: `The endpoint answered with an error: ${raw}` };
   return { kind: 'internal', message: raw };
+}
+
+function apiFailure(api: ApiFailure, raw: string, settings: ServerSettings): Failure {
+  switch (api.kind) {
+    case 'unreachable':
+      return unreachable(settings);
+    case 'unauthenticated':
+      return { kind: 'signInRequired', message: `The endpoint refused Deputy's credentials (401). Sign in again or check the key.`, action: { kind: 'signIn' } };
+    case 'forbidden':
+      return { kind: 'accessDenied', message: `The endpoint refused this identity (403): ${raw}` };
+    case 'budgetReached':
+      return { kind: 'budgetReached', message: `The endpoint stopped the session at its spend limit: ${raw}`, action: { kind: 'raiseBudget' } };
+    case 'busy':
+    case 'serverError':
+      return { kind: 'internal', message: `The endpoint could not take the request now: ${raw}. Try again in a moment.`, action: { kind: 'retry' } };
+    default:
+      return { kind: 'internal', message: `The endpoint answered with an error: ${raw}` };
+  }
+}
+
+function unreachable(settings: ServerSettings): Failure {
+  return {
+    kind: 'endpointUnreachable',
+    message: `The endpoint (${describeEndpoint(settings.endpoint)}) cannot be reached. Check that it is running and deputy.endpoint is right, then retry.`,
+    action: { kind: 'retry' },
+  };
 }
 
 /** An endpoint as a person reads it: a URL without any userinfo or query. */

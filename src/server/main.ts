@@ -72,7 +72,7 @@ function serve(): void {
   process.on('unhandledRejection', (reason) => log(`internal error (kept running): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));
   process.on('uncaughtException', (err) => log(`internal error (kept running): ${err.stack ?? err.message}`));
 
-  connection.onInitialize((params) => {
+  connection.onInitialize(async (params) => {
     const init = params.initializationOptions as ServerInitOptions;
     registry = new SessionRegistry({
       settings: init.settings,
@@ -99,7 +99,8 @@ function serve(): void {
     lenses = new CodeLensService({ connection, documents, unreviewed: () => r.unreviewedByPath(), log });
     initialSettings = init.settings;
     wire(connection, registry, lenses, () => killSwitch);
-    // Stop all, pulled from any window or terminal, stops this window's sessions too.
+    // Stop all, pulled from any window or terminal, stops this window's sessions too. The client sends nothing before
+    // this answer, so awaiting the registration here means no session starts in a window Stop all would miss.
     killSwitch = KillSwitch.register(process.env, { kind: 'editor', describe: `VS Code window (${(params.workspaceFolders ?? []).map((f) => f.name).join(', ') || 'no folder'})` }, () => r.stopAllSettled(), log).catch(
       (err: unknown) => {
         log(`Stop all is not available in this window: ${err instanceof Error ? err.message : String(err)}`);
@@ -108,6 +109,7 @@ function serve(): void {
     );
     wirePolicyDiagnostics(connection, documents);
     if (problem) log(`secrets: ${problem}`);
+    await killSwitch;
     return {
       capabilities: { workspace: { workspaceFolders: { supported: true, changeNotifications: true } }, textDocumentSync: POLICY_SYNC },
       serverInfo: { name: 'deputy', version: DEPUTY_VERSION },

@@ -261,7 +261,7 @@ export class SessionRegistry {
       }
       const message = p.context ? `${p.prompt}\n\n${p.context.label}:\n\`\`\`\n${p.context.text}\n\`\`\`` : p.prompt;
       const budget = budgetFor(p, settings);
-      const host = await HostedSession.start(this.hostDeps(folder, connection), {
+      const host = await HostedSession.start(this.hostDeps(folder, connection, settings), {
         prompt: p.prompt,
         message,
         model: p.model ?? settings.model,
@@ -394,21 +394,26 @@ export class SessionRegistry {
     for (const s of found) {
       if (this.sessions.has(s.id)) continue;
       const { task, events } = await readTranscript(client, s.id);
-      const host = HostedSession.attach(this.hostDeps(folder, connection), s, task, events, await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]));
+      const host = HostedSession.attach(this.hostDeps(folder, connection, settings), s, task, events, await folder.policy(settings.workspaceTrusted, settings.policyOrgFile ?? this.deps.env[ORG_POLICY_ENV]));
       this.sessions.set(host.id, host);
     }
     this.deps.health('ok', this.healthLine());
     this.changed();
   }
 
-  private hostDeps(folder: Folder, connection: HostDeps['connection']): HostDeps {
+  /**
+   * `at`: the settings the session's connection was made with. A session stays on that endpoint (a later "Select
+   * Endpoint" is for new tasks), so what it says of its endpoint — the sessions list, its errors — comes from `at`,
+   * every other setting from now.
+   */
+  private hostDeps(folder: Folder, connection: HostDeps['connection'], at: ServerSettings): HostDeps {
     return {
       ledger: this.ledger,
       folder,
       connection,
       broker: this.broker,
       emit: (id, e) => this.emit(id, e),
-      settings: () => this.deps.settings,
+      settings: () => withEndpointOf(this.deps.settings, at),
       known: this.known,
       changed: () => this.changed(),
       log: (l) => this.deps.log(l),
@@ -483,4 +488,16 @@ function budgetFor(p: StartTask.Params, settings: ServerSettings): BudgetLimit |
   if (p.budgetUsd !== undefined) return { unit: 'usd', amount: p.budgetUsd };
   if (settings.budgetPerTask) return settings.budgetPerTask;
   return settings.budgetPerTaskUsd !== undefined ? { unit: 'usd', amount: settings.budgetPerTaskUsd } : undefined;
+}
+
+/** `now` with the endpoint of `at`: which endpoint, and the Bedrock profile and region or runtime token file that reach it. */
+function withEndpointOf(now: ServerSettings, at: ServerSettings): ServerSettings {
+  const { bedrockRegion: _region, bedrockProfile: _profile, runtimeTokenFile: _token, ...rest } = now;
+  return {
+    ...rest,
+    endpoint: at.endpoint,
+    ...(at.bedrockRegion !== undefined ? { bedrockRegion: at.bedrockRegion } : {}),
+    ...(at.bedrockProfile !== undefined ? { bedrockProfile: at.bedrockProfile } : {}),
+    ...(at.runtimeTokenFile !== undefined ? { runtimeTokenFile: at.runtimeTokenFile } : {}),
+  };
 }

@@ -14,7 +14,8 @@ import { pathToFileURL } from 'node:url';
 import { auditCommand } from '../../src/cli/audit.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { AuditIntegrityError, AuditLog, readAudit, verifyAudit, type AuditActor } from '../../src/core/audit.js';
-import { GENESIS_PREV, formatRecordLine, recordHash, sha256Hex, type AuditRecord } from '../../src/core/audit-record.js';
+import { GENESIS_PREV, formatRecordLine, recordHash, type AuditRecord } from '../../src/core/audit-record.js';
+import { sha256Hex } from '../../src/core/workspace-text.js';
 
 const actor: AuditActor = { principal: 'arn:aws:iam::123456789012:user/alice' };
 const repoRoot = path.resolve(__dirname, '..', '..');

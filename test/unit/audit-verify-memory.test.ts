@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GENESIS_PREV, formatRecordLine, headPathFor, recordHash, sha256Hex, type AuditRecord } from '../../src/core/audit-record.js';
+import { GENESIS_PREV, formatRecordLine, headPathFor, recordHash, type AuditRecord } from '../../src/core/audit-record.js';
+import { sha256Hex } from '../../src/core/workspace-text.js';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const TRAIL_BYTES = 96 * 1024 * 1024;

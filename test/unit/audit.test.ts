@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AuditIntegrityError, AuditLog, readAudit, verifyAudit, type AuditActor } from '../../src/core/audit.js';
-import { recordHash, sha256Hex } from '../../src/core/audit-record.js';
+import { recordHash } from '../../src/core/audit-record.js';
+import { sha256Hex } from '../../src/core/workspace-text.js';
 
 const actor: AuditActor = { principal: 'arn:aws:sts::123456789012:assumed-role/Dev/alice', account: '123456789012', client: 'deputy/0.1.0' };
 

@@ -61,3 +61,18 @@ test('DEPUTY_HOME under any name is checked like ~/.deputy: a link inside it is 
   await assert.rejects(pullKillSwitch({ DEPUTY_HOME: linked }, { by: 'test', from: 'test' }, { timeoutMs: 1000 }), StateDirError);
   assert.deepEqual(await fs.readdir(elsewhere), []);
 });
+
+test('two Stop-all pulls at once from one process both go through (Stop all pressed twice in one window)', async (t) => {
+  const home = path.join(await scratch(t), '.deputy');
+  const env = { DEPUTY_HOME: home };
+  const sw = await KillSwitch.register(env, { kind: 'editor', describe: 'this test' }, () => Promise.resolve(1));
+  t.after(() => sw.close());
+  // Both write request.json at the same moment: each through a temp file of its own, so neither rename loses the
+  // other's file (with one temp name per process, the second rename found nothing and that pull failed).
+  const pulls = await Promise.allSettled([0, 1, 2].map((i) => pullKillSwitch(env, { by: 'test', from: `pull ${i}` }, { timeoutMs: 10_000 })));
+  assert.deepEqual(pulls.map((p) => (p.status === 'rejected' ? String(p.reason) : 'ok')), ['ok', 'ok', 'ok']);
+  for (const p of pulls) if (p.status === 'fulfilled') assert.deepEqual(p.value.answered.map((a) => a.pid), [process.pid]);
+  const request = JSON.parse(await fs.readFile(path.join(home, 'kill-switch', 'request.json'), 'utf8')) as { from: string };
+  assert.match(request.from, /^pull \d$/);
+  assert.deepEqual((await fs.readdir(path.join(home, 'kill-switch'))).filter((n) => n.endsWith('.tmp')), [], 'no temp file left behind');
+});

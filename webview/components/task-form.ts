@@ -171,27 +171,26 @@ export class TaskForm extends LitElement {
           </div>`
         : html`<div class="muted">Loading settings…</div>`}
       <div class="actions">
+        <!-- The label attribute only, no text content: the toolkit draws its label attribute until it has seen the
+             slotted text, and a disabled box was never redrawn after that, so it showed both. -->
         <vscode-checkbox
           label="Attach selection"
           ?disabled=${!s?.canAttachSelection}
           .checked=${this.attachSelection}
           @change=${(e: Event) => (this.attachSelection = (e.target as HTMLInputElement).checked)}
-          >Attach selection</vscode-checkbox
-        >
+        ></vscode-checkbox>
         <vscode-checkbox
           label="Attach file"
           ?disabled=${!s?.canAttachFile}
           .checked=${this.attachFile}
           @change=${(e: Event) => (this.attachFile = (e.target as HTMLInputElement).checked)}
-          >Attach file</vscode-checkbox
-        >
+        ></vscode-checkbox>
         <vscode-checkbox
           label="Deputy's environment"
           ?disabled=${!s /* like the others: a checkbox never disabled did not toggle on click (vscode-elements) */}
           .checked=${this.environment ?? s?.environment === true}
           @change=${(e: Event) => (this.environment = (e.target as HTMLInputElement).checked)}
-          >Deputy's environment</vscode-checkbox
-        >
+        ></vscode-checkbox>
       </div>
       ${this.problem ? html`<div class="problem" role="alert">${this.problem}</div>` : nothing}
       <div class="actions"><vscode-button aria-label="Send" @click=${() => this.send()}>Send</vscode-button></div>
