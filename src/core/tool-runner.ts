@@ -6,6 +6,7 @@
  */
 import { Workspace, type WalkOptions } from './workspace.js';
 import { prepareChangeset, type PreparedFile } from './changeset/index.js';
+import { changesetFileOf } from './changeset/review.js';
 import { ChangesetReviewer, fileReviewBinding, type ChangesetCall, type ReviewOptions, type ReviewOutcome } from './changeset-reviewer.js';
 import { DiskWorkspaceFiles, type WorkspaceFiles } from './workspace-files.js';
 import type { Policy, PolicyVerdict } from './policy.js';
@@ -306,19 +307,7 @@ export class ToolRunner {
 
 /** A prepared file as the changeset's event shows it (the review's question adds hunks and rounds). */
 function proposedFile(call: ChangesetCall, f: PreparedFile): ChangesetFile {
-  return {
-    binding: fileReviewBinding(call.session, call.callId, f),
-    path: f.path,
-    ...(f.realPath ? { realPath: f.realPath } : {}),
-    operation: f.operation,
-    state: f.status,
-    ...(f.reason ? { reason: f.reason } : {}),
-    added: f.stats.added,
-    removed: f.stats.removed,
-    diff: f.displayDiff,
-    ...(f.rationale ? { rationale: f.rationale } : {}),
-    baseSha256: f.baseSha256,
-  }
+  return changesetFileOf(fileReviewBinding(call.session, call.callId, f), f);
 }
 
 export function summarize(name: string, args: unknown): string {

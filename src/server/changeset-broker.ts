@@ -8,7 +8,7 @@
  */
 import { withdrawalOf } from '../core/ask-within.js';
 import type { AskOptions } from '../core/prompter.js';
-import type { ChangesetReviewAnswer, ChangesetReviewQuestion, ReviewItem } from '../core/changeset/review.js';
+import { changesetFileOf, type ChangesetReviewAnswer, type ChangesetReviewQuestion, type ReviewItem } from '../core/changeset/review.js';
 import type { ConflictReport, FileDecision, PromptWithdrawalReason, ReviewVerdict } from '../protocol/events.js';
 import type { PendingChangeset, ReviewChangeset } from '../protocol/lsp.js';
 import { sha256Hex } from '../core/workspace-text.js';
@@ -252,17 +252,7 @@ function cardOf(q: ChangesetReviewQuestion, deadline: string): EventInput {
     ...(q.previousChangesetId ? { previousChangesetId: q.previousChangesetId } : {}),
     deadline,
     files: q.items.map(({ binding, file: f, hunks, revision }) => ({
-      binding,
-      path: f.path,
-      ...(f.realPath ? { realPath: f.realPath } : {}),
-      operation: f.operation,
-      state: f.status,
-      ...(f.reason ? { reason: f.reason } : {}),
-      added: f.stats.added,
-      removed: f.stats.removed,
-      diff: f.displayDiff,
-      ...(f.rationale ? { rationale: f.rationale } : {}),
-      baseSha256: f.baseSha256,
+      ...changesetFileOf(binding, f),
       proposalSha256: f.status === 'ready' && f.after !== null ? sha256Hex(f.after) : null,
       hunks,
       ...(revision ? { revision } : {}),

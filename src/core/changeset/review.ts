@@ -5,6 +5,7 @@
  * decided. This module turns the answer into what to apply and what to tell the agent; it never writes.
  */
 import type {
+  ChangesetFile,
   ChangesetHunk,
   FileDecision,
   FileDecisionKind,
@@ -115,4 +116,24 @@ export async function answerFileByFile(question: ChangesetReviewQuestion, ask: F
 /** The items of a prepared changeset, with their hunks. */
 export function reviewItems(files: readonly PreparedFile[], bindingOf: (file: PreparedFile) => string): ReviewItem[] {
   return files.map((file) => ({ binding: bindingOf(file), file, hunks: reviewHunks(file) }));
+}
+
+/**
+ * A prepared file as the reviewer sees it (the `changeset.proposed` event's file): one shape for the engine's event
+ * and the server's card, which adds the proposal's hash, hunks, round marks and conflict.
+ */
+export function changesetFileOf(binding: string, f: PreparedFile): ChangesetFile {
+  return {
+    binding,
+    path: f.path,
+    ...(f.realPath ? { realPath: f.realPath } : {}),
+    operation: f.operation,
+    state: f.status,
+    ...(f.reason ? { reason: f.reason } : {}),
+    added: f.stats.added,
+    removed: f.stats.removed,
+    diff: f.displayDiff,
+    ...(f.rationale ? { rationale: f.rationale } : {}),
+    baseSha256: f.baseSha256,
+  };
 }
