@@ -95,8 +95,9 @@ async function steps(vscode: VsCode, ws: string): Promise<void> {
   await vscode.shot('04-changeset');
   assert.equal(existsSync(join(ws, 'hello.txt')), false, 'nothing written before approval');
   await (await button(panel, 'Approve hello.txt')).click();
-  await waitFor(async () => existsSync(join(ws, 'hello.txt')), 30_000, () => 'hello.txt was not written');
-  assert.equal(readFileSync(join(ws, 'hello.txt'), 'utf8'), 'hello from deputy\n');
+  // The editor creates the file and then saves its text: wait for the text, not just the file.
+  const hello = () => (existsSync(join(ws, 'hello.txt')) ? readFileSync(join(ws, 'hello.txt'), 'utf8') : null);
+  await waitFor(async () => hello() === 'hello from deputy\n', 30_000, () => `hello.txt holds ${JSON.stringify(hello())}`);
   await panel.getByText('Created hello.txt for you.').first().waitFor({ timeout: 30_000 });
   await waitFor(async () => (await statusText(panel)).startsWith('Idle'), 30_000, () => 'session did not go idle');
   await vscode.shot('05-applied');

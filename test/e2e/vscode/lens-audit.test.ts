@@ -85,8 +85,9 @@ async function steps(vscode: VsCode, ws: string, requests: { path: string; body:
   assert.match(sent, /return `hello/);
 
   await (await button(panel, 'Approve GREETING.md')).click();
-  await waitFor(async () => existsSync(join(ws, 'GREETING.md')), 30_000, () => 'GREETING.md was not written');
-  assert.equal(readFileSync(join(ws, 'GREETING.md'), 'utf8'), 'Hello, team!\n');
+  // The editor creates the file and then saves its text: wait for the text, not just the file.
+  const greeting = () => (existsSync(join(ws, 'GREETING.md')) ? readFileSync(join(ws, 'GREETING.md'), 'utf8') : null);
+  await waitFor(async () => greeting() === 'Hello, team!\n', 30_000, () => `GREETING.md holds ${JSON.stringify(greeting())}`);
   await panel.getByText('Wrote GREETING.md.').first().waitFor({ timeout: 30_000 });
   await waitFor(
     async () => ((await panel.getByRole('status', { name: 'Session status' }).first().textContent().catch(() => '')) ?? '').startsWith('Idle'),
