@@ -2,7 +2,7 @@
  * The panel's state: what the extension last said (sessions, settings, errors) and one transcript per session
  * seen. Views subscribe; a batch of messages notifies them once per animation frame.
  */
-import type { AuditTimelineData, FileReviewDraft, PanelError, PanelSettings, SessionSummary, ToWebview } from '../src/protocol/webview.js';
+import type { AuditTimelineData, FileReviewDraft, PanelError, PanelSettings, ServerState, SessionSummary, ToWebview } from '../src/protocol/webview.js';
 import { Transcript } from './transcript.js';
 
 export type View = 'newTask' | 'session';
@@ -34,6 +34,8 @@ export class PanelStore {
   readonly finishedHtml = new WeakMap<object, { text: string; html: string }>();
   /** The last audit timeline the extension sent, per session. */
   readonly audits = new Map<string, AuditTimelineData>();
+  /** The language server's state as the extension last said it (null until it said). */
+  server: { state: ServerState; message: string; restart: boolean } | null = null;
   private readonly dismissed = new Set<string>();
   private readonly transcripts = new Map<string, Transcript>();
   private readonly listeners = new Set<() => void>();
@@ -92,6 +94,15 @@ export class PanelStore {
         this.reviewDrafts = message.drafts;
         this.reviewVersion++;
         break;
+      case 'server': {
+        const { type: _type, ...server } = message;
+        this.server = server;
+        // The questions on screen were asked by a server that no longer runs: answering them could only be refused.
+        if (server.state !== 'running') {
+          for (const t of this.transcripts.values()) for (const binding of t.serverStopped()) this.sent.delete(binding);
+        }
+        break;
+      }
       case 'focusTask':
         this.selectedSessionId = null;
         this.taskPrefill = { prompt: message.prompt ?? '', nonce: (this.taskPrefill?.nonce ?? 0) + 1 };
@@ -112,6 +123,15 @@ export class PanelStore {
     else this.expanded.add(binding);
     this.reviewVersion++;
     this.changed();
+  }
+
+  /** What the panel says of the server, if anything: only a restart under way or a server that is not running. */
+  get serverNotice(): string | null {
+    const s = this.server;
+    if (!s || s.state === 'running') return null;
+    if (s.state === 'starting') return s.restart ? "Deputy's server is restarting. Open questions are asked again when their sessions reattach." : null;
+    if (s.state === 'failed') return `Deputy's server is not running: ${s.message}`;
+    return null;
   }
 
   dismissError(errorId: string): void {

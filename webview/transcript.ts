@@ -66,7 +66,8 @@ export interface PromptRow extends RowBase {
   state: 'open' | 'answered' | 'withdrawn';
   decision?: PromptDecision;
   comment?: string;
-  withdrawnReason?: PromptWithdrawalReason;
+  /** The engine's reason, or `serverStopped`: the panel's own word for a question of a server that stopped. */
+  withdrawnReason?: PromptWithdrawalReason | 'serverStopped';
 }
 export interface ChangesetFileView extends ChangesetFile {
   verdict?: ReviewVerdict;
@@ -167,6 +168,23 @@ export class Transcript {
       (r): r is PromptRow | ChangesetRow =>
         (r.kind === 'prompt' && r.state === 'open') || (r.kind === 'changeset' && !r.applied && r.files.some((f) => f.state === 'ready' && !f.verdict)),
     );
+  }
+
+  /**
+   * The server that asked this session's open questions stopped: none of them can be answered any more. They show
+   * as such at once (no buttons); the new server asks again when the session reattaches (a replay replaces them).
+   * Returns the bindings dropped.
+   */
+  serverStopped(): string[] {
+    const dropped: string[] = [];
+    for (const row of this.rows) {
+      if (row.kind !== 'prompt' || row.state !== 'open') continue;
+      row.state = 'withdrawn';
+      row.withdrawnReason = 'serverStopped';
+      dropped.push(row.binding);
+      this.touch(row);
+    }
+    return dropped;
   }
 
   /** Re-renders just the rows waiting for the person (time left on prompts, buttons to enable again). */

@@ -76,7 +76,7 @@ export class ClientState implements vscode.Disposable {
     this.eventsArrived.fire({ sessionId, events });
   }
 
-  /** The server restarted: nothing it had open is open any more until it says so again. */
+  /** The server stopped or restarted: nothing it had open is open any more until it says so again. */
   reset(): void {
     this.prompts.clear();
     this.changesets.clear();

@@ -181,7 +181,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
           if (!target) return;
           await vscode.workspace.fs.writeFile(target, Buffer.from(key.publicKeyPem, 'utf8'));
           await deputy.context.secrets.store(SECRET_KEYS.audit, key.privateKeyPem);
-          void vscode.window.showInformationMessage(`Audit digests will be signed with ${key.keyId}. Public key saved to ${target.fsPath}.`);
+          await tellSigning(deputy, key.keyId, `Public key saved to ${target.fsPath}.`);
         } else {
           const [file] = (await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Ed25519 private key (PEM)' })) ?? [];
           if (!file) return;
@@ -194,9 +194,11 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
             return;
           }
           await deputy.context.secrets.store(SECRET_KEYS.audit, pem);
-          void vscode.window.showInformationMessage(`Audit digests will be signed with ${keyId}. You can delete ${file.fsPath} now.`);
+          await tellSigning(deputy, keyId, `You can delete ${file.fsPath} now.`);
+          return;
         }
-        await offerRestart(deputy);
+        const inUse = await offerRestart(deputy);
+        void vscode.window.showInformationMessage(inUse ? 'Audit digests are no longer signed.' : 'Audit digests are signed until the Deputy server restarts.');
       },
     },
     'deputy.showLog': {
@@ -318,9 +320,15 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
   };
 }
 
-/** Keys reach the server only at spawn: a running server needs a restart to use a new one. */
-async function offerRestart(deputy: Deputy): Promise<void> {
-  if (!deputy.server.running) return;
+/**
+ * Keys reach the server only at spawn: a running server needs a restart to use a new one. Resolves once the server
+ * that will serve the next request has the key (true), or false when the person chose to restart later.
+ */
+async function offerRestart(deputy: Deputy): Promise<boolean> {
+  // Not started: the first start reads the new key. Starting: it may have read the keys before this change, so it is
+  // let finish and then restarted like a running one.
+  if (!deputy.server.running && !deputy.server.busy) return true;
+  await deputy.server.ensure().catch(() => undefined);
   const running = deputy.state.running();
   const pick =
     running === 0
@@ -330,7 +338,22 @@ async function offerRestart(deputy: Deputy): Promise<void> {
           'Restart',
           'Later',
         );
-  if (pick === 'Restart') await deputy.server.restart();
+  if (pick !== 'Restart') return false;
+  await deputy.server.restart();
+  return true;
+}
+
+/**
+ * Says the signing key is in use only once it is: after the restart that hands it to the server (a task started
+ * before that would be written by the old server, unsigned), or that it waits for a restart the person put off.
+ */
+async function tellSigning(deputy: Deputy, keyId: string, more: string): Promise<void> {
+  const inUse = await offerRestart(deputy);
+  void vscode.window.showInformationMessage(
+    inUse
+      ? `Audit digests are signed with ${keyId}. ${more}`
+      : `Audit digests will be signed with ${keyId} after the Deputy server restarts (Deputy: Restart Server). ${more}`,
+  );
 }
 
 export function registerCommands(deputy: Deputy, panel: PanelProvider): vscode.Disposable[] {

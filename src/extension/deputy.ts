@@ -165,6 +165,9 @@ export class Deputy implements vscode.Disposable {
   }
 
   private setHealth(h: Health): void {
+    // A server that is not running asks nothing: its open questions are gone at once (badge, notifications), and the
+    // new server asks them again when their sessions reattach.
+    if (h.state !== 'running') this.state.reset();
     this.health = h;
     for (const l of this.listeners) l.health({ ...h, running: this.state.running() });
   }

@@ -44,7 +44,11 @@ async function askInNotification(deputy: Deputy, sessionId: string, binding: str
   if (!decision) return;
   // A notification outlives its question (answered in the panel, timed out, session stopped): say so, never guess.
   if (!deputy.state.prompts.has(binding)) {
-    void vscode.window.showInformationMessage('Deputy: that question was already answered or withdrawn; nothing was sent.');
+    void vscode.window.showInformationMessage(
+      deputy.currentHealth.state === 'running'
+        ? 'Deputy: that question was already answered or withdrawn; nothing was sent.'
+        : "Deputy: that question was the stopped server's; nothing was sent. It is asked again when its session reattaches.",
+    );
     return;
   }
   const r = await deputy.request(AnswerPrompt.type, { sessionId, binding, decision });

@@ -22,6 +22,7 @@ export async function handleIntent(deputy: Deputy, panel: PanelProvider, m: From
       const newTask = panel.webviewLoaded();
       if (!newTask && m.restoreSessionId) deputy.state.select(m.restoreSessionId);
       panel.postSettings();
+      panel.postServer();
       panel.postState();
       const list = await deputy.request(ListSessions.type, { attach: true });
       deputy.state.setSessions(list.sessions);

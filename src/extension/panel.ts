@@ -31,7 +31,10 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
       deputy.listen({
         events: (sessionId, events) => this.postEvents(sessionId, events),
         refreshed: () => void this.replay(),
-        health: () => this.updateBadge(),
+        health: () => {
+          this.postServer();
+          this.updateBadge();
+        },
       }),
       deputy.state.onSessionsChanged(() => {
         this.postState();
@@ -115,6 +118,12 @@ export class PanelProvider implements vscode.WebviewViewProvider, vscode.Disposa
   /** The review drafts of every open changeset (the card shows hunks dropped, reviewed marks, line comments). */
   postDrafts(): void {
     this.post({ type: 'reviewDrafts', drafts: this.deputy.review.draftsOf(this.deputy.state.changesets.values()) });
+  }
+
+  /** The server's state, so the panel drops the questions of a server that stopped and says it restarts. */
+  postServer(): void {
+    const h = this.deputy.currentHealth;
+    this.post({ type: 'server', state: h.state, message: h.message, restart: this.deputy.server.hasRun });
   }
 
   postSettings(): void {

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import { SECRET_FILE_ENV, type ServerInitOptions } from '../protocol/lsp.js';
+import type { ServerState } from '../protocol/webview.js';
 import { readSecrets, removeSecretFile, writeSecretFile } from './secrets.js';
 import { endServerProcess } from './server-process.js';
 import { readSettings } from './settings.js';
@@ -23,7 +24,7 @@ const EXIT_GRACE_MS = 3_000;
 
 type ClientModule = typeof import('./language-client.js');
 
-export type Health = { state: 'stopped' | 'starting' | 'running' | 'failed'; message: string };
+export type Health = { state: ServerState; message: string };
 
 export interface ServerHooks {
   /** Installs notification handlers on a new client (they survive the client's own restarts). */
@@ -41,6 +42,10 @@ export class DeputyServer implements vscode.Disposable {
   private lc: ClientModule | undefined;
   /** The process of the current client's server (the client does not track a process a function spawned). */
   private child: ChildProcess | undefined;
+  /** A Restart Server under way: requests wait for its new server instead of starting one beside the old. */
+  private restarting: Promise<void> | undefined;
+  /** A server has run in this window (so a stop is a restart to the person, not a first start). */
+  hasRun = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -52,6 +57,11 @@ export class DeputyServer implements vscode.Disposable {
     return !!this.lc && this.client?.state === this.lc.State.Running;
   }
 
+  /** A start or restart is under way: a server spawned now may have read the keys before a change to them. */
+  get busy(): boolean {
+    return !!this.starting || !!this.restarting || (!!this.lc && this.client?.state === this.lc.State.Starting);
+  }
+
   /** Why requests cannot be served now, or undefined when they can (after `ensure`). */
   get notReadyReason(): string | undefined {
     if (!vscode.workspace.workspaceFolders?.length) return 'Deputy works in a workspace folder: open a folder first.';
@@ -61,12 +71,22 @@ export class DeputyServer implements vscode.Disposable {
 
   /** The running client, starting the server if needed. */
   ensure(): Promise<LanguageClient> {
+    if (this.restarting) return this.restarting.then(() => this.ensure());
     if (this.client && this.running) return Promise.resolve(this.client);
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
 
-  async restart(): Promise<void> {
+  /** Resolves once the new server runs (with the keys stored by then), so what follows uses it. */
+  restart(): Promise<void> {
+    const run = (this.restarting ??= this.replace().finally(() => (this.restarting = undefined)));
+    return run.then(() => this.ensure()).then(() => undefined);
+  }
+
+  private async replace(): Promise<void> {
+    // Said before the old server stops: its open questions can no longer be answered (the panel drops them now).
+    this.hooks.health({ state: 'starting', message: 'restarting' });
+    this.log.info('Restarting the Deputy server.');
     this.crashes.length = 0;
     this.lastFailure = '';
     const old = this.client;
@@ -75,7 +95,9 @@ export class DeputyServer implements vscode.Disposable {
     if (old) await old.stop(STOP_TIMEOUT_MS).catch(() => undefined);
     old?.dispose().catch(() => undefined);
     await endServerProcess(oldChild, EXIT_GRACE_MS);
-    await this.ensure();
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    await this.starting;
+    this.log.info('The Deputy server restarted.');
   }
 
   async dispose(): Promise<void> {
@@ -126,6 +148,7 @@ export class DeputyServer implements vscode.Disposable {
     this.hooks.install(client);
     client.onDidChangeState((e) => {
       if (e.newState === lc.State.Running) {
+        this.hasRun = true;
         this.hooks.health({ state: 'running', message: 'ready' });
         this.hooks.started(client);
       } else if (e.newState === lc.State.Starting) {

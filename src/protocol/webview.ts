@@ -135,7 +135,7 @@ export interface FileReviewDraft {
   lineComments: number;
 }
 
-export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask', 'audit', 'reviewDrafts'] as const;
+export const TO_WEBVIEW_TYPES = ['state', 'settings', 'events', 'error', 'focusTask', 'audit', 'reviewDrafts', 'server'] as const;
 export type ToWebviewType = (typeof TO_WEBVIEW_TYPES)[number];
 
 export type ToWebview =
@@ -157,7 +157,15 @@ export type ToWebview =
   | ({ type: 'audit' } & AuditTimelineData)
 
   /** Sent by the extension whenever a review draft changes (in the panel or the diff editor): every open draft. */
-  | { type: 'reviewDrafts'; drafts: Record<string, FileReviewDraft> };
+  | { type: 'reviewDrafts'; drafts: Record<string, FileReviewDraft> }
+  /**
+   * Sent by the extension on `ready` and whenever the language server's state changes. Anything but `running` means
+   * the questions on screen were the old server's: none of them can be answered any more (the new server asks again
+   * once their sessions reattach). `restart` is true once a server has run in this window.
+   */
+  | { type: 'server'; state: ServerState; message: string; restart: boolean };
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Webview → extension: a tiny dependency-free schema checker, then the messages declared with it.

@@ -229,6 +229,60 @@ describe('the panel in Chromium', () => {
     await panel.page.close();
   });
 
+  test('a restarting server takes its questions off at once and says so; the new server\'s question is answered directly', PER_TEST, async () => {
+    const panel = await sessionPanel();
+    const { page } = panel;
+    const deadline = new Date(Date.now() + 10 * 60_000).toISOString();
+    const asked = (log: EventLog, n: number) =>
+      log.next('prompt.asked', { binding: binding(n), callId: 'a', tool: 'workspace_read', summary: 'read .env', args: { path: '.env' }, reason: 'secret', deadline });
+    await panel.deliver({ type: 'server', state: 'running', message: 'ready', restart: true });
+    await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [asked(new EventLog(S), 31)] });
+    const old = page.locator(`section.prompt[data-binding="${binding(31)}"]`);
+    const allow = page.getByRole('button', { name: 'Allow once', exact: true });
+    assert.equal(await allow.count(), 1);
+    // Sent while the server goes down: the old card must not stay waiting on an answer nobody can take.
+    await allow.click();
+    await panel.settle();
+
+    await panel.deliver({ type: 'server', state: 'starting', message: 'restarting', restart: true });
+    assert.equal(await allow.count(), 0, 'no button answers the old server\'s question');
+    assert.match((await old.textContent()) ?? '', /Deputy's server stopped: asked again when the session reattaches/);
+    assert.match(await renderedText(panel), /Deputy's server is restarting\. Open questions are asked again when their sessions reattach\./);
+    await page.screenshot({ path: join(RESULTS, 'server-restarting.png') });
+
+    // The new server is up and the session reattached: its log starts again at seq 1 and asks again.
+    await panel.clearPosted();
+    await panel.deliver({ type: 'server', state: 'running', message: 'ready', restart: true });
+    assert.doesNotMatch(await renderedText(panel), /Deputy's server is restarting/);
+    await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [asked(new EventLog(S), 32)] });
+    assert.equal(await old.count(), 0, 'the old card is gone');
+    assert.equal(await allow.count(), 1, 'one question to answer');
+    assert.equal(await allow.getAttribute('disabled'), null, 'and it can be answered');
+    await allow.click();
+    assert.deepEqual(await panel.postedOf('answerPrompt'), [{ type: 'answerPrompt', sessionId: S, binding: binding(32), decision: 'allowOnce' }]);
+    assert.deepEqual(await panel.problems(), []);
+    await page.close();
+  });
+
+  test('a first start says nothing; a server that failed says why and takes its questions off', PER_TEST, async () => {
+    const panel = await sessionPanel();
+    await panel.deliver({ type: 'server', state: 'starting', message: 'starting', restart: false });
+    assert.doesNotMatch(await renderedText(panel), /Deputy's server/);
+    await panel.deliver(
+      { type: 'server', state: 'running', message: 'ready', restart: false },
+      {
+        type: 'events',
+        sessionId: S,
+        replace: true,
+        events: [new EventLog(S).next('prompt.asked', { binding: binding(33), callId: 'a', tool: 'workspace_read', summary: 'read .env', args: { path: '.env' }, reason: 'secret', deadline: new Date(Date.now() + 60_000).toISOString() })],
+      },
+      { type: 'server', state: 'failed', message: 'it stopped 5 times in 3 minutes.', restart: true },
+    );
+    assert.match(await renderedText(panel), /Deputy's server is not running: it stopped 5 times in 3 minutes\./);
+    assert.equal(await panel.page.getByRole('button', { name: 'Allow once', exact: true }).count(), 0);
+    await panel.page.close();
+  });
+
   test('a changeset is reviewed per file and as a whole, each verdict carrying the files\' bindings', PER_TEST, async () => {
     const panel = await sessionPanel({ height: 1400 });
     const log = new EventLog(S);

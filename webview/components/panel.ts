@@ -83,7 +83,9 @@ export class DeputyPanel extends LitElement {
   protected override render(): TemplateResult {
     const { store } = this.ctx;
     const transcript = store.selectedTranscript;
+    const notice = store.serverNotice;
     return html`
+      ${notice ? html`<div class="card server-notice" role="status">${visibleText(notice)}</div>` : nothing}
       ${store.errors.length
         ? html`<div class="banner">
             ${store.errors.map(

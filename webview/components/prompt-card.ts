@@ -11,7 +11,10 @@ import type { PanelContext } from '../context.js';
 import { formatRemaining } from '../format.js';
 
 const DECISION_WORDS: Record<PromptDecision, string> = { allowOnce: 'Allowed once', allowTask: 'Allowed for this task', deny: 'Denied' };
-const WITHDRAWN_WORDS = { timedOut: 'Not answered in time: denied', sessionStopped: 'The task stopped: denied', answeredElsewhere: 'Answered elsewhere' } as const;
+const WITHDRAWN_WORDS = {
+  timedOut: 'Not answered in time: denied', sessionStopped: 'The task stopped: denied', answeredElsewhere: 'Answered elsewhere',
+  serverStopped: "Deputy's server stopped: asked again when the session reattaches",
+} as const;
 
 function argsText(args: unknown): string {
   try {

@@ -4,8 +4,10 @@
  * sees it in the Authorization header) while settings, the log, the panel and the audit trail never hold it; "Set
  * Audit Signing Key" generates a key, saves its public half where the save dialog says, and the next task's audit
  * digests verify with that public key (`deputy audit verify --public-key`, and not with another key); "Restart
- * Server" replaces the language server process while a task waits on a question, and the session reattaches (the
- * question, answered after the restart, lets the agent go on); "Governance Report" writes the HTML report of the
+ * Server" replaces the language server process while a task waits on a question: the old server's question leaves
+ * the panel at once (the panel says the server restarts), and when the session reattaches the new server's question
+ * is answered directly and lets the agent go on; "Set Audit Signing Key" says the key is in use only once the new
+ * server has it, and a task started right away is signed; "Governance Report" writes the HTML report of the
  * folder's sessions. Screenshots: test-results/vscode-e2e/keys-*.png.
  */
 import assert from 'node:assert/strict';
@@ -78,14 +80,17 @@ test('Set API Key, Set Audit Signing Key, Restart Server, Governance Report', { 
       await vscode.command('Deputy: Set Audit Signing Key');
       await pick(page, 'Generate a new key');
       await saveAs(page, publicKey, true);
-      const told = await notification(page, 'Audit digests will be signed with');
+      const told = await notification(page, /Audit digests (are|will be) signed with/);
+      // Said only once it is true: the server that serves the next task already has the key.
+      const whenTold = serverPids(vscode);
+      assert.ok(whenTold.some((p) => !keyed.includes(p)) && keyed.every((p) => !whenTold.includes(p)), `the new server runs when the key is said to be in use (${keyed.join(', ')} → ${whenTold.join(', ')})`);
+      assert.match(told, /Audit digests are signed with/);
       assert.ok(told.includes(publicKey), told);
       await waitFor(async () => existsSync(publicKey), 30_000, () => 'the public key was not saved');
       assert.match(readFileSync(publicKey, 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
       await vscode.shot('keys-02-signing-key');
-      await waitFor(async () => serverPids(vscode).some((p) => !keyed.includes(p)), 60_000, () => 'the server did not restart for the signing key');
 
-      // The next task uses the key, and its audit records are signed with the new key.
+      // A task started right after that uses the key, and its audit records are signed with the new key.
       panel = await sendTask(vscode, 'Say hello again');
       await untilIdle(panel, 'Hello with a key.');
       assert.equal(authOf(modelCalls(model.requests).at(-1)), `Bearer ${KEY}`, 'the task sent the key from SecretStorage');
@@ -115,26 +120,21 @@ test('Set API Key, Set Audit Signing Key, Restart Server, Governance Report', { 
       await (await button(panel, 'Allow once')).waitFor();
       const running = serverPids(vscode);
       await vscode.command('Deputy: Restart Server');
+      // At once, before the old server has even stopped: its question is no longer offered, and the panel says why.
+      await panel.getByText("Deputy's server stopped: asked again when the session reattaches").first().waitFor({ timeout: 10_000 });
+      await panel.getByText("Deputy's server is restarting.").first().waitFor({ timeout: 10_000 });
+      await vscode.shot('keys-03-restarting');
       await waitFor(async () => serverPids(vscode).some((p) => !running.includes(p)), 60_000, () => 'Restart Server did not start a new server');
       await waitFor(async () => running.every((p) => !serverPids(vscode).includes(p)), 30_000, () => 'the old server is still running');
       panel = await vscode.panel();
-      await vscode.shot('keys-03-restarted');
-      // Answered as soon as the new server has asked it again. Until the session has reattached, the card of the
-      // old server's question is still on screen and answering it says "no longer open": dismiss, answer again.
-      const done = panel.getByText('The .env names the API URL.').first();
-      await waitFor(
-        async () => {
-          const stale = panel.getByRole('button', { name: 'Dismiss', exact: true });
-          if (await stale.count()) await stale.first().click();
-          const allow = panel.getByRole('button', { name: 'Allow once', exact: true });
-          if (await allow.count()) await allow.last().click().catch(() => undefined);
-          await new Promise((r) => setTimeout(r, 3000));
-          return done.isVisible();
-        },
-        90_000,
-        () => 'the question, answered after the restart, did not let the agent go on',
-      );
+      // The new server asks again once the session reattaches: one card to answer, and the answer goes through.
+      const allow = await button(panel, 'Allow once', 90_000);
+      assert.equal(await panel.getByRole('button', { name: 'Allow once', exact: true }).count(), 1, 'only the new question is offered');
+      await vscode.shot('keys-04-asked-again');
+      await allow.click();
       await untilIdle(panel, 'The .env names the API URL.');
+      assert.equal(await panel.getByText('That question is no longer open').count(), 0, 'the answer was not refused');
+      assert.equal(await panel.getByText("Deputy's server is restarting.").count(), 0, 'the restart notice is gone');
       const afterRestart = modelCalls(model.requests).at(-1);
       assert.match(JSON.stringify(afterRestart?.body), /API_URL=http:\/\/localhost/, 'the answered read reached the agent');
 
@@ -148,7 +148,7 @@ test('Set API Key, Set Audit Signing Key, Restart Server, Governance Report', { 
       assert.match(html, /<title>Deputy report · \d{4}-\d\d-\d\d<\/title>/);
       assert.match(html, /3 sessions from/);
       for (const task of ['Say hello', 'Say hello again', 'Read .env']) assert.ok(html.includes(task), `${task} in the report`);
-      await vscode.shot('keys-04-report');
+      await vscode.shot('keys-05-report');
     },
   );
 });
