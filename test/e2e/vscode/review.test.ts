@@ -303,10 +303,12 @@ async function steps(vscode: VsCode, ws: string, seen: { lineComment: string; re
   // After a window reload, "Revert This Task's Changes" puts every file of the task back as it was before Deputy.
   await vscode.reload();
   await vscode.command("Deputy: Revert This Task's Changes");
-  const pick = page.locator('.quick-input-list .monaco-list-row').first();
-  await pick.waitFor({ timeout: 30_000 });
+  // The task's own row, not a row of the palette that ran the command (still in the page as it closes): after the
+  // reload the list comes once the server is up, and an Enter sent before it lands in the editor instead.
+  const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: /5 files/ }).first();
+  await pick.waitFor({ timeout: 60_000 });
   await shot(vscode, 'review-14-revert-pick');
-  await page.locator('.quick-input-widget input').press('Enter');
+  await pick.click();
   const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Revert$/ }).first();
   await confirm.waitFor({ timeout: 30_000 });
   await shot(vscode, 'review-15-revert-confirm');
