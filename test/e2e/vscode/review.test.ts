@@ -224,8 +224,13 @@ async function steps(vscode: VsCode, ws: string, seen: { lineComment: string; re
   await titleAction(page, 'Reject This File');
 
   // Every file decided: a.txt and the kept hunk of b.txt land together; c.ts stays.
-  await waitFor(async () => onDisk(ws, 'a.txt') === 'ALPHA\n', 60_000, () => 'a.txt was not applied');
-  assert.equal(onDisk(ws, 'b.txt'), B_KEPT, 'b.txt has exactly the kept hunk');
+  // One edit for the set, then each file saved in turn: wait for both saves before reading b.txt.
+  // (A save rewrites the file in place: it can be read half-written, so wait for the exact text.)
+  await waitFor(
+    async () => onDisk(ws, 'a.txt') === 'ALPHA\n' && onDisk(ws, 'b.txt') === B_KEPT,
+    60_000,
+    () => `a.txt ${JSON.stringify(onDisk(ws, 'a.txt'))}; b.txt should hold exactly the kept hunk: ${JSON.stringify(onDisk(ws, 'b.txt'))}`,
+  );
   assert.equal(onDisk(ws, 'c.ts'), C0, 'the rejected file is untouched');
 
   // ONE Undo takes the approved set back (a.txt and b.txt, written by one WorkspaceEdit): Ctrl+Z in a.txt undoes the
@@ -322,7 +327,9 @@ async function steps(vscode: VsCode, ws: string, seen: { lineComment: string; re
   );
   assert.equal(onDisk(ws, 'a.txt'), A0);
   assert.equal(onDisk(ws, 'b.txt'), B0);
+  // The toast may have timed out while the disk was checked: the notification center keeps it.
   const done = page.locator('.notification-list-item', { hasText: "Reverted this task's changes: 5 files restored" }).first();
+  if (!(await done.waitFor({ timeout: 5_000 }).then(() => true, () => false))) await vscode.command('Notifications: Show Notifications');
   await done.waitFor({ timeout: 30_000 });
   await shot(vscode, 'review-16-reverted');
 
