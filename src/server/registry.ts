@@ -47,7 +47,7 @@ import { HostedSession, type HostDeps } from './session-host.js';
 import { readTranscript } from './transcript.js';
 import { agentSessions } from '../agents/session-client.js';
 import { DaySpendLedger } from '../core/day-spend.js';
-import type { BudgetLimit } from '../core/budget.js';
+import { budgetFor, withEndpointOf } from './task-settings.js';
 
 export interface RegistryDeps {
   settings: ServerSettings;
@@ -480,24 +480,4 @@ function unknownSession(): RequestFailure {
 
 function toPath(uri: string): string {
   return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-}
-
-/** The task's budget: what the person gave for it, else `deputy.budget.perTask`, else `deputy.budget.perTaskUsd`. */
-function budgetFor(p: StartTask.Params, settings: ServerSettings): BudgetLimit | undefined {
-  if (p.budget) return p.budget;
-  if (p.budgetUsd !== undefined) return { unit: 'usd', amount: p.budgetUsd };
-  if (settings.budgetPerTask) return settings.budgetPerTask;
-  return settings.budgetPerTaskUsd !== undefined ? { unit: 'usd', amount: settings.budgetPerTaskUsd } : undefined;
-}
-
-/** `now` with the endpoint of `at`: which endpoint, and the Bedrock profile and region or runtime token file that reach it. */
-function withEndpointOf(now: ServerSettings, at: ServerSettings): ServerSettings {
-  const { bedrockRegion: _region, bedrockProfile: _profile, runtimeTokenFile: _token, ...rest } = now;
-  return {
-    ...rest,
-    endpoint: at.endpoint,
-    ...(at.bedrockRegion !== undefined ? { bedrockRegion: at.bedrockRegion } : {}),
-    ...(at.bedrockProfile !== undefined ? { bedrockProfile: at.bedrockProfile } : {}),
-    ...(at.runtimeTokenFile !== undefined ? { runtimeTokenFile: at.runtimeTokenFile } : {}),
-  };
 }
