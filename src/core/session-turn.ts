@@ -81,9 +81,10 @@ export async function sendTurn(
     // Stopped following without the endpoint's word: the turn may still be running, so its copy is not final.
     if (control.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
     // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
-    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`);
+    // Shutting down while the person has not answered: the review's question is withdrawn, never left waiting.
+    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`, control.signal);
     for (const result of review.results) if (result.status === 'applied') filesChanged.add(result.path);
-    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted;
+    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted && !control.signal?.aborted;
     // Notes sent to the agent are the next round's message (`from: environment review`); the others are a notice.
     if (review.notes && !again) void deps.events.emit(deps.session.id, { type: 'notice', message: review.notes }, { reviewNotes: true });
     if (!again) return { ...outcome, filesChanged: [...filesChanged] };

@@ -24,8 +24,11 @@ export interface TaskEnvironment {
   needed(session: AgentSession, fail: (message: string) => void): void;
   /** The endpoint reported the environment's state (`agent.session.environment.*`), for the person to see. */
   reported?(status: string, error: string | null): void;
-  /** Reviews what the agent changed in its environment since the last review (end of a turn). */
-  review(sessionId: string, why: string): Promise<EnvironmentReview>;
+  /**
+   * Reviews what the agent changed in its environment since the last review (end of a turn). `signal`: the turn is no
+   * longer followed (the window closes): a question still open is withdrawn, and every undecided file is rejected.
+   */
+  review(sessionId: string, why: string, signal?: AbortSignal): Promise<EnvironmentReview>;
 }
 
 /**

@@ -36,15 +36,18 @@ export class ShadowReview {
     });
   }
 
-  /** Reviews the shadow's pending changes; concurrent calls share one review. */
-  review(session: string, why: string): Promise<ReviewOutcome> {
-    this.running ??= this.run(session, why).finally(() => {
+  /**
+   * Reviews the shadow's pending changes; concurrent calls share one review (and the first caller's `signal`: once it
+   * aborts, an open question is withdrawn and the undecided files count as rejected).
+   */
+  review(session: string, why: string, signal?: AbortSignal): Promise<ReviewOutcome> {
+    this.running ??= this.run(session, why, signal).finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async run(session: string, why: string): Promise<ReviewOutcome> {
+  private async run(session: string, why: string, signal: AbortSignal | undefined): Promise<ReviewOutcome> {
     const { env } = this;
     const shadow = env.shadow;
     const baseline = shadow.baseline;
@@ -80,6 +83,7 @@ export class ShadowReview {
     const byFile = new Map(changes.map((c) => [c.file, c]));
     const reviewed = await this.runner.reviewPrepared({ session, callId }, summary, changes.map((c) => c.file), {
       source: 'environment',
+      ...(signal ? { signal } : {}),
       // Text goes through the workspace port (the editor's WorkspaceEdit, or the disk); binary content cannot.
       apply: (file) => {
         const change = byFile.get(file);

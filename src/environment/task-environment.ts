@@ -75,8 +75,8 @@ export class DeputyTaskEnvironment implements TaskEnvironment {
     this.options.onState?.({ state: 'reported', status, error });
   }
 
-  async review(sessionId: string, why: string): Promise<EnvironmentReview> {
-    return this.environment.review.review(sessionId, why);
+  async review(sessionId: string, why: string, signal?: AbortSignal): Promise<EnvironmentReview> {
+    return this.environment.review.review(sessionId, why, signal);
   }
 
   /** Stops the transport (ending every process the agent started) and removes the shadow. */

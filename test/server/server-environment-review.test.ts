@@ -122,3 +122,32 @@ test("an environment session's changeset is reviewed on the editor's card and ap
   assert.ok(audit.some((r) => r.type === 'changeset.proposed' && r.data.source === 'environment'));
   assert.deepEqual(audit.filter((r) => r.type === 'changeset.applied').map((r) => r.data.path).sort(), ['a.txt', 'd.txt']);
 });
+
+test('a review still open when the window closes is withdrawn: the server stops at once and nothing reaches the workspace', async (t) => {
+  const repo = await makeRepo({ 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
+  t.after(() => repo.cleanup());
+  const model = await startScriptedModel([{ toolCalls: [{ name: 'apply_patch', callId: 'p1', kind: 'custom', arguments: PATCH }] }, { text: 'Done.' }]);
+  t.after(() => model.close());
+  const server = await startServer([repo.root], settingsFor(model.baseURL), undefined, { editorFiles: true });
+  const editor = new Editor();
+  serveEditorFiles(server, editor);
+
+  const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Shout the words', folderUri: pathToFileURL(repo.root).href, environment: true });
+  assert.ok(!isFailure(started), JSON.stringify(started));
+  await server.waitFor('changeset.proposed', undefined, 60_000);
+  // Nobody answers; the window closes. Before, the turn waited on the open review (15 minutes by default) and the
+  // server never answered its shutdown.
+  let stopped = false;
+  const stopping = server.stop().then(() => (stopped = true));
+  await Promise.race([stopping, new Promise((r) => setTimeout(r, 60_000))]);
+  assert.ok(stopped, 'the server answered its shutdown with a review still open');
+  await server.kill().catch(() => undefined);
+
+  assert.equal(editor.applies.length, 0, 'nothing was applied');
+  assert.equal(readFileSync(join(repo.root, 'a.txt'), 'utf8'), 'alpha\n');
+  const audit = readFileSync(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+  assert.equal(audit.filter((r) => r.type === 'changeset.applied').length, 0);
+  // The withdrawn review is the person's no, on the trail file by file.
+  const rejected = audit.filter((r) => r.type === 'changeset.verdict' || r.type === 'changeset.rejected').map((r) => r.data.path);
+  assert.deepEqual([...new Set(rejected)].sort(), ['a.txt', 'b.txt', 'c.txt', 'd.txt'], JSON.stringify(audit.map((r) => r.type)));
+});
