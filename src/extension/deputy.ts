@@ -138,7 +138,12 @@ export class Deputy implements vscode.Disposable {
     });
     on(client, ChangesetsChanged.type, (p) => this.state.setPending(p.changesets));
     // The server's workspace port in the editor: writes go through one WorkspaceEdit, reads see unsaved buffers.
-    client.onRequest(ApplyWorkspaceEdit.method, (p: ApplyWorkspaceEdit.Params) => applyWorkspaceEdit(p));
+    client.onRequest(ApplyWorkspaceEdit.method, async (p: ApplyWorkspaceEdit.Params) => {
+      const answer = await applyWorkspaceEdit(p);
+      // What did not apply, in the log: the card says it too, but this is where a support question starts.
+      for (const r of answer.results) if (r.status !== 'applied') this.log.warn(`${p.label}: ${r.path} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
+      return answer;
+    });
     client.onRequest(ReadWorkspaceFiles.method, (p: ReadWorkspaceFiles.Params) => readWorkspaceFiles(p));
     on(client, ServerStatus.type, (p) => {
       if (p.health === 'error') this.log.warn(p.message);

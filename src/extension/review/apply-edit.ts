@@ -131,9 +131,33 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
       results.push({ path: edit.path, status: 'applied' });
       continue;
     }
-    const document = openDocument(uri) ?? (await vscode.workspace.openTextDocument(uri));
-    const saved = await document.save();
-    results.push(saved ? { path: edit.path, status: 'applied' } : { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' });
+    results.push((await saveEdited(uri)) ? { path: edit.path, status: 'applied' } : { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' });
   }
   return { results };
+}
+
+/**
+ * Saves a document Deputy just edited. `save()` also answers false when the document was no longer dirty by the time
+ * it ran (saved meanwhile, e.g. by another save of the same file) and when a save could not finish yet; the file on
+ * disk decides which: saved means the disk holds the document's text and nothing is left unsaved. A few tries, then
+ * "not saved" (the edit stays in the editor, undoable, and the person is told).
+ */
+async function saveEdited(uri: vscode.Uri): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const document = openDocument(uri) ?? (await vscode.workspace.openTextDocument(uri));
+    if (await document.save()) return true;
+    if (!document.isDirty && (await onDisk(uri)) === document.getText()) return true;
+    if (attempt === SAVE_ATTEMPTS) return false;
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
+}
+
+const SAVE_ATTEMPTS = 3;
+
+async function onDisk(uri: vscode.Uri): Promise<string | null> {
+  try {
+    return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+  } catch {
+    return null;
+  }
 }

@@ -241,9 +241,19 @@ export async function withDeputy(
   try {
     await body(vscode, ws);
   } catch (err) {
-    await vscode.shot(`${opts.name}-failed`).catch(() => undefined);
-    throw err;
+    throw await failure(vscode, opts.name, err);
   }
+}
+
+/**
+ * What a failed e2e leaves: a `<name>-failed.png` screenshot, and the end of Deputy's log added to the error, so a CI
+ * run's summary says what the extension saw (an edit not applied, a server that stopped) without the artifacts.
+ */
+export async function failure(vscode: VsCode, name: string, err: unknown): Promise<unknown> {
+  await vscode.shot(`${name}-failed`).catch(() => undefined);
+  const tail = vscode.logText().trimEnd().split('\n').slice(-40).join('\n');
+  if (err instanceof Error && tail) err.message += `\n--- the end of Deputy's log ---\n${tail}`;
+  return err;
 }
 
 /** The quick input's text box (the palette, a quick pick, an input box, code-server's file dialog). */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { startScriptedModel } from '../../fixtures/model-server.js';
-import { ROOT, launch, packageVsix, waitFor, type VsCode } from './code-server.js';
+import { ROOT, failure, launch, packageVsix, waitFor, type VsCode } from './code-server.js';
 
 const SOURCE = `export function greet(name: string): string {
   // TODO(agent): write a greeting file for the team
@@ -50,8 +50,7 @@ test('Deputy in VS Code: a TODO(agent) lens dispatches a task; the audit timelin
   try {
     await steps(vscode, ws, model.requests);
   } catch (err) {
-    await vscode.shot('lens-failed');
-    throw err;
+    throw await failure(vscode, 'lens', err);
   }
 });
 
@@ -110,8 +109,9 @@ async function steps(vscode: VsCode, ws: string, requests: { path: string; body:
     30_000,
     () => 'task.finished never appeared on the timeline',
   );
+  const shown = async () => (await timeline.getByRole('listitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).join('\n');
   for (const kind of ['task.started', 'message.user', 'changeset.proposed', 'changeset.approved', 'changeset.applied', 'usage']) {
-    assert.ok((await timeline.getByRole('listitem', { name: new RegExp(kind.replace('.', '\\.')) }).count()) > 0, `${kind} on the timeline`);
+    assert.ok((await timeline.getByRole('listitem', { name: new RegExp(kind.replace('.', '\\.')) }).count()) > 0, `${kind} on the timeline:\n${await shown()}`);
   }
   await vscode.shot('lens-03-timeline-verified');
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { startScriptedModel, type RecordedRequest, type ScriptEntry } from '../../fixtures/model-server.js';
-import { ROOT, launch, packageVsix, waitFor, type VsCode } from './code-server.js';
+import { ROOT, failure, launch, packageVsix, waitFor, type VsCode } from './code-server.js';
 
 const A0 = 'alpha\n';
 const B0 = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
@@ -169,8 +169,7 @@ test('Deputy review in VS Code: lens task, prompt, diff editor, hunks, line comm
   try {
     await steps(vscode, ws, seen);
   } catch (err) {
-    await shot(vscode, 'review-failed');
-    throw err;
+    throw await failure(vscode, 'review', err);
   }
 });
 
