@@ -152,7 +152,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
         if (key === undefined) return;
         if (key) await deputy.context.secrets.store(SECRET_KEYS[kind], key.trim());
         else await deputy.context.secrets.delete(SECRET_KEYS[kind]);
-        await offerRestart(deputy);
+        await offerRestart(deputy, 'a new API key');
       },
     },
     'deputy.setAuditSigningKey': {
@@ -182,6 +182,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
           await vscode.workspace.fs.writeFile(target, Buffer.from(key.publicKeyPem, 'utf8'));
           await deputy.context.secrets.store(SECRET_KEYS.audit, key.privateKeyPem);
           await tellSigning(deputy, key.keyId, `Public key saved to ${target.fsPath}.`);
+          return;
         } else {
           const [file] = (await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Ed25519 private key (PEM)' })) ?? [];
           if (!file) return;
@@ -197,7 +198,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
           await tellSigning(deputy, keyId, `You can delete ${file.fsPath} now.`);
           return;
         }
-        const inUse = await offerRestart(deputy);
+        const inUse = await offerRestart(deputy, 'the audit signing key removed');
         void vscode.window.showInformationMessage(inUse ? 'Audit digests are no longer signed.' : 'Audit digests are signed until the Deputy server restarts.');
       },
     },
@@ -210,7 +211,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
     'deputy.restartServer': {
       server: false,
       async run() {
-        await deputy.server.restart();
+        await deputy.server.restart('Deputy: Restart Server');
       },
     },
     'deputy.verifyAudit': {
@@ -324,7 +325,7 @@ export function commandTable(deputy: Deputy, panel: PanelProvider): Record<Comma
  * Keys reach the server only at spawn: a running server needs a restart to use a new one. Resolves once the server
  * that will serve the next request has the key (true), or false when the person chose to restart later.
  */
-async function offerRestart(deputy: Deputy): Promise<boolean> {
+async function offerRestart(deputy: Deputy, why: string): Promise<boolean> {
   // Not started: the first start reads the new key. Starting: it may have read the keys before this change, so it is
   // let finish and then restarted like a running one.
   if (!deputy.server.running && !deputy.server.busy) return true;
@@ -339,7 +340,7 @@ async function offerRestart(deputy: Deputy): Promise<boolean> {
           'Later',
         );
   if (pick !== 'Restart') return false;
-  await deputy.server.restart();
+  await deputy.server.restart(why);
   return true;
 }
 
@@ -348,7 +349,7 @@ async function offerRestart(deputy: Deputy): Promise<boolean> {
  * before that would be written by the old server, unsigned), or that it waits for a restart the person put off.
  */
 async function tellSigning(deputy: Deputy, keyId: string, more: string): Promise<void> {
-  const inUse = await offerRestart(deputy);
+  const inUse = await offerRestart(deputy, 'a new audit signing key');
   void vscode.window.showInformationMessage(
     inUse
       ? `Audit digests are signed with ${keyId}. ${more}`
@@ -364,7 +365,7 @@ export function registerCommands(deputy: Deputy, panel: PanelProvider): vscode.D
         if (why) {
           const pick = await vscode.window.showWarningMessage(why, 'Show Log', 'Restart Server');
           if (pick === 'Show Log') deputy.log.show();
-          if (pick === 'Restart Server') await deputy.server.restart().catch(() => undefined);
+          if (pick === 'Restart Server') await deputy.server.restart('Restart Server, from a command that could not run').catch(() => undefined);
           return;
         }
         await deputy.client();

@@ -44,6 +44,8 @@ export class DeputyServer implements vscode.Disposable {
   private child: ChildProcess | undefined;
   /** A Restart Server under way: requests wait for its new server instead of starting one beside the old. */
   private restarting: Promise<void> | undefined;
+  /** A restart asked for while one was under way: it replaces the server that one starts. */
+  private nextRestart: Promise<void> | undefined;
   /** A server has run in this window (so a stop is a restart to the person, not a first start). */
   hasRun = false;
 
@@ -59,7 +61,7 @@ export class DeputyServer implements vscode.Disposable {
 
   /** A start or restart is under way: a server spawned now may have read the keys before a change to them. */
   get busy(): boolean {
-    return !!this.starting || !!this.restarting || (!!this.lc && this.client?.state === this.lc.State.Starting);
+    return !!this.starting || !!this.restarting || !!this.nextRestart || (!!this.lc && this.client?.state === this.lc.State.Starting);
   }
 
   /** Why requests cannot be served now, or undefined when they can (after `ensure`). */
@@ -71,16 +73,37 @@ export class DeputyServer implements vscode.Disposable {
 
   /** The running client, starting the server if needed. */
   ensure(): Promise<LanguageClient> {
-    if (this.restarting) return this.restarting.then(() => this.ensure());
+    const restart = this.nextRestart ?? this.restarting;
+    if (restart) return restart.then(() => this.ensure());
     if (this.client && this.running) return Promise.resolve(this.client);
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
 
-  /** Resolves once the new server runs (with the keys stored by then), so what follows uses it. */
-  restart(): Promise<void> {
-    const run = (this.restarting ??= this.replace().finally(() => (this.restarting = undefined)));
+  /**
+   * Resolves once a server spawned after this call runs (with the keys stored by then), so what follows uses it. A
+   * restart already under way may have spawned its server before the change that asks for this one: this one then
+   * comes after it (calls made meanwhile share that next one).
+   */
+  restart(why: string): Promise<void> {
+    this.log.info(`Restart of the Deputy server asked for: ${why}.`);
+    let run: Promise<void>;
+    if (this.nextRestart) run = this.nextRestart;
+    else if (this.restarting) {
+      run = this.nextRestart = this.restarting.catch(() => undefined).then(() => {
+        this.nextRestart = undefined;
+        return this.restartNow();
+      });
+    } else run = this.restartNow();
     return run.then(() => this.ensure()).then(() => undefined);
+  }
+
+  private restartNow(): Promise<void> {
+    const run: Promise<void> = this.replace().finally(() => {
+      if (this.restarting === run) this.restarting = undefined;
+    });
+    this.restarting = run;
+    return run;
   }
 
   private async replace(): Promise<void> {

@@ -89,6 +89,9 @@ test('Set API Key, Set Audit Signing Key, Restart Server, Governance Report', { 
       await waitFor(async () => existsSync(publicKey), 30_000, () => 'the public key was not saved');
       assert.match(readFileSync(publicKey, 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
       await vscode.shot('keys-02-signing-key');
+      // Nothing after that says otherwise (a new key went on to the removal's restart and "no longer signed").
+      const contradiction = page.locator('.notification-list-item', { hasText: 'Audit digests are no longer signed' }).first();
+      assert.equal(await contradiction.waitFor({ timeout: 10_000 }).then(() => true, () => false), false, 'a new key was followed by "no longer signed"');
 
       // A task started right after that uses the key, and its audit records are signed with the new key.
       panel = await sendTask(vscode, 'Say hello again');
