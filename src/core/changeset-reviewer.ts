@@ -14,6 +14,7 @@ import { applyKeptHunks, markRevision } from './changeset/hunks.js';
 import { keepPreImages } from './changeset/pre-images.js';
 import { answerFileByFile, decideAll, reviewItems, type ChangesetReviewAnswer, type ChangesetReviewQuestion, type Decided } from './changeset/review.js';
 import type { EngineEvents } from './event-channel.js';
+import { mapBounded } from './map-bounded.js';
 import { bindingFor, DEFAULT_QUESTION_TIMEOUT_MS, type Prompter } from './prompter.js';
 import type { WorkspaceEdit, WorkspaceEditResult, WorkspaceFiles } from './workspace-files.js';
 import { sha256Hex } from './workspace-text.js';
@@ -361,18 +362,4 @@ function conflictResult(file: PreparedFile, reason: string): ChangeResult {
 function fromPort(r: WorkspaceEditResult): ChangeResult {
   if (r.status === 'applied') return { path: r.path, status: 'applied' };
   return { path: r.path, status: r.status === 'conflict' ? 'conflict' : 'invalid', ...(r.reason !== undefined ? { reason: r.reason } : {}) };
-}
-
-/** `task` on every item, at most `limit` at a time; results in order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -6,6 +6,7 @@
  * (one Undo reverts the whole set) and the files are saved.
  */
 import * as vscode from 'vscode';
+import { mapBounded } from '../../core/map-bounded.js';
 import { sha256Hex } from '../../core/workspace-text.js';
 import type { ApplyWorkspaceEdit, ReadWorkspaceFiles, WorkspaceFileEdit, WorkspaceFileEditResult } from '../../protocol/lsp.js';
 
@@ -122,18 +123,28 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
       toSave.push(now.uri);
     }
   }
-  const ok = await vscode.workspace.applyEdit(we, { isRefactoring: false });
+  // As a refactoring, VS Code saves every file of the edit itself once it is applied (`files.refactoring.autoSave`, on
+  // by default), all at once in the workbench rather than one save request per file from here. The only unsaved text
+  // in these files is Deputy's (a file with unsaved edits was a conflict above), so that save takes nothing of the
+  // person's. What it did not save (the setting off, a save that failed) is saved here, file by file.
+  const ok = await vscode.workspace.applyEdit(we, { isRefactoring: true });
   if (!ok) return { results: p.edits.map((e) => ({ path: e.path, status: 'failed', reason: 'VS Code refused the edit' })) };
-  const results: WorkspaceFileEditResult[] = [];
-  for (const { edit } of checked) {
+  const saving = new Set(toSave.map((u) => u.toString()));
+  const results = await mapBounded(checked, SAVE_CHECKS, async ({ edit }): Promise<WorkspaceFileEditResult> => {
     const uri = fileUri(folder, edit.path)!;
-    if (!toSave.some((u) => u.toString() === uri.toString())) {
-      results.push({ path: edit.path, status: 'applied' });
-      continue;
-    }
-    results.push((await saveEdited(uri)) ? { path: edit.path, status: 'applied' } : { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' });
-  }
+    if (!saving.has(uri.toString()) || (await savedAlready(uri)) || (await saveEdited(uri))) return { path: edit.path, status: 'applied' };
+    return { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' };
+  });
   return { results };
+}
+
+/** Files checked (and saved when the workbench did not) at once after an apply. */
+const SAVE_CHECKS = 16;
+
+/** The disk holds the document's text: saved (the document's dirty flag here can lag behind the workbench's). */
+async function savedAlready(uri: vscode.Uri): Promise<boolean> {
+  const document = openDocument(uri);
+  return document !== undefined && (await onDisk(uri)) === document.getText();
 }
 
 /**

@@ -252,7 +252,12 @@ export async function withDeputy(
 export async function failure(vscode: VsCode, name: string, err: unknown): Promise<unknown> {
   await vscode.shot(`${name}-failed`).catch(() => undefined);
   const tail = vscode.logText().trimEnd().split('\n').slice(-40).join('\n');
-  if (err instanceof Error && tail) err.message += `\n--- the end of Deputy's log ---\n${tail}`;
+  if (err instanceof Error && tail) {
+    const more = `\n--- the end of Deputy's log ---\n${tail}`;
+    // The runner prints the stack, made when the error was: the log goes on both.
+    err.message += more;
+    if (err.stack) err.stack += more;
+  }
   return err;
 }
 
