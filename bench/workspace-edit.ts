@@ -132,9 +132,9 @@ export const workspaceEditApply: Benchmark = {
         unit: 'files',
         figure: 'files/s',
         input: `${fmt(config.files)} files × ${fmt(config.linesPerFile)} lines, every file approved (the changeset benchmark's change: every tenth line of every file), a fresh copy per side and round inside the one workspace folder code-server has open`,
-        ours: "Deputy's editor apply (`applyWorkspaceEdit`, src/extension/review/apply-edit.ts) in code-server's extension host, timed there: each file's text checked against the one the agent read, every document opened, checked again, ONE `WorkspaceEdit` with a full-text replace per file applied, every file saved",
+        ours: "Deputy's editor apply (`applyWorkspaceEdit`, src/extension/review/apply-edit.ts) in code-server's extension host, timed there: each file's text checked against the one the agent read (the open document's, else the disk's), ONE `WorkspaceEdit` with a full-text replace per file applied as a refactoring (the workbench then saves every file of it), every file then checked on the disk",
         reference: "the engine's disk port, `DiskWorkspaceFiles.apply` (the CLI's): base re-check, atomic write (temp file, fsync, rename), 8 files at a time, each folder fsync'd once",
-        meaning: `files applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means VS Code applies and saves ${shareInWords(comparison.ratio)} files per second as the engine's disk apply. The editor's side pays for a text model per file, one undo step spanning the set and a save per file; the disk side for an fsync per file.`,
+        meaning: `files applied per second, ours ÷ reference: ${formatRatio(comparison.ratio)} means VS Code applies and saves ${shareInWords(comparison.ratio)} files per second as the engine's disk apply. The editor's side pays for a text model per file, one undo step spanning the set, a save per file and a read-back; the disk side for an fsync per file.`,
         verified: `every round each side answered "applied" for all ${fmt(edits.length)} files and its copy then held exactly those files with, byte for byte, the approved content (checked untimed)`,
         comparison,
       };

@@ -85,11 +85,16 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
     };
   }
 
-  // Load every document to edit first; then check again and build the edit with no await in between, so what is
-  // replaced is exactly the text just checked.
+  // A file open in the editor is checked again against its document, with no await between that check and building
+  // the edit, so what is replaced is exactly the text just checked (and VS Code refuses the edit if the document
+  // changes before it applies). A file not open is not opened: an open per file was most of the time of a large set,
+  // and VS Code holds only so many documents for an extension. The workbench loads it from the disk, where its text
+  // was just checked, and the edit replaces the whole of it.
   const documents = new Map<string, vscode.TextDocument>();
   for (const { edit, now } of checked) {
-    if (now && now.text !== null && edit.kind !== 'delete' && edit.content !== null) documents.set(edit.path, now.document ?? (await vscode.workspace.openTextDocument(now.uri)));
+    if (!now || now.text === null || edit.kind === 'delete' || edit.content === null) continue;
+    const document = now.document ?? openDocument(now.uri);
+    if (document && !document.isClosed) documents.set(edit.path, document);
   }
   const changedMeanwhile = checked.filter(({ edit }) => {
     const d = documents.get(edit.path);
@@ -113,10 +118,13 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
     const document = documents.get(edit.path);
     if (edit.kind === 'delete' || edit.content === null) {
       we.deleteFile(now.uri, { ignoreIfNotExists: true }, metadata);
-    } else if (!document) {
+    } else if (now.text === null) {
       // Created empty and filled as a text edit, so the content is part of the same undo step as every other file.
       we.createFile(now.uri, { ignoreIfExists: false }, metadata);
       we.insert(now.uri, new vscode.Position(0, 0), edit.content, metadata);
+      toSave.push(now.uri);
+    } else if (!document) {
+      we.replace(now.uri, WHOLE_TEXT, edit.content, metadata);
       toSave.push(now.uri);
     } else {
       we.replace(now.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), edit.content, metadata);
@@ -132,19 +140,27 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
   const saving = new Set(toSave.map((u) => u.toString()));
   const results = await mapBounded(checked, SAVE_CHECKS, async ({ edit }): Promise<WorkspaceFileEditResult> => {
     const uri = fileUri(folder, edit.path)!;
-    if (!saving.has(uri.toString()) || (await savedAlready(uri)) || (await saveEdited(uri))) return { path: edit.path, status: 'applied' };
+    if (!saving.has(uri.toString()) || (await savedAlready(uri, edit.content!)) || (await saveEdited(uri))) return { path: edit.path, status: 'applied' };
     return { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' };
   });
   return { results };
 }
 
+/** A range past any text's end: VS Code clamps it to the document's, so it covers the whole text however long. */
+const WHOLE_TEXT = new vscode.Range(0, 0, 2 ** 31 - 1, 0);
+
 /** Files checked (and saved when the workbench did not) at once after an apply. */
 const SAVE_CHECKS = 16;
 
-/** The disk holds the document's text: saved (the document's dirty flag here can lag behind the workbench's). */
-async function savedAlready(uri: vscode.Uri): Promise<boolean> {
+/**
+ * The disk holds the approved text, or the document's (its line ends can differ from the text's): saved. The document's
+ * dirty flag here can lag behind the workbench's, so the disk decides.
+ */
+async function savedAlready(uri: vscode.Uri, content: string): Promise<boolean> {
+  const disk = await onDisk(uri);
+  if (disk === content) return true;
   const document = openDocument(uri);
-  return document !== undefined && (await onDisk(uri)) === document.getText();
+  return document !== undefined && disk === document.getText();
 }
 
 /**
