@@ -85,15 +85,21 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
     };
   }
 
-  // A file open in the editor is checked again against its document, with no await between that check and building
-  // the edit, so what is replaced is exactly the text just checked (and VS Code refuses the edit if the document
-  // changes before it applies). A file not open is not opened: an open per file was most of the time of a large set,
-  // and VS Code holds only so many documents for an extension. The workbench loads it from the disk, where its text
-  // was just checked, and the edit replaces the whole of it.
+  // Every document to edit is checked again, with no await between that check and building the edit, so what is
+  // replaced is exactly the text just checked, and VS Code refuses the edit if a document changes before it applies.
+  // Files not open in the editor are opened for that first, up to OPEN_AT_MOST of them. A larger set's closed files
+  // are not opened (an open each was most of a large set's time, and VS Code lets go of documents past what it keeps
+  // for an extension): the workbench loads them from the disk, where their text was just checked, and the edit
+  // replaces the whole of each.
+  const edited = checked.filter(({ edit, now }) => now && now.text !== null && edit.kind !== 'delete' && edit.content !== null);
+  const closed = edited.filter(({ now }) => !(now!.document ?? openDocument(now!.uri)));
+  const opened = new Map<string, vscode.TextDocument>();
+  if (closed.length <= OPEN_AT_MOST) {
+    await mapBounded(closed, OPEN_AT_ONCE, async ({ edit, now }) => void opened.set(edit.path, await vscode.workspace.openTextDocument(now!.uri)));
+  }
   const documents = new Map<string, vscode.TextDocument>();
-  for (const { edit, now } of checked) {
-    if (!now || now.text === null || edit.kind === 'delete' || edit.content === null) continue;
-    const document = now.document ?? openDocument(now.uri);
+  for (const { edit, now } of edited) {
+    const document = opened.get(edit.path) ?? now!.document ?? openDocument(now!.uri);
     if (document && !document.isClosed) documents.set(edit.path, document);
   }
   const changedMeanwhile = checked.filter(({ edit }) => {
@@ -145,6 +151,10 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
   });
   return { results };
 }
+
+/** The most files not open in the editor that an apply opens first (see applyWorkspaceEdit), and how many at once. */
+const OPEN_AT_MOST = 50;
+const OPEN_AT_ONCE = 8;
 
 /** A range past any text's end: VS Code clamps it to the document's, so it covers the whole text however long. */
 const WHOLE_TEXT = new vscode.Range(0, 0, 2 ** 31 - 1, 0);
