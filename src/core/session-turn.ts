@@ -44,6 +44,11 @@ export interface TurnControl {
   cancel?: AbortSignal;
   /** Aborting stops following at once (the endpoint's turn goes on); the turn then ends `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * Aborted when the host goes away (the window closes): an environment review still waiting for the person is
+   * withdrawn, never left open. A Stop only cancels the turn; the review of what the agent did stays the person's.
+   */
+  shutdown?: AbortSignal;
 }
 
 /** What a message is when it is not the person's own words, e.g. `budget raised` (its record's `from`). */
@@ -82,9 +87,9 @@ export async function sendTurn(
     if (control.signal?.aborted) return { ...outcome, filesChanged: [...filesChanged] };
     // Reviewed whatever the turn's end: what the agent did before a failure or a cancel is the person's to keep.
     // Shutting down while the person has not answered: the review's question is withdrawn, never left waiting.
-    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`, control.signal);
+    const review = await environment.review(deps.session.id, outcome.status === 'completed' ? 'end of turn' : `the turn ended ${outcome.status}`, control.shutdown);
     for (const result of review.results) if (result.status === 'applied') filesChanged.add(result.path);
-    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted && !control.signal?.aborted;
+    const again = outcome.status === 'completed' && reviewAsksForChanges(review) && round < MAX_REVISION_TURNS && !control.cancel?.aborted && !control.signal?.aborted && !control.shutdown?.aborted;
     // Notes sent to the agent are the next round's message (`from: environment review`); the others are a notice.
     if (review.notes && !again) void deps.events.emit(deps.session.id, { type: 'notice', message: review.notes }, { reviewNotes: true });
     if (!again) return { ...outcome, filesChanged: [...filesChanged] };

@@ -82,15 +82,16 @@ export class DeputyServer implements vscode.Disposable {
 
   /**
    * Resolves once a server spawned after this call runs (with the keys stored by then), so what follows uses it. A
-   * restart already under way may have spawned its server before the change that asks for this one: this one then
-   * comes after it (calls made meanwhile share that next one).
+   * start or restart already under way may have spawned its server before the change that asks for this one: this
+   * one then comes after it (calls made meanwhile share that next one).
    */
   restart(why: string): Promise<void> {
     this.log.info(`Restart of the Deputy server asked for: ${why}.`);
+    const underWay: Promise<unknown> | undefined = this.restarting ?? this.starting;
     let run: Promise<void>;
     if (this.nextRestart) run = this.nextRestart;
-    else if (this.restarting) {
-      run = this.nextRestart = this.restarting.catch(() => undefined).then(() => {
+    else if (underWay) {
+      run = this.nextRestart = underWay.catch(() => undefined).then(() => {
         this.nextRestart = undefined;
         return this.restartNow();
       });

@@ -76,6 +76,8 @@ const ORPHANED =
 interface RunningTurn {
   cancel: AbortController;
   stop: AbortController;
+  /** The server is going away: what still waits for the person (an environment review) is withdrawn. */
+  shutdown: AbortController;
   done: Promise<void>;
 }
 
@@ -306,6 +308,7 @@ export class HostedSession {
   /** Stops following without cancelling (the server is shutting down; the session goes on at the endpoint). */
   async detach(): Promise<void> {
     this.turn?.stop.abort();
+    this.turn?.shutdown.abort();
     await this.turn?.done;
     // The shadow and its connection end with the window: a later window cannot serve them.
     await this.environment?.close();
@@ -354,16 +357,17 @@ export class HostedSession {
   private track(
     turnKey: string,
     cause: 'task' | 'followUp',
-    follow: (control: { turnKey: string; cancel: AbortSignal; signal: AbortSignal }) => Promise<TurnOutcome>,
+    follow: (control: { turnKey: string; cancel: AbortSignal; signal: AbortSignal; shutdown: AbortSignal }) => Promise<TurnOutcome>,
     announce = true,
   ): void {
     const cancel = new AbortController();
     const stop = new AbortController();
+    const shutdown = new AbortController();
     if (announce) this.emit({ type: 'turn.started', turnId: turnKey, cause });
     this.setStatus('running');
     // The turn's requests know their session, so a sign-in that runs out pauses this session (and Stop ends the wait).
     const done = this.deps.signInWait
-      .runForSession({ sessionId: this.id, stop: cancel.signal }, () => follow({ turnKey, cancel: cancel.signal, signal: stop.signal }))
+      .runForSession({ sessionId: this.id, stop: cancel.signal }, () => follow({ turnKey, cancel: cancel.signal, signal: stop.signal, shutdown: shutdown.signal }))
       .then(
         (outcome) => this.ended(turnKey, outcome, cancel.signal.aborted),
         (err: unknown) => this.broke(turnKey, err, stop.signal.aborted, cancel.signal.aborted),
@@ -373,7 +377,7 @@ export class HostedSession {
         if (this.turn?.done === done) this.turn = null;
         this.deps.changed();
       });
-    this.turn = { cancel, stop, done };
+    this.turn = { cancel, stop, shutdown, done };
   }
 
   private async ended(turnKey: string, given: TurnOutcome, stopped = false): Promise<void> {

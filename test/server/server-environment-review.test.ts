@@ -144,6 +144,8 @@ test('a review still open when the window closes is withdrawn: the server stops 
   await server.kill().catch(() => undefined);
 
   assert.equal(editor.applies.length, 0, 'nothing was applied');
+  // The withdrawn review is not the agent's next message: no turn after the first.
+  assert.equal(model.requests.filter((r) => /\/(responses|chat\/completions)$/.test(r.path)).length, 2, 'no revision turn after the shutdown');
   assert.equal(readFileSync(join(repo.root, 'a.txt'), 'utf8'), 'alpha\n');
   const audit = readFileSync(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
   assert.equal(audit.filter((r) => r.type === 'changeset.applied').length, 0);

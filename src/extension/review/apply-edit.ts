@@ -97,21 +97,33 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
   if (closed.length <= OPEN_AT_MOST) {
     await mapBounded(closed, OPEN_AT_ONCE, async ({ edit, now }) => void opened.set(edit.path, await vscode.workspace.openTextDocument(now!.uri)));
   }
+  // The closed files left unopened: their disk text checked once more, just before the edit.
+  const onDiskNow = new Map<string, string | null>();
+  if (closed.length > OPEN_AT_MOST) {
+    await mapBounded(closed, SAVE_CHECKS, async ({ edit, now }) => void onDiskNow.set(edit.path, await onDisk(now!.uri)));
+  }
   const documents = new Map<string, vscode.TextDocument>();
   for (const { edit, now } of edited) {
     const document = opened.get(edit.path) ?? now!.document ?? openDocument(now!.uri);
     if (document && !document.isClosed) documents.set(edit.path, document);
   }
-  const changedMeanwhile = checked.filter(({ edit }) => {
+  // Each changed file's current text: a document's (unsaved edits count as a change), else the disk's.
+  const late = new Map<string, string | null>();
+  for (const { edit } of edited) {
     const d = documents.get(edit.path);
-    return d !== undefined && (d.isDirty || sha256Hex(d.getText()) !== edit.expectedSha256);
-  });
-  if (changedMeanwhile.length) {
-    const late = new Set(changedMeanwhile.map((c) => c.edit.path));
+    if (d) {
+      if (d.isDirty || sha256Hex(d.getText()) !== edit.expectedSha256) late.set(edit.path, sha256Hex(d.getText()));
+    } else if (onDiskNow.has(edit.path)) {
+      const text = onDiskNow.get(edit.path)!;
+      const sha = text === null ? null : sha256Hex(text);
+      if (sha !== edit.expectedSha256) late.set(edit.path, sha);
+    }
+  }
+  if (late.size) {
     return {
       results: checked.map(({ edit }) =>
         late.has(edit.path)
-          ? { path: edit.path, status: 'conflict', reason: 'it changed in the editor while Deputy was applying', currentSha256: sha256Hex(documents.get(edit.path)!.getText()) }
+          ? { path: edit.path, status: 'conflict', reason: 'it changed while Deputy was applying', currentSha256: late.get(edit.path)! }
           : { path: edit.path, status: 'failed', reason: 'not applied: another file conflicted' },
       ),
     };
@@ -146,7 +158,7 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
   const saving = new Set(toSave.map((u) => u.toString()));
   const results = await mapBounded(checked, SAVE_CHECKS, async ({ edit }): Promise<WorkspaceFileEditResult> => {
     const uri = fileUri(folder, edit.path)!;
-    if (!saving.has(uri.toString()) || (await savedAlready(uri, edit.content!)) || (await saveEdited(uri))) return { path: edit.path, status: 'applied' };
+    if (!saving.has(uri.toString()) || (await savedAlready(uri, edit.content!)) || (await saveEdited(uri, edit.content!))) return { path: edit.path, status: 'applied' };
     return { path: edit.path, status: 'failed', reason: 'applied in the editor but not saved' };
   });
   return { results };
@@ -163,14 +175,19 @@ const WHOLE_TEXT = new vscode.Range(0, 0, 2 ** 31 - 1, 0);
 const SAVE_CHECKS = 16;
 
 /**
- * The disk holds the approved text, or the document's (its line ends can differ from the text's): saved. The document's
- * dirty flag here can lag behind the workbench's, so the disk decides.
+ * The disk holds the approved text, or the document's when that is the approved text with the document's own line
+ * ends: saved. The document's dirty flag here can lag behind the workbench's, so the disk decides.
  */
 async function savedAlready(uri: vscode.Uri, content: string): Promise<boolean> {
   const disk = await onDisk(uri);
   if (disk === content) return true;
   const document = openDocument(uri);
-  return document !== undefined && disk === document.getText();
+  return document !== undefined && disk === document.getText() && sameLines(disk, content);
+}
+
+/** The same text but for its line ends (a document keeps one kind; the approved text may have another). */
+function sameLines(a: string, b: string): boolean {
+  return a.replace(/\r\n?/g, '\n') === b.replace(/\r\n?/g, '\n');
 }
 
 /**
@@ -179,11 +196,12 @@ async function savedAlready(uri: vscode.Uri, content: string): Promise<boolean> 
  * disk decides which: saved means the disk holds the document's text and nothing is left unsaved. A few tries, then
  * "not saved" (the edit stays in the editor, undoable, and the person is told).
  */
-async function saveEdited(uri: vscode.Uri): Promise<boolean> {
+async function saveEdited(uri: vscode.Uri, content: string): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const document = openDocument(uri) ?? (await vscode.workspace.openTextDocument(uri));
     if (await document.save()) return true;
-    if (!document.isDirty && (await onDisk(uri)) === document.getText()) return true;
+    const disk = await onDisk(uri);
+    if (!document.isDirty && disk !== null && disk === document.getText() && sameLines(disk, content)) return true;
     if (attempt === SAVE_ATTEMPTS) return false;
     await new Promise((r) => setTimeout(r, 200 * attempt));
   }
