@@ -36,11 +36,15 @@ function openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
 async function current(uri: vscode.Uri): Promise<Current> {
   const document = openDocument(uri);
   if (document && !document.isClosed) return { uri, text: document.getText(), dirty: document.isDirty, document };
+  return { uri, text: await readText(uri), dirty: false };
+}
+
+/** The file's text on the disk; null when there is no such file (any other failure throws). */
+async function readText(uri: vscode.Uri): Promise<string | null> {
   try {
-    const bytes = await vscode.workspace.fs.readFile(uri);
-    return { uri, text: new TextDecoder('utf-8').decode(bytes), dirty: false };
+    return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
   } catch (err) {
-    if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return { uri, text: null, dirty: false };
+    if (err instanceof vscode.FileSystemError && err.code === 'FileNotFound') return null;
     throw err;
   }
 }
@@ -209,10 +213,7 @@ async function saveEdited(uri: vscode.Uri, content: string): Promise<boolean> {
 
 const SAVE_ATTEMPTS = 3;
 
-async function onDisk(uri: vscode.Uri): Promise<string | null> {
-  try {
-    return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
-  } catch {
-    return null;
-  }
+/** The file's text on the disk, null when it cannot be read: a check after the fact, where unreadable is not saved. */
+function onDisk(uri: vscode.Uri): Promise<string | null> {
+  return readText(uri).catch(() => null);
 }
