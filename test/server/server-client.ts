@@ -225,8 +225,17 @@ export async function startServer(
     },
     async stop() {
       record();
-      await conn.sendRequest(ShutdownRequest.type).catch(() => undefined);
-      await conn.sendNotification(ExitNotification.type).catch(() => undefined);
+      // Bounded like the client's own stop: a server that does not answer shutdown is killed, never waited on forever.
+      const answered = await Promise.race([
+        conn.sendRequest(ShutdownRequest.type).then(
+          () => true,
+          () => true,
+        ),
+        exited.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 10_000)),
+      ]);
+      if (!answered) process.stderr.write(`deputy language server ${child.pid} did not answer shutdown within 10 s; killed\n`);
+      else await conn.sendNotification(ExitNotification.type).catch(() => undefined);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) child.kill('SIGKILL');
       conn.dispose();
