@@ -46,6 +46,10 @@ test('the panel is a webview view in its own container, the chat participant is 
   assert.deepEqual(contributes.views[VIEW_CONTAINER_ID].map((v: { id: string; type?: string }) => [v.id, v.type ?? 'tree']), [[PANEL_VIEW_ID, 'webview'], [CHANGES_VIEW_ID, 'tree']]);
   assert.deepEqual(contributes.chatParticipants.map((p: { id: string; name: string }) => [p.id, p.name]), [[CHAT_PARTICIPANT_ID, 'deputy']]);
   assert.ok(!pkg.activationEvents.includes('*'), 'never activates on everything');
+  // Lazy: the panel, a command, the chat (VS Code adds those events from the contributions), or a workspace Deputy has
+  // worked in (its audit trail, policy or embedded runtime live in .deputy/, so does a session left running) — never
+  // every window's start-up.
+  assert.deepEqual(pkg.activationEvents, ['onView:deputy.panel', 'workspaceContains:.deputy']);
   assert.equal(pkg.main, './dist/extension.js');
   assert.ok(contributes.walkthroughs[0].steps.length >= 3);
   assert.equal(pkg.engines.vscode, '^1.138.0');

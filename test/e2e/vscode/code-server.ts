@@ -66,7 +66,14 @@ export async function launch(opts: {
   workspace: string;
   settings: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * A workspace Deputy has never worked in: no `.deputy` folder is made in it, so Deputy stays inactive until it is
+   * used, and the start does not wait for it. Otherwise the workspace gets an empty `.deputy` folder, as one Deputy
+   * has worked in has, so that Deputy starts with the window (`workspaceContains:.deputy`) and the start waits for it.
+   */
+  fresh?: boolean;
 }): Promise<VsCode> {
+  if (!opts.fresh) mkdirSync(join(opts.workspace, '.deputy'), { recursive: true });
   const entry = codeServerEntry();
   const base = mkdtempSync(join(tmpdir(), 'deputy-vscode-'));
   const dirs = { base, extensions: join(base, 'extensions'), userData: join(base, 'user-data') };
@@ -111,7 +118,7 @@ export async function launch(opts: {
     group('SIGKILL');
   };
   try {
-    return await open(url, port, child, () => serverLog, dirs, stop, (b) => (browser = b));
+    return await open(url, port, child, () => serverLog, dirs, stop, (b) => (browser = b), !opts.fresh);
   } catch (err) {
     await stop();
     throw err;
@@ -126,6 +133,7 @@ async function open(
   dirs: VsCode['dirs'],
   stop: () => Promise<void>,
   setBrowser: (b: Browser) => void,
+  deputyStarts: boolean,
 ): Promise<VsCode> {
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)), 60_000, () => `code-server did not start:\n${serverLog()}`);
   void child;
@@ -142,8 +150,8 @@ async function open(
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
   };
   await load();
-  // Extensions activated onStartupFinished come up seconds after the page: Deputy's status item says it is there.
-  await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 120_000 });
+  // Deputy starts with the window in a workspace it has worked in, seconds after the page: its status item says so.
+  if (deputyStarts) await page.locator('.statusbar-item', { hasText: 'Deputy' }).first().waitFor({ timeout: 120_000 });
 
   const vscode: VsCode = {
     url,
