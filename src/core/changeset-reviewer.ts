@@ -64,6 +64,12 @@ export interface ChangesetReviewerDeps {
   promptTimeoutMs?: number;
 }
 
+/** Why a file was rejected when its question was withdrawn before anyone decided (the trail's `note`). */
+const WITHDRAWN_NOTE: Record<Withdrawal, string> = {
+  timedOut: 'nobody decided before the review timed out (deputy.prompts.timeoutMinutes); rejected',
+  sessionStopped: 'nobody decided: the review was withdrawn when the session stopped or its window closed; rejected',
+};
+
 export class ChangesetReviewer {
   /** Per session: the last changeset reviewed, so the agent's revision can say what changed since. */
   private readonly rounds = new Map<string, { changesetId: string; round: number; requested: boolean; hunks: Map<string, ChangesetHunk[]> }>();
@@ -73,8 +79,13 @@ export class ChangesetReviewer {
   async review(call: ChangesetCall, summary: string, prepared: PreparedFile[], options: ReviewOptions = {}): Promise<ReviewOutcome> {
     const { events } = this.deps;
     const question = this.question(call, summary, prepared, options.source ?? 'proposeChanges');
-    const answer = await this.ask(question, call, summary, options.signal);
+    const { answer, withdrawn } = await this.ask(question, call, summary, options.signal);
     const decided = decideAll(question, answer);
+    // A file nobody decided on is rejected, and the trail says so: not the person's no, the question's end.
+    for (const d of decided) {
+      const why = withdrawn.get(d.item.binding);
+      if (why) d.note = WITHDRAWN_NOTE[why];
+    }
     this.rounds.set(call.session, {
       changesetId: question.changesetId,
       round: question.round,
@@ -153,20 +164,30 @@ export class ChangesetReviewer {
   }
 
   /** Puts the question: whole, or file by file. A review nobody finishes in time (or still open when the turn stops) rejects every undecided file. */
-  private async ask(question: ChangesetReviewQuestion, call: ChangesetCall, summary: string, signal: AbortSignal | undefined): Promise<ChangesetReviewAnswer> {
+  private async ask(
+    question: ChangesetReviewQuestion,
+    call: ChangesetCall,
+    summary: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ answer: ChangesetReviewAnswer; withdrawn: Map<string, Withdrawal> }> {
     const { prompter, events } = this.deps;
     const timeoutMs = this.deps.promptTimeoutMs ?? DEFAULT_QUESTION_TIMEOUT_MS;
+    /** The files whose question was withdrawn, and why. */
+    const withdrawnFiles = new Map<string, Withdrawal>();
     const withdrawn = (bindings: string[], reason: Withdrawal) => {
-      for (const binding of bindings) void events.emit(call.session, { type: 'prompt.withdrawn', binding, reason });
+      for (const binding of bindings) {
+        withdrawnFiles.set(binding, reason);
+        void events.emit(call.session, { type: 'prompt.withdrawn', binding, reason });
+      }
     };
     const within = <T>(put: (s: AbortSignal, deadline: string) => Promise<T>): Promise<Asked<T>> => askByDeadline(put, { signal, timeoutMs });
     if (prompter.reviewChangeset) {
       const asked = await within((s) => prompter.reviewChangeset!(question, { signal: s }));
-      if ('answer' in asked) return asked.answer;
+      if ('answer' in asked) return { answer: asked.answer, withdrawn: withdrawnFiles };
       withdrawn(question.items.map((i) => i.binding), asked.withdrawn);
-      return { decisions: [] };
+      return { answer: { decisions: [] }, withdrawn: withdrawnFiles };
     }
-    return answerFileByFile(question, async (item, index, total) => {
+    const answer = await answerFileByFile(question, async (item, index, total) => {
       const asked = await within((s, deadline) =>
         prompter.reviewFile(
           {
@@ -190,6 +211,7 @@ export class ChangesetReviewer {
       const a = asked.answer;
       return { binding: a.binding, decision: a.verdict, ...(a.comment ? { comment: a.comment } : {}) };
     });
+    return { answer, withdrawn: withdrawnFiles };
   }
 
   private question(call: ChangesetCall, summary: string, prepared: PreparedFile[], source: ChangesetReviewQuestion['source']): ChangesetReviewQuestion {

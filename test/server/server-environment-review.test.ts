@@ -149,7 +149,8 @@ test('a review still open when the window closes is withdrawn: the server stops 
   assert.equal(readFileSync(join(repo.root, 'a.txt'), 'utf8'), 'alpha\n');
   const audit = readFileSync(join(repo.root, '.deputy', 'audit', 'audit.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
   assert.equal(audit.filter((r) => r.type === 'changeset.applied').length, 0);
-  // The withdrawn review is the person's no, on the trail file by file.
-  const rejected = audit.filter((r) => r.type === 'changeset.verdict' || r.type === 'changeset.rejected').map((r) => r.data.path);
-  assert.deepEqual([...new Set(rejected)].sort(), ['a.txt', 'b.txt', 'c.txt', 'd.txt'], JSON.stringify(audit.map((r) => r.type)));
+  // The withdrawn review rejects every file, on the trail file by file, saying that nobody decided.
+  const rejected = audit.filter((r) => r.type === 'changeset.rejected');
+  assert.deepEqual([...new Set(rejected.map((r) => r.data.path))].sort(), ['a.txt', 'b.txt', 'c.txt', 'd.txt'], JSON.stringify(audit.map((r) => r.type)));
+  for (const r of rejected) assert.match(String(r.data.note), /^nobody decided: the review was withdrawn when the session stopped or its window closed/, JSON.stringify(r.data));
 });

@@ -372,3 +372,27 @@ test('a prompter without whole-changeset review is asked file by file (the termi
   assert.deepEqual(asked.map((q) => [q.index, q.total, q.file.path]), [[1, 2, 'a.txt'], [2, 2, 'b.txt']]);
   assert.deepEqual((JSON.parse(out.output!) as ProposeChangesResult).results.map((r) => r.status), ['applied', 'rejected']);
 });
+
+test('a review nobody finishes in time rejects every file, and the trail says nobody decided: whole, and file by file', async (t) => {
+  for (const whole of [true, false]) {
+    const root = await mkdtemp(join(tmpdir(), 'deputy-review-'));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const never = () => new Promise<never>(() => undefined);
+    // File by file, the person answers the first file and leaves the second.
+    let asked = 0;
+    const prompter: Prompter = {
+      askPermission: async (q) => ({ binding: q.binding, allow: true }),
+      reviewFile: async (q) => (++asked === 1 ? { binding: q.binding, verdict: 'reject' } : never()),
+      ...(whole ? { reviewChangeset: never } : {}),
+    };
+    const runner = new ToolRunner({ workspace: await Workspace.open(root), policy: Policy.defaults(), audit: await AuditLog.open(root), prompter, actor: { principal: 'p' }, task: 't', promptTimeoutMs: 50 });
+    const out = await runner.run({ session: 's', callId: 'c1', name: 'propose_changes', args: { summary: 's', changes: [{ path: 'a.txt', operation: 'create', diff: '+a\n' }, { path: 'b.txt', operation: 'create', diff: '+b\n' }] } });
+    assert.deepEqual((JSON.parse(out.output!) as ProposeChangesResult).results.map((r) => r.status), ['rejected', 'rejected']);
+    for (const p of ['a.txt', 'b.txt']) assert.equal(existsSync(join(root, p)), false);
+    const trail = (await readFile(join(root, '.deputy', 'audit', 'audit.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: { path?: string; note?: string } });
+    const notes = trail.filter((r) => r.type === 'changeset.rejected').map((r) => [r.data.path, r.data.note ?? null]);
+    const timedOut = 'nobody decided before the review timed out (deputy.prompts.timeoutMinutes); rejected';
+    // The person's own no on a.txt (file by file) carries no such note.
+    assert.deepEqual(notes, whole ? [['a.txt', timedOut], ['b.txt', timedOut]] : [['a.txt', null], ['b.txt', timedOut]], `whole: ${whole}`);
+  }
+});
