@@ -33,8 +33,16 @@ function openDocument(uri: vscode.Uri): vscode.TextDocument | undefined {
   return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
 }
 
-async function current(uri: vscode.Uri): Promise<Current> {
-  const document = openDocument(uri);
+/**
+ * The documents open in the editor now, by URI: one pass over them for a whole set of files (`textDocuments` is a new
+ * array of every open document each time it is read, so a lookup per file was quadratic in a large set).
+ */
+function openDocuments(): Map<string, vscode.TextDocument> {
+  return new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
+}
+
+async function current(uri: vscode.Uri, open: Map<string, vscode.TextDocument>): Promise<Current> {
+  const document = open.get(uri.toString());
   if (document && !document.isClosed) return { uri, text: document.getText(), dirty: document.isDirty, document };
   return { uri, text: await readText(uri), dirty: false };
 }
@@ -51,11 +59,12 @@ async function readText(uri: vscode.Uri): Promise<string | null> {
 
 export async function readWorkspaceFiles(p: ReadWorkspaceFiles.Params): Promise<ReadWorkspaceFiles.Result> {
   const folder = folderOf(p.folderUri);
+  const open = openDocuments();
   const files = await Promise.all(
     p.paths.map(async (path) => {
       const uri = fileUri(folder, path);
       if (!uri) return { path, content: null, sha256: null, dirty: false };
-      const c = await current(uri);
+      const c = await current(uri, open);
       return { path, content: c.text, sha256: c.text === null ? null : sha256Hex(c.text), dirty: c.dirty };
     }),
   );
@@ -71,11 +80,12 @@ function conflictReason(edit: WorkspaceFileEdit, now: Current): string {
 
 export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<ApplyWorkspaceEdit.Result> {
   const folder = folderOf(p.folderUri);
+  const open = openDocuments();
   const checked = await Promise.all(
     p.edits.map(async (edit) => {
       const uri = fileUri(folder, edit.path);
       if (!uri) return { edit, failure: { path: edit.path, status: 'failed', reason: 'the path leaves the workspace folder' } as WorkspaceFileEditResult };
-      const now = await current(uri);
+      const now = await current(uri, open);
       const sha = now.text === null ? null : sha256Hex(now.text);
       if (sha !== edit.expectedSha256 || now.dirty) {
         return { edit, now, failure: { path: edit.path, status: 'conflict', reason: conflictReason(edit, now), currentSha256: sha } as WorkspaceFileEditResult };
@@ -96,7 +106,8 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
   // for an extension): the workbench loads them from the disk, where their text was just checked, and the edit
   // replaces the whole of each.
   const edited = checked.filter(({ edit, now }) => now && now.text !== null && edit.kind !== 'delete' && edit.content !== null);
-  const closed = edited.filter(({ now }) => !(now!.document ?? openDocument(now!.uri)));
+  const openNow = openDocuments();
+  const closed = edited.filter(({ now }) => !(now!.document ?? openNow.get(now!.uri.toString())));
   const opened = new Map<string, vscode.TextDocument>();
   if (closed.length <= OPEN_AT_MOST) {
     await mapBounded(closed, OPEN_AT_ONCE, async ({ edit, now }) => void opened.set(edit.path, await vscode.workspace.openTextDocument(now!.uri)));
@@ -107,8 +118,9 @@ export async function applyWorkspaceEdit(p: ApplyWorkspaceEdit.Params): Promise<
     await mapBounded(closed, SAVE_CHECKS, async ({ edit, now }) => void onDiskNow.set(edit.path, await onDisk(now!.uri)));
   }
   const documents = new Map<string, vscode.TextDocument>();
+  const openAtEdit = openDocuments();
   for (const { edit, now } of edited) {
-    const document = opened.get(edit.path) ?? now!.document ?? openDocument(now!.uri);
+    const document = opened.get(edit.path) ?? now!.document ?? openAtEdit.get(now!.uri.toString());
     if (document && !document.isClosed) documents.set(edit.path, document);
   }
   // Each changed file's current text: a document's (unsaved edits count as a change), else the disk's.
