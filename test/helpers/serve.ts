@@ -36,7 +36,10 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serv
         output: () => `${out}${err}`,
         stop: () =>
           new Promise((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+            if (child.exitCode !== null || child.signalCode !== null) {
+              recordOutput(`deputy serve ${args.join(' ')}`, out + err);
+              return done(child.exitCode);
+            }
             // Ctrl-C, as a person stops it; one that does not stop within 20 s is killed, so a test never waits on it forever.
             const kill = setTimeout(() => {
               err += '\n(the test killed it: it had not stopped 20 s after SIGINT)\n';

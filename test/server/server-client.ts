@@ -226,18 +226,16 @@ export async function startServer(
     async stop() {
       record();
       // Bounded like the client's own stop: a server that does not answer shutdown is killed, never waited on forever.
-      const answered = await Promise.race([
-        conn.sendRequest(ShutdownRequest.type).then(
-          () => true,
-          () => true,
-        ),
-        exited.then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 10_000)),
-      ]);
-      if (!answered) process.stderr.write(`deputy language server ${child.pid} did not answer shutdown within 10 s; killed\n`);
-      else await conn.sendNotification(ExitNotification.type).catch(() => undefined);
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      const within = <T>(ms: number, p: Promise<T>): Promise<T | 'late'> => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([p, new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)))]).finally(() => clearTimeout(timer));
+      };
+      const answered = await within(10_000, Promise.race([conn.sendRequest(ShutdownRequest.type).catch(() => undefined), exited]));
+      if (answered !== 'late') await conn.sendNotification(ExitNotification.type).catch(() => undefined);
+      if ((await within(5000, exited)) === 'late') {
+        process.stderr.write(`deputy language server ${child.pid} had not ${answered === 'late' ? 'answered shutdown' : 'exited'} in time; killed\n`);
+        child.kill('SIGKILL');
+      }
       conn.dispose();
     },
   };
