@@ -66,8 +66,8 @@ export interface ChangesetReviewerDeps {
 
 /** Why a file was rejected when its question was withdrawn before anyone decided (the trail's `note`). */
 const WITHDRAWN_NOTE: Record<Withdrawal, string> = {
-  timedOut: 'nobody decided before the review timed out (deputy.prompts.timeoutMinutes); rejected',
-  sessionStopped: 'nobody decided: the review was withdrawn when the session stopped or its window closed; rejected',
+  timedOut: 'nobody decided before the question timed out; rejected',
+  sessionStopped: 'nobody decided: the question was withdrawn before an answer (the session stopped, or the question could not be put); rejected',
 };
 
 export class ChangesetReviewer {

@@ -391,7 +391,7 @@ test('a review nobody finishes in time rejects every file, and the trail says no
     for (const p of ['a.txt', 'b.txt']) assert.equal(existsSync(join(root, p)), false);
     const trail = (await readFile(join(root, '.deputy', 'audit', 'audit.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: { path?: string; note?: string } });
     const notes = trail.filter((r) => r.type === 'changeset.rejected').map((r) => [r.data.path, r.data.note ?? null]);
-    const timedOut = 'nobody decided before the review timed out (deputy.prompts.timeoutMinutes); rejected';
+    const timedOut = 'nobody decided before the question timed out; rejected';
     // The person's own no on a.txt (file by file) carries no such note.
     assert.deepEqual(notes, whole ? [['a.txt', timedOut], ['b.txt', timedOut]] : [['a.txt', null], ['b.txt', timedOut]], `whole: ${whole}`);
   }
