@@ -136,11 +136,16 @@ export async function runDirectTransport(opts: DirectTransportOptions): Promise<
   }
 }
 
-/** Registers the environment; 409 registers again (up to `maxConflicts` times). */
+/**
+ * Registers the environment; 409 registers again (up to `maxConflicts` times), and so does a first refusal (401/403),
+ * with the credentials read again: they may have changed between the read and the request (a runtime that restarted
+ * wrote a new token, keys rotated). A second refusal in a row is the service's answer.
+ */
 export async function register(base: URL, opts: DirectTransportOptions): Promise<DirectRegistration> {
   const url = new URL(`${base.pathname.replace(/\/+$/, '')}/cloud/environment/${encodeURIComponent(opts.environmentId)}/direct/register`, base);
   const body = JSON.stringify({ transport: DIRECT_TRANSPORT });
   const maxConflicts = opts.maxConflicts ?? 5;
+  let refused = 0;
   for (let conflicts = 0; ; conflicts++) {
     const headers = await signedHeaders(url, 'POST', { 'content-type': 'application/json' }, body, opts);
     const response = await fetch(url, { method: 'POST', headers, body, signal: opts.signal, redirect: 'error' });
@@ -156,6 +161,10 @@ export async function register(base: URL, opts: DirectTransportOptions): Promise
       // An expired or revoked session surfaces as the provider's SignInRequiredError on the next resolve; the
       // service's own refusal (no permission on this environment) is fatal with its text.
       await (opts.credentials ?? opts.authHeaders)?.();
+      if (++refused < 2) {
+        conflicts--;
+        continue;
+      }
       throw new DirectTransportError(`The environment endpoint refused the registration (HTTP ${response.status}): ${summary(text)}`, response.status);
     }
     if (!response.ok) throw new DirectTransportError(`Registration failed (HTTP ${response.status}): ${summary(text)}`, response.status);

@@ -159,6 +159,27 @@ describe('direct transport: Deputy as the registering environment', () => {
     await assert.rejects(run, (err: unknown) => err instanceof DirectTransportError && err.status === 403 && /SignatureDoesNotMatch/.test(err.message) && !err.message.includes('not-the-secret'));
   });
 
+  it('credentials that changed after a refusal are read again once: the next registration with them connects', async () => {
+    // A runtime that restarted wrote a new token between the read and the request; keys rotated: the same thing.
+    const from = standin.events.length;
+    const seen = standin.initialized.length;
+    let reads = 0;
+    const controller = new AbortController();
+    const states: DirectTransportState[] = [];
+    const running = runDirectTransport(
+      options({
+        signal: controller.signal,
+        onState: (s) => states.push(s),
+        credentials: async () => (++reads === 1 ? { ...KEY, secretAccessKey: 'an-old-secret-rotated-away-00000' } : { ...KEY }),
+      }),
+    );
+    await standin.waitInitialized(seen + 1);
+    controller.abort();
+    await running;
+    assert.deepEqual(standin.events.slice(from).map((e) => [e.kind, e.ok]), [['register', false], ['register', true], ['upgrade', true]]);
+    assert.equal(states.filter((s) => s.state === 'disconnected').length, 0, 'no disconnect, no backoff');
+  });
+
   it('an expired sign-in is the SignInRequiredError of everywhere, not a retry loop', async () => {
     const controller = new AbortController();
     const run = runDirectTransport(

@@ -65,12 +65,13 @@ async function setUp(t: { after(fn: () => Promise<void>): void }, script: Script
     await harness.close();
     await repo.cleanup();
   });
+  const failures: string[] = [];
   const waitFor = async (predicate: () => boolean, what: string) => {
     // Bounds a hung test only; nothing here measures time.
     for (let i = 0; i < 2000 && !predicate(); i++) await sleep(10);
-    assert.ok(predicate(), `${what} (states: ${states.join(', ')})`);
+    assert.ok(predicate(), `${what} (states: ${states.join(', ')}; failures: ${failures.join(' | ') || 'none'})`);
   };
-  return { harness, env, states, repoRoot: realpathSync(repo.root), failures: [], waitFor };
+  return { harness, env, states, repoRoot: realpathSync(repo.root), failures, waitFor };
 }
 
 it('a connected environment reconnects after the runtime restarts; the session says disconnected, then connected, and serves the next turn', async (t) => {
