@@ -2,7 +2,7 @@
  * Activation in real VS Code (code-server, ../shared/E2E.md): Deputy's against an empty extension's, in the same
  * extension host, every round, one after the other, the order alternating from round to round.
  *
- * Method: a benchmark-only probe extension (`bench/activation/probe`, activated on `*`, so before both) wraps Node's
+ * Method: a benchmark-only probe extension (`bench/activation/probe`, activated on `*`, in a workspace where neither activates by itself) wraps Node's
  * module loader inside the extension host, then activates the two extensions itself through VS Code's own path
  * (`Extension.activate()`), one at a time: Deputy first in one extension host, the empty extension first in the next
  * (left to their activation event, VS Code started both in one batch in an order of its own, and the batch's first
@@ -142,6 +142,8 @@ export const activation: Benchmark = {
       vsix: packageVsix(ROOT),
       extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
       workspace: ws,
+      // No .deputy folder: neither extension activates by itself, the probe activates both.
+      fresh: true,
       settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
     });
     let lines: ProbeLine[];

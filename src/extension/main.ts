@@ -2,8 +2,9 @@
  * Deputy's VS Code extension entry (dist/extension.js). Activation is lazy: the panel, a command or the chat, or
  * the window's start in a workspace Deputy has worked in (`workspaceContains:.deputy`: its audit trail, policy or
  * embedded runtime are there, and so a session left running here is reattached and the code lenses and the AWS
- * identity show without a first click). It registers only what VS Code routes a person's gesture through — the commands a person can reach before the body loads, the panel's view provider, the
- * chat participant, the code lens, Changes view and proposed-change providers — each as a stand-in, and returns.
+ * identity show without a first click). It registers only what VS Code routes a person's gesture through — the
+ * commands a person can reach before the body loads, the panel's view provider, the chat participant, the code lens,
+ * Changes view and proposed-change providers — each as a stand-in, and returns.
  * The status item, the log channel and the check for a session left running come after (they are not on any
  * request's path). The body of the extension (full.ts, bundled as dist/extension-full.js) is `require`d the first
  * time a stand-in is used, or at once, after activation returns, when a session was left running or an AWS identity

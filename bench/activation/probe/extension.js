@@ -1,10 +1,10 @@
-// Benchmark only (bench/activation.ts). Activated on `*`, so before any extension that waits for onStartupFinished,
-// it wraps Node's module loader in this extension host and then activates the watched extensions itself, one after
-// the other, through VS Code's own path (`Extension.activate()`: the host loads the main file and calls `activate`,
-// as it does for an activation event). The order alternates from one extension host to the next (the line count of
-// `activation.jsonl` picks it), so neither extension always goes first. Left to onStartupFinished, VS Code started
-// both in one batch in an order of its own, and the first load of the batch took 16–69 ms of wall time in a run on a
-// loaded machine, whichever extension it was.
+// Benchmark only (bench/activation.ts). Activated on `*`, in a workspace where neither watched extension activates
+// by itself (no .deputy folder), it wraps Node's module loader in this extension host and then activates the watched
+// extensions itself, one after the other, through VS Code's own path (`Extension.activate()`: the host loads the
+// main file and calls `activate`, as it does for an activation event). The order alternates from one extension host
+// to the next (the line count of `activation.jsonl` picks it), so neither extension always goes first. Left to an
+// activation event, VS Code started both in one batch in an order of its own, and the first load of the batch took
+// 16–69 ms of wall time in a run on a loaded machine, whichever extension it was.
 //
 // For each extension it times the load of its main file and the call of its `activate` (until its promise settles,
 // when it returns one) with high-resolution clocks: wall time (`performance.now()`) and the CPU time of the extension
@@ -105,8 +105,7 @@ exports.activate = function activate() {
       },
     };
   };
-  // After this activation returns, one extension at a time, in this host's order; onStartupFinished comes later and
-  // finds both active. A failure is left for the benchmark to report (the line then lacks that extension).
+  // After this activation returns, one extension at a time, in this host's order (nothing else activates them here). A failure is left for the benchmark to report (the line then lacks that extension).
   setTimeout(async () => {
     for (const id of order) {
       const ext = vscode.extensions.getExtension(id);
