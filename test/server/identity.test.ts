@@ -52,7 +52,7 @@ const cacheFile = () => ssoTokenCachePath(home.env, 'corp');
 
 async function server(t: { after(fn: () => Promise<void>): void }, over: Parameters<typeof settingsFor>[1] = {}, signedOut?: string[]): Promise<ServerUnderTest> {
   const s = await startServer([workspace()], settingsFor('http://127.0.0.1:9/v1', { bedrockProfile: 'dev', ...over }), undefined, signedOut ? { signedOutProfiles: signedOut } : {});
-  t.after(() => s.stop());
+  t.after(async () => void (await s.stop()));
   return s;
 }
 

@@ -73,8 +73,11 @@ export interface ServerUnderTest {
   waitFor<T extends EngineEventType>(type: T, match?: (e: EngineEventOf<T>) => boolean, timeoutMs?: number): Promise<EngineEventOf<T>>;
   /** Kills the process at once (no shutdown): a crash. */
   kill(): Promise<void>;
-  /** LSP shutdown + exit. */
-  stop(): Promise<void>;
+  /**
+   * LSP shutdown + exit, bounded: a server that does not answer shutdown within 10 s, or does not exit 5 s after, is
+   * killed. True when it answered shutdown and exited by itself.
+   */
+  stop(): Promise<boolean>;
 }
 
 /** What VS Code's client declares for the features the server registers dynamically. */
@@ -232,11 +235,13 @@ export async function startServer(
       };
       const answered = await within(10_000, Promise.race([conn.sendRequest(ShutdownRequest.type).catch(() => undefined), exited]));
       if (answered !== 'late') await conn.sendNotification(ExitNotification.type).catch(() => undefined);
-      if ((await within(5000, exited)) === 'late') {
+      const late = (await within(5000, exited)) === 'late';
+      if (late) {
         process.stderr.write(`deputy language server ${child.pid} had not ${answered === 'late' ? 'answered shutdown' : 'exited'} in time; killed\n`);
         child.kill('SIGKILL');
       }
       conn.dispose();
+      return answered !== 'late' && !late;
     },
   };
 }
