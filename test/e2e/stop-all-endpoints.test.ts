@@ -20,6 +20,7 @@ import { startScriptedModel, type ScriptedTurn } from '../fixtures/model-server.
 import { CLI, runCli } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git.js';
 import { serve, type Served } from '../helpers/serve.js';
+import { deferrals } from '../helpers/defer.js';
 
 const askForEnv: ScriptedTurn = { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' } }] };
 const propose: ScriptedTurn = {
@@ -47,18 +48,19 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 }
 
 test('deputy stop --all cancels the sessions of dead processes on every endpoint they used, two runtimes at once', async (t) => {
+  const defer = deferrals(t);
   const home = await mkdtemp(join(tmpdir(), 'deputy-stop-endpoints-'));
   const env = { DEPUTY_HOME: join(home, 'state') };
-  t.after(() => rm(home, { recursive: true, force: true }));
+  defer(() => rm(home, { recursive: true, force: true }));
   const repos = await Promise.all([0, 1, 2, 3].map(() => makeRepo({ '.env': 'TOKEN=x\n', 'a.txt': 'a\n' })));
-  t.after(() => Promise.all(repos.map((r) => r.cleanup())));
+  defer(() => Promise.all(repos.map((r) => r.cleanup())));
   const modelA = await startScriptedModel([askForEnv, propose, askForEnv]);
   const modelB = await startScriptedModel([askForEnv]);
-  t.after(() => Promise.all([modelA.close(), modelB.close()]));
+  defer(() => Promise.all([modelA.close(), modelB.close()]));
   const runtimes = await Promise.all(
     [modelA, modelB].map((m, i) => serve(['--port', '0', '--data-dir', join(home, `runtime-${i}`), '--model-base-url', m.baseURL, '--model', 'scripted'])),
   );
-  t.after(() => Promise.all(runtimes.map((r) => r.stop())));
+  defer(() => Promise.all(runtimes.map((r) => r.stop())));
   const [a, b] = runtimes as [Served, Served];
 
   // Three runs that die waiting for a person: two questions on A (one after the other, so the script is in order)
@@ -70,13 +72,13 @@ test('deputy stop --all cancels the sessions of dead processes on every endpoint
     [repos[2]!, b, /\.env/],
   ] as const) {
     const run = startRun(repo.root, server, env);
-    t.after(() => run.child.kill('SIGKILL'));
+    defer(() => run.child.kill('SIGKILL'));
     await until(`the run on ${server.url} to wait for a person`, () => waitFor.test(run.output()) && /The agent wants to|Proposed change/.test(run.output()));
     doomed.push(run);
   }
   // A fourth, alive and answering Stop all itself, on A.
   const alive = startRun(repos[3]!.root, a, env);
-  t.after(() => alive.child.kill('SIGKILL'));
+  defer(() => alive.child.kill('SIGKILL'));
   await until('the live run to ask', () => /The agent wants to/.test(alive.output()));
 
   for (const run of doomed) run.child.kill('SIGKILL');

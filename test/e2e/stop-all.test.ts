@@ -16,6 +16,7 @@ import { startScriptedModel } from '../fixtures/model-server.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git.js';
 import { settingsFor, startServer } from '../server/server-client.js';
+import { deferrals } from '../helpers/defer.js';
 
 const askForEnv = { toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' } }] };
 
@@ -41,22 +42,23 @@ async function until(what: string, check: () => boolean, ms = 60_000): Promise<v
 }
 
 test('deputy stop --all stops every deputy run and every editor session of this person, and reports each', async (t) => {
+  const defer = deferrals(t);
   const home = await mkdtemp(join(tmpdir(), 'deputy-stop-home-'));
   const env = { DEPUTY_HOME: join(home, '.deputy') };
   process.env.DEPUTY_HOME = env.DEPUTY_HOME;
-  t.after(() => {
+  defer(() => {
     delete process.env.DEPUTY_HOME;
     return rm(home, { recursive: true, force: true });
   });
   const repos = await Promise.all([0, 1, 2].map(() => makeRepo({ '.env': 'TOKEN=x\n', 'a.txt': 'a\n' })));
-  t.after(() => Promise.all(repos.map((r) => r.cleanup())));
+  defer(() => Promise.all(repos.map((r) => r.cleanup())));
   const models = await Promise.all([0, 1, 2].map(() => startScriptedModel([askForEnv, { text: 'never reached' }])));
-  t.after(() => Promise.all(models.map((m) => m.close())));
+  defer(() => Promise.all(models.map((m) => m.close())));
 
   const runs = [startRun(repos[0]!.root, models[0]!.baseURL, env), startRun(repos[1]!.root, models[1]!.baseURL, env)];
-  t.after(() => runs.forEach((r) => r.child.kill('SIGKILL')));
+  defer(() => runs.forEach((r) => r.child.kill('SIGKILL')));
   const server = await startServer([repos[2]!.root], settingsFor(models[2]!.baseURL));
-  t.after(() => server.stop());
+  defer(() => server.stop());
   const started = await server.conn.sendRequest(StartTask.type, { prompt: 'Read the env file' });
   assert.ok(!isFailure(started));
   await server.waitFor('prompt.asked', undefined, 60_000);
@@ -81,9 +83,9 @@ test('deputy stop --all stops every deputy run and every editor session of this 
 
   // A pull with nothing running says so; a run started afterwards is not stopped by the old pull.
   const laterModel = await startScriptedModel([askForEnv, { text: 'never reached' }]);
-  t.after(() => laterModel.close());
+  defer(() => laterModel.close());
   const later = startRun(repos[0]!.root, laterModel.baseURL, env);
-  t.after(() => later.child.kill('SIGKILL'));
+  defer(() => later.child.kill('SIGKILL'));
   await delay(1500);
   assert.equal(later.child.exitCode, null, `a run started after the pull keeps going: ${later.output()}`);
 });

@@ -15,6 +15,7 @@ import { isFailure, StartTask, StopAll } from '../../src/protocol/lsp.js';
 import { startScriptedModel } from '../fixtures/model-server.js';
 import { serve } from '../helpers/serve.js';
 import { settingsFor, startServer } from './server-client.js';
+import { deferrals } from '../helpers/defer.js';
 
 function workspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'deputy-stopall-ws-'));
@@ -23,20 +24,21 @@ function workspace(): string {
 }
 
 test("Stop All from one window stops the session of a window whose server was killed, on the runtime it used", async (t) => {
+  const defer = deferrals(t);
   const home = mkdtempSync(join(tmpdir(), 'deputy-stopall-home-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
+  defer(() => rm(home, { recursive: true, force: true }));
   const env = { DEPUTY_HOME: join(home, 'state') };
   const model = await startScriptedModel([{ toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env' }] }]);
-  t.after(() => model.close());
+  defer(() => model.close());
   const runtime = await serve(['--port', '0', '--data-dir', join(home, 'runtime'), '--model-base-url', model.baseURL, '--model', 'scripted']);
-  t.after(() => runtime.stop());
+  defer(() => runtime.stop());
   const settings = settingsFor(model.baseURL, { endpoint: runtime.url, runtimeTokenFile: runtime.tokenFile! });
   const client = new OpenAI({ baseURL: `${runtime.url}/v1`, apiKey: readFileSync(runtime.tokenFile!, 'utf8').trim() });
   const status = async (id: string) => (await client.beta.agents.sessions.retrieve(id)).status;
 
   const ws = workspace();
   const doomed = await startServer([ws], settings, undefined, { env });
-  t.after(() => doomed.kill());
+  defer(() => doomed.kill());
   const started = await doomed.conn.sendRequest(StartTask.type, { prompt: 'What is in .env?' });
   assert.ok(!isFailure(started), JSON.stringify(started));
   await doomed.waitFor('prompt.asked');
@@ -48,7 +50,7 @@ test("Stop All from one window stops the session of a window whose server was ki
 
   // Another window, on another folder: nothing of its own runs.
   const other = await startServer([workspace()], settings, undefined, { env });
-  t.after(() => other.stop());
+  defer(() => other.stop());
   const result = await other.conn.sendRequest(StopAll.type);
   assert.equal(result.orphaned, 1, JSON.stringify(result));
   assert.equal(result.orphanedLate, 0);
@@ -67,17 +69,18 @@ test("Stop All from one window stops the session of a window whose server was ki
 });
 
 test('Stop All reports an endpoint it cannot reach', async (t) => {
+  const defer = deferrals(t);
   const home = mkdtempSync(join(tmpdir(), 'deputy-stopall-home-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
+  defer(() => rm(home, { recursive: true, force: true }));
   const env = { DEPUTY_HOME: join(home, 'state') };
   const model = await startScriptedModel([{ toolCalls: [{ name: 'workspace_read', arguments: { path: '.env' }, callId: 'call_env' }] }]);
-  t.after(() => model.close());
+  defer(() => model.close());
   const runtime = await serve(['--port', '0', '--data-dir', join(home, 'runtime'), '--model-base-url', model.baseURL, '--model', 'scripted']);
   let runtimeUp = true;
-  t.after(() => (runtimeUp ? runtime.stop() : undefined));
+  defer(() => (runtimeUp ? runtime.stop() : undefined));
   const settings = settingsFor(model.baseURL, { endpoint: runtime.url, runtimeTokenFile: runtime.tokenFile! });
   const doomed = await startServer([workspace()], settings, undefined, { env });
-  t.after(() => doomed.kill());
+  defer(() => doomed.kill());
   const started = await doomed.conn.sendRequest(StartTask.type, { prompt: 'What is in .env?' });
   assert.ok(!isFailure(started), JSON.stringify(started));
   await doomed.waitFor('prompt.asked');
@@ -86,7 +89,7 @@ test('Stop All reports an endpoint it cannot reach', async (t) => {
   runtimeUp = false;
 
   const other = await startServer([workspace()], settings, undefined, { env });
-  t.after(() => other.stop());
+  defer(() => other.stop());
   const result = await other.conn.sendRequest(StopAll.type);
   assert.equal(result.unreachable.length, 1, JSON.stringify(result));
   assert.equal(result.unreachable[0]!.endpoint, `Deputy runtime ${runtime.url}`);
