@@ -160,13 +160,15 @@ export async function pullKillSwitch(
   const started = Date.now();
   const request: StopRequest = { id: randomUUID(), requestedAt: new Date(started).toISOString(), ...who };
   const live = await liveProcesses(dir);
+  // The answers already on file belong to earlier pulls, however recent (a pull a moment ago): none is this one's.
+  const earlier = new Set(await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[]));
   await writeStateJson(path.join(dir, 'request.json'), request);
   const deadline = started + (options.timeoutMs ?? 30_000);
   const answered = new Map<number, StopAck & { afterMs: number }>();
   for (;;) {
     // A pull that overlaps this one (another window, another terminal) replaces request.json: a process that
     // answers only the later request has stopped its sessions for this one too, so both requests' answers count.
-    for (const { name, folder } of await acksSince(dir, started)) {
+    for (const { name, folder } of await acksSince(dir, started, earlier)) {
       if (!/^\d+\.json$/.test(name)) continue;
       const pid = Number(name.slice(0, -'.json'.length));
       if (answered.has(pid)) continue;
@@ -226,9 +228,10 @@ async function readRequest(dir: string): Promise<StopRequest | null> {
 
 
 /** Every ack file in the answer folders of requests made at or after `since` (by when the folders last changed). */
-async function acksSince(dir: string, since: number): Promise<Array<{ name: string; folder: string }>> {
+async function acksSince(dir: string, since: number, earlier: ReadonlySet<string>): Promise<Array<{ name: string; folder: string }>> {
   const out: Array<{ name: string; folder: string }> = [];
   for (const id of await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[])) {
+    if (earlier.has(id)) continue;
     const folder = path.join(dir, 'acks', id);
     const stat = await fs.lstat(folder).catch(() => null);
     // A folder made just before `since` by a clock tick is still this pull's: allow a second of slack.
