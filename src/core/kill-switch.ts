@@ -168,7 +168,7 @@ export async function pullKillSwitch(
   for (;;) {
     // A pull that overlaps this one (another window, another terminal) replaces request.json: a process that
     // answers only the later request has stopped its sessions for this one too, so both requests' answers count.
-    for (const { name, folder } of await acksSince(dir, started, earlier)) {
+    for (const { name, folder } of await acksSince(dir, earlier)) {
       if (!/^\d+\.json$/.test(name)) continue;
       const pid = Number(name.slice(0, -'.json'.length));
       if (answered.has(pid)) continue;
@@ -227,15 +227,18 @@ async function readRequest(dir: string): Promise<StopRequest | null> {
 }
 
 
-/** Every ack file in the answer folders of requests made at or after `since` (by when the folders last changed). */
-async function acksSince(dir: string, since: number, earlier: ReadonlySet<string>): Promise<Array<{ name: string; folder: string }>> {
+/**
+ * Every ack file in the answer folders that were not on file when this pull began (`earlier`): this pull's, and
+ * those of pulls that overlap it. Not by the folders' times: a pull a moment before this one is within any slack a
+ * clock tick needs, and its answers are not this pull's.
+ */
+async function acksSince(dir: string, earlier: ReadonlySet<string>): Promise<Array<{ name: string; folder: string }>> {
   const out: Array<{ name: string; folder: string }> = [];
   for (const id of await fs.readdir(path.join(dir, 'acks')).catch(() => [] as string[])) {
     if (earlier.has(id)) continue;
     const folder = path.join(dir, 'acks', id);
     const stat = await fs.lstat(folder).catch(() => null);
-    // A folder made just before `since` by a clock tick is still this pull's: allow a second of slack.
-    if (!stat?.isDirectory() || stat.mtimeMs < since - 1000) continue;
+    if (!stat?.isDirectory()) continue;
     for (const name of await fs.readdir(folder).catch(() => [] as string[])) out.push({ name, folder });
   }
   return out;
