@@ -60,7 +60,7 @@ export class Shadow {
       // The repository's own ignore list (info/exclude) decides what is "ignored" in later diffs too.
       await fs.copyFile(path.join(repo.commonDir, 'info', 'exclude'), path.join(metaGit, 'info', 'exclude')).catch(ignoreMissing);
       // A copy of the real index keeps its stat data: `add -A` then hashes only what changed since the last commit.
-      await fs.copyFile(path.join(repo.gitDir, 'index'), snapshotIndex).catch(ignoreMissing);
+      await copyIndex(path.join(repo.gitDir, 'index'), snapshotIndex).catch(ignoreMissing);
       const env = {
         GIT_DIR: repo.gitDir,
         GIT_WORK_TREE: repo.topLevel,
@@ -109,13 +109,13 @@ export class Shadow {
   /** Writes the shadow's current content as a tree (ignored files and `.deputy/` left out). */
   async currentTree(): Promise<string> {
     const index = 'review.index';
-    await fs.copyFile(path.join(this.home, 'work.index'), path.join(this.home, index));
+    await copyIndex(path.join(this.home, 'work.index'), path.join(this.home, index));
     const env = this.gitEnv(index);
     await git(['add', '-A', '--', '.', EXCLUDED_PATHSPEC], { cwd: this.root, env });
     await git(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', ':(glob)**/.deputy/**'], { cwd: this.root, env });
     const tree = (await gitText(['write-tree'], { cwd: this.root, env })).trim();
     // The refreshed stat data makes the next diff cheap.
-    await fs.copyFile(path.join(this.home, index), path.join(this.home, 'work.index'));
+    await copyIndex(path.join(this.home, index), path.join(this.home, 'work.index'));
     return tree;
   }
 
@@ -156,6 +156,20 @@ export class Shadow {
   async dispose(): Promise<void> {
     await fs.rm(this.home, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies an index file with its modification time. Git trusts a file's cached stat data only when the file was
+ * modified before the index was written, which it reads from the index file's own mtime: a file changed in the same
+ * second (or clock tick) is "racily clean" and its content is checked. A plain copy would date the index to the copy,
+ * so a same-size edit made in the second the index was written would pass as unchanged, and the agent's change would
+ * never be offered for review. `Date` keeps milliseconds, so the copy is dated at or before the original: never
+ * later, which would hide an edit again.
+ */
+async function copyIndex(from: string, to: string): Promise<void> {
+  const { atime, mtime } = await fs.stat(from);
+  await fs.copyFile(from, to);
+  await fs.utimes(to, atime, mtime);
 }
 
 interface Repository {

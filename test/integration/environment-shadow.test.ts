@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, unlink, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAudit } from '../../src/core/audit.js';
+import { Shadow } from '../../src/environment/shadow.js';
 import { makeRepo } from '../helpers/git.js';
 import { ScriptedPerson, startTestEnvironment } from '../helpers/environment.js';
 
@@ -149,4 +150,57 @@ test('review: approved text, binary, mode and rename changes reach the workspace
   for (const type of ['changeset.proposed', 'changeset.approved', 'changeset.applied', 'changeset.rejected', 'changeset.conflict']) {
     assert.ok(records.includes(type as never), `audit has ${type}`);
   }
+});
+
+/** Waits for the start of a new second of the clock, so what follows shares one second (file times in whole seconds). */
+async function startOfSecond(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+}
+const second = async (file: string) => Math.floor((await stat(file)).mtimeMs / 1000);
+
+// Git trusts a file's cached stat data only when the file is older than the index file that holds it: a file changed
+// in the second the index was written is checked by content ("racily clean"). Deputy copies index files; a copy dated
+// to the copy made a same-size edit from that second look unchanged once the clock moved on.
+test('a same-size edit made in the second the shadow was taken is still a change after the clock moves on', async (t) => {
+  const repo = await makeRepo({ 'small.txt': 'a\nb\nc\n' });
+  const base = await mkdtemp(join(tmpdir(), 'deputy-shadows-'));
+  t.after(async () => {
+    await rm(base, { recursive: true, force: true });
+    await repo.cleanup();
+  });
+  let shadow: Shadow | undefined;
+  for (let attempt = 0; attempt < 5 && !shadow; attempt++) {
+    await startOfSecond();
+    const s = await Shadow.create(repo.root, { baseDir: base });
+    await writeFile(join(s.root, 'small.txt'), 'a\nB\nc\n');
+    // Only a run where the index and the edit share a second shows the race (the machine may be slow).
+    if ((await second(join(s.home, 'work.index'))) === (await second(join(s.root, 'small.txt')))) shadow = s;
+    else await s.dispose();
+  }
+  assert.ok(shadow, 'the shadow and the edit never fell in one second in five tries');
+  await new Promise((r) => setTimeout(r, 1100));
+  const tree = await shadow.currentTree();
+  const changed = execFileSync('git', ['diff-tree', '-r', '--name-only', shadow.baseline, tree], { cwd: shadow.root, env: { ...process.env, ...shadow.gitEnv('work.index') } }).toString();
+  assert.deepEqual(changed.split('\n').filter(Boolean), ['small.txt'], "the agent's edit is offered for review");
+});
+
+test("a same-size edit made in the second the workspace's index was written is in the snapshot", async (t) => {
+  const repo = await makeRepo({ 'small.txt': 'a\nb\nc\n' });
+  const base = await mkdtemp(join(tmpdir(), 'deputy-shadows-'));
+  t.after(async () => {
+    await rm(base, { recursive: true, force: true });
+    await repo.cleanup();
+  });
+  let raced = false;
+  for (let attempt = 0; attempt < 5 && !raced; attempt++) {
+    await startOfSecond();
+    await writeFile(join(repo.root, 'small.txt'), `staged ${attempt}\n`);
+    execFileSync('git', ['add', 'small.txt'], { cwd: repo.root });
+    await writeFile(join(repo.root, 'small.txt'), `edited ${attempt}\n`);
+    raced = (await second(join(repo.root, '.git', 'index'))) === (await second(join(repo.root, 'small.txt')));
+  }
+  assert.ok(raced, 'the index and the edit never fell in one second in five tries');
+  await new Promise((r) => setTimeout(r, 1100));
+  const shadow = await Shadow.create(repo.root, { baseDir: base });
+  assert.match(await readFile(join(shadow.root, 'small.txt'), 'utf8'), /^edited /, 'the working tree, not the staged version');
 });
