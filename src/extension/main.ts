@@ -2,10 +2,11 @@
  * Deputy's VS Code extension entry (dist/extension.js). Activation is lazy: the panel, a command or the chat, or
  * the window's start in a workspace Deputy has worked in (`workspaceContains:.deputy`: its audit trail, policy or
  * embedded runtime are there, and so a session left running here is reattached and the code lenses and the AWS
- * identity show without a first click). It registers only what VS Code routes a person's gesture through — the
- * commands a person can reach before the body loads, the panel's view provider, the chat participant, the code lens,
- * Changes view and proposed-change providers — each as a stand-in, and returns.
- * The status item, the log channel and the check for a session left running come after (they are not on any
+ * identity show without a first click). It registers only what VS Code needs registered by the time activation
+ * settles — the commands a person can reach before the body loads (VS Code runs the one that woke Deputy then), the
+ * chat participant (likewise invoked then), the code lens and proposed-change providers — each as a stand-in, and
+ * returns. The panel's and the Changes view's providers, the status item, the log channel and the check for a
+ * session left running come right after (VS Code holds a view until its provider is registered; the rest is on no
  * request's path). The body of the extension (full.ts, bundled as dist/extension-full.js) is `require`d the first
  * time a stand-in is used, or at once, after activation returns, when a session was left running or an AWS identity
  * is in play; it then registers the real providers and commands in their place.
@@ -78,27 +79,14 @@ export function activate(context: vscode.ExtensionContext): void {
     );
   }
   standIns.push(codeLensStandIn(loadSoon));
-  // The Changes view can be shown without the panel (moved elsewhere, or the Agent view collapsed): VS Code asks
-  // for its items when it is shown, which loads the body, whose own tree view takes the id over.
-  standIns.push(
-    vscode.window.registerTreeDataProvider<never>(CHANGES_VIEW_ID, {
-      getChildren: () => {
-        loadSoon('the Changes view');
-        return [];
-      },
-      getTreeItem: (n) => n,
-    }),
-  );
 
-  // These stay registered: VS Code allows one provider per view, participant and scheme, so they delegate.
+  // These stay registered: VS Code allows one provider per participant and scheme, so they delegate. The chat
+  // participant cannot wait: VS Code's chat invokes it as soon as the activation it asked for settles.
   const participant = vscode.chat.createChatParticipant(CHAT_PARTICIPANT_ID, (...args) => withLoaded('the chat', (l) => l.chat(...args)));
   participant.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'deputy.svg');
   context.subscriptions.push(
     new vscode.Disposable(() => {
       for (const d of standIns.splice(0)) d.dispose();
-    }),
-    vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, {
-      resolveWebviewView: (view) => withLoaded('the panel', (l) => l.panel.resolveWebviewView(view)),
     }),
     participant,
     vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, {
@@ -110,7 +98,27 @@ export function activate(context: vscode.ExtensionContext): void {
   // After activation returns: what is on no request's path. The status item (the body replaces it with its own),
   // and, when a session was left running or an AWS identity is in play, loading the body and starting the server.
   setImmediate(() => {
-    if (!loaded) standIns.push(statusStandIn());
+    // The views wait for their providers: VS Code holds a view shown before its provider is registered (the panel
+    // resolves when it is; a tree asks for its items when its provider comes), so they are not on activation's path.
+    context.subscriptions.push(
+      vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, {
+        resolveWebviewView: (view) => withLoaded('the panel', (l) => l.panel.resolveWebviewView(view)),
+      }),
+    );
+    if (!loaded) {
+      // The Changes view can be shown without the panel (moved elsewhere, or the Agent view collapsed): VS Code asks
+      // for its items when it is shown, which loads the body, whose own tree view takes the id over.
+      standIns.push(
+        vscode.window.registerTreeDataProvider<never>(CHANGES_VIEW_ID, {
+          getChildren: () => {
+            loadSoon('the Changes view');
+            return [];
+          },
+          getTreeItem: (n) => n,
+        }),
+        statusStandIn(),
+      );
+    }
     const c = vscode.workspace.getConfiguration('deputy');
     // An AWS identity in play: the server starts at once so the status bar shows who acts and when the sign-in ends.
     const identityInPlay = Boolean(c.get<string>('bedrock.profile')?.trim() || process.env.AWS_PROFILE || c.get<string>('endpoint') === 'bedrock');
