@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEPUTY_ID, EMPTY_ID, activationRounds, type ProbeLine } from './activation.js';
+import { DEPUTY_ID, EMPTY_ID, FLOOR_ID, activationRounds, type ProbeLine } from './activation.js';
 
 const line = (pid: number, deputy: [number, number], empty: [number, number], marks = true): ProbeLine => ({
   pid,
@@ -56,4 +56,37 @@ test('a host where an extension did not activate, or a host counted twice, is re
   assert.throws(() => activationRounds([line(5, [1, 1], [1, 1]), line(5, [1, 1], [1, 1])], 0), /one extension host \(5\)/);
   assert.throws(() => activationRounds([], 0), /no line/);
   assert.throws(() => activationRounds([line(5, [1, 1], [1, 1])], 1), /no timed rounds/);
+});
+
+test("each extension's own require('vscode') is carried apart, and lines of an older probe give none", () => {
+  const withApi = (pid: number, deputyApi: number, emptyApi: number): ProbeLine => ({
+    pid,
+    figures: { [DEPUTY_ID]: { loadMs: 4, activateMs: 1, apiMs: deputyApi }, [EMPTY_ID]: { loadMs: 2, activateMs: 0, apiMs: emptyApi } },
+    hostMarks: {},
+  });
+  const r = activationRounds([withApi(1, 9, 9), withApi(2, 1.5, 1.25), withApi(3, 2, 1)], 1);
+  assert.deepEqual(r.deputyApiMs, [1.5, 2]);
+  assert.deepEqual(r.emptyApiMs, [1.25, 1]);
+  assert.deepEqual(activationRounds([line(10, [50, 10], [1, 0.5]), line(11, [20, 4], [0.8, 0.2])], 0).deputyApiMs, []);
+});
+
+test('the registration floor is a third side: its ratio over the empty extension and Deputy over it, per round', () => {
+  const three = (pid: number, deputy: number, empty: number, floor?: number): ProbeLine => ({
+    pid,
+    order: floor === undefined ? [DEPUTY_ID, EMPTY_ID, FLOOR_ID] : [FLOOR_ID, DEPUTY_ID, EMPTY_ID],
+    figures: {
+      [DEPUTY_ID]: { loadMs: deputy, activateMs: 0 },
+      [EMPTY_ID]: { loadMs: empty, activateMs: 0 },
+      ...(floor === undefined ? {} : { [FLOOR_ID]: { loadMs: floor / 2, activateMs: floor / 2 } }),
+    },
+    hostMarks: {},
+  });
+  const r = activationRounds([three(1, 9, 1, 9), three(2, 6, 2, 4), three(3, 8, 1, 2)], 1);
+  assert.deepEqual(r.floorMs, [4, 2]);
+  assert.deepEqual(r.floorLoadMs, [2, 1]);
+  assert.deepEqual(r.floorActivateMs, [2, 1]);
+  assert.deepEqual(r.floorRatios, [2, 2]);
+  assert.deepEqual(r.overFloorRatios, [1.5, 4]);
+  assert.throws(() => activationRounds([three(1, 9, 1, 9), three(2, 6, 2)], 0), /deputy-bench\.floor did not activate in extension host 2/, 'a probe that watched the floor needs it in every round');
+  assert.deepEqual(activationRounds([line(10, [50, 10], [1, 0.5])], 0).floorMs, [], 'lines of an older probe have no floor');
 });

@@ -22,16 +22,18 @@
  * has no "Restart Extension Host") that activates both again. `DEPUTY_BENCH_CPU_PROFILE=<folder>` makes the probe
  * write a CPU profile of each extension host there (see the probe).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, launch, packageVsix, waitFor } from '../test/e2e/vscode/code-server.js';
 import type { Benchmark, BenchConfig, BenchmarkResult } from './benchmark.js';
 import { median, pairedFigures, type Comparison } from './measure.js';
 import { formatRatio } from './report.js';
+import { BODY_ONLY_COMMAND_IDS, COMMAND_IDS, REVIEW_COMMAND_IDS } from '../src/extension/manifest-ids.js';
 
 export const DEPUTY_ID = 'deputy-dev.deputy';
 export const EMPTY_ID = 'deputy-bench.empty';
+export const FLOOR_ID = 'deputy-bench.floor';
 export const ACTIVATION_GOAL = 1.5;
 const EXTENSIONS = path.join(__dirname, 'activation');
 const TEST_ONLY = ['--skip-license', '--allow-missing-repository'];
@@ -41,7 +43,7 @@ export interface ProbeLine {
   pid: number;
   /** The order the probe activated the extensions in (absent in lines of an older probe). */
   order?: string[];
-  figures: Record<string, { loadMs?: number; activateMs?: number; loadCpuMs?: number; activateCpuMs?: number }>;
+  figures: Record<string, { loadMs?: number; activateMs?: number; loadCpuMs?: number; activateCpuMs?: number; apiMs?: number; apiCpuMs?: number }>;
   hostMarks: Record<string, { loadMs: number; activateMs: number } | null>;
 }
 
@@ -52,6 +54,9 @@ export interface ActivationRounds {
   /** Deputy's load and activate apart, per round. */
   deputyLoadMs: number[];
   deputyActivateMs: number[];
+  /** Within each load, the extension's `require('vscode')` (VS Code building the API object for it), per round. */
+  deputyApiMs: number[];
+  emptyApiMs: number[];
   /** Deputy's load from the extension host's own millisecond marks, per round (the cross-check of `deputyLoadMs`). */
   hostLoadMs: number[];
   /** Main-thread CPU time of load + activate per round, when the probe measured it (every round or none). */
@@ -61,6 +66,16 @@ export interface ActivationRounds {
   cpuRatios: number[];
   /** Timed rounds in which Deputy was activated first. */
   deputyFirst: number;
+  /**
+   * The registration floor's load + activate per round (bench/activation/floor: what Deputy's entry must have
+   * registered when activation settles, with empty handlers), with its per-round ratios over the empty extension and
+   * Deputy's over it; empty when the lines carry no floor (an older probe).
+   */
+  floorMs: number[];
+  floorLoadMs: number[];
+  floorActivateMs: number[];
+  floorRatios: number[];
+  overFloorRatios: number[];
   /** The first line (the window's start-up), whether or not it was a warm-up round. */
   startup: { deputyMs: number; emptyMs: number };
   comparison: Comparison;
@@ -89,6 +104,9 @@ export function activationRounds(lines: readonly ProbeLine[], warmup: number): A
   if (timed.length === 0) throw new Error(`no timed rounds: ${lines.length} line(s), ${warmup} warm-up`);
   const deputyMs = timed.map((l) => total(l, DEPUTY_ID));
   const emptyMs = timed.map((l) => total(l, EMPTY_ID));
+  // A probe that watched the floor names it in its order: then the floor must have activated in every round.
+  const withFloor = lines.every((l) => l.order?.includes(FLOOR_ID));
+  const floorMs = withFloor ? timed.map((l) => total(l, FLOOR_ID)) : [];
   const cpu = (l: ProbeLine, id: string): number | undefined => {
     const f = l.figures[id];
     return f?.loadCpuMs === undefined || f.activateCpuMs === undefined ? undefined : f.loadCpuMs + f.activateCpuMs;
@@ -101,6 +119,8 @@ export function activationRounds(lines: readonly ProbeLine[], warmup: number): A
     emptyMs,
     deputyLoadMs: timed.map((l) => l.figures[DEPUTY_ID]!.loadMs!),
     deputyActivateMs: timed.map((l) => l.figures[DEPUTY_ID]!.activateMs!),
+    deputyApiMs: timed.flatMap((l) => (l.figures[DEPUTY_ID]!.apiMs === undefined ? [] : [l.figures[DEPUTY_ID]!.apiMs!])),
+    emptyApiMs: timed.flatMap((l) => (l.figures[EMPTY_ID]!.apiMs === undefined ? [] : [l.figures[EMPTY_ID]!.apiMs!])),
     hostLoadMs: timed.flatMap((l) => {
       const m = l.hostMarks[DEPUTY_ID];
       return m ? [m.loadMs] : [];
@@ -109,6 +129,11 @@ export function activationRounds(lines: readonly ProbeLine[], warmup: number): A
     emptyCpuMs,
     // A thread's CPU clock can read 0 for an extension that does almost nothing: such a round has no CPU ratio.
     cpuRatios: deputyCpuMs.flatMap((d, i) => (emptyCpuMs[i]! > 0 ? [d / emptyCpuMs[i]!] : [])),
+    floorMs,
+    floorLoadMs: withFloor ? timed.map((l) => l.figures[FLOOR_ID]!.loadMs!) : [],
+    floorActivateMs: withFloor ? timed.map((l) => l.figures[FLOOR_ID]!.activateMs!) : [],
+    floorRatios: floorMs.map((f, i) => f / emptyMs[i]!),
+    overFloorRatios: floorMs.map((f, i) => deputyMs[i]! / f),
     deputyFirst: timed.filter((l) => l.order?.[0] === DEPUTY_ID).length,
     startup: { deputyMs: total(first, DEPUTY_ID), emptyMs: total(first, EMPTY_ID) },
     comparison: pairedFigures({ ours: 'Deputy', reference: 'empty extension' }, deputyMs, emptyMs),
@@ -130,6 +155,23 @@ function readProbe(file: string): ProbeLine[] {
 
 const ms = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
+/**
+ * A copy of the floor extension that registers as many commands as Deputy's entry has stand-ins (its list, less the
+ * commands only the body registers), so the floor follows Deputy's command table.
+ */
+function floorPackage(): { dir: string; commands: number } {
+  const bodyOnly: ReadonlySet<string> = new Set(BODY_ONLY_COMMAND_IDS);
+  const commands = [...COMMAND_IDS, ...REVIEW_COMMAND_IDS].filter((id) => !bodyOnly.has(id)).length;
+  const dir = mkdtempSync(path.join(tmpdir(), 'deputy-bench-floor-'));
+  cpSync(path.join(EXTENSIONS, 'floor'), dir, { recursive: true });
+  const main = path.join(dir, 'extension.js');
+  const source = readFileSync(main, 'utf8');
+  const counted = source.replace(/^const COMMANDS = \d+;$/m, `const COMMANDS = ${commands};`);
+  if (counted === source && !source.includes(`const COMMANDS = ${commands};`)) throw new Error(`no COMMANDS line in ${main}`);
+  writeFileSync(main, counted);
+  return { dir, commands };
+}
+
 export const activation: Benchmark = {
   id: 'activation',
   title: 'Activation in code-server: Deputy vs an empty extension (load + activate)',
@@ -137,12 +179,13 @@ export const activation: Benchmark = {
     const ws = mkdtempSync(path.join(tmpdir(), 'deputy-bench-activation-'));
     const out = path.join(ws, 'activation.jsonl');
     const hosts = config.warmup + config.rounds;
-    log(`activation: packaging Deputy, the empty extension and the probe; then ${hosts} extension hosts (${config.warmup} warm-up)`);
+    log(`activation: packaging Deputy, the empty extension, the registration floor and the probe; then ${hosts} extension hosts (${config.warmup} warm-up)`);
+    const floor = floorPackage();
     const vscode = await launch({
       vsix: packageVsix(ROOT),
-      extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
+      extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(floor.dir, TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
       workspace: ws,
-      // No .deputy folder: neither extension activates by itself, the probe activates both.
+      // No .deputy folder: no watched extension activates by itself, the probe activates them.
       fresh: true,
       settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
     });
@@ -160,6 +203,7 @@ export const activation: Benchmark = {
     } finally {
       await vscode.close();
       rmSync(ws, { recursive: true, force: true });
+      rmSync(floor.dir, { recursive: true, force: true });
     }
     const r = activationRounds(lines, config.warmup);
     const c = r.comparison;
@@ -168,17 +212,25 @@ export const activation: Benchmark = {
       r.cpuRatios.length > 0
         ? ` Counted in CPU time of the extension host's main thread instead, which the machine's other work does not inflate but which Linux advances in steps of a fraction of a millisecond to a few (coarse at this scale: a cross-check, not the figure): Deputy ${ms(median(r.deputyCpuMs))} ms against ${ms(median(r.emptyCpuMs))} ms, per-round ratios ${range(r.cpuRatios)}.`
         : '';
+    const api =
+      r.deputyApiMs.length > 0 && r.emptyApiMs.length > 0
+        ? ` Of the loads, VS Code building its API object for the extension (its \`require('vscode')\`) took ${ms(median(r.deputyApiMs))} ms for Deputy and ${ms(median(r.emptyApiMs))} ms for the empty extension.`
+        : '';
+    const floorText =
+      r.floorMs.length > 0
+        ? ` The registration floor — an extension that registers what Deputy's entry must have registered when activation settles (${floor.commands} commands, a chat participant, a code lens provider, a document content provider) with empty handlers, and nothing else — took ${ms(median(r.floorMs))} ms (load ${ms(median(r.floorLoadMs))} ms, activate ${ms(median(r.floorActivateMs))} ms): ${range(r.floorRatios)} the empty extension's, so the goal is ${median(r.floorRatios) <= ACTIVATION_GOAL ? 'within' : 'below'} the least an extension with these features can cost here; Deputy took ${range(r.overFloorRatios)} the floor's.`
+        : '';
     const marks = r.hostLoadMs.length > 0 ? `the extension host's own whole-millisecond marks say load ${ms(median(r.hostLoadMs))} ms` : 'the host marks were missing';
     return {
       id: this.id,
       title: this.title,
       unit: 'activations',
       figure: 'ms',
-      input: `Deputy's packaged \`.vsix\`, an empty extension and the probe installed in one code-server (its extension host runs Node 24); an empty workspace; ${config.rounds} timed extension hosts after ${config.warmup} warm-up (the first is the window's start-up, then a page reload each round: a new extension host process), in each of which the probe activates both extensions one after the other, Deputy first in ${r.deputyFirst} of the ${config.rounds} timed rounds`,
-      ours: `Deputy's \`dist/extension.js\`, the entry: loading it and \`activate\` (stand-ins for the commands a person can reach, the panel, the chat participant, the code lenses, the Changes view and the proposed-change documents) until it returns; the status item and the check for a session left running come right after it returns, the log channel on its first line; the extension's body, the language client and the server are loaded later, when first needed`,
+      input: `Deputy's packaged \`.vsix\`, an empty extension, the registration floor and the probe installed in one code-server (its extension host runs Node 24); an empty workspace; ${config.rounds} timed extension hosts after ${config.warmup} warm-up (the first is the window's start-up, then a page reload each round: a new extension host process), in each of which the probe activates the extensions one after the other, Deputy first in ${r.deputyFirst} of the ${config.rounds} timed rounds`,
+      ours: `Deputy's \`dist/extension.js\`, the entry: loading it and \`activate\` (stand-ins for the commands a person can reach, the chat participant, the code lenses and the proposed-change documents) until it returns; the panel's and the Changes view's providers, the status item and the check for a session left running come right after it returns, the log channel on its first line; the extension's body, the language client and the server are loaded later, when first needed`,
       reference: "an extension that loads VS Code's API (`require('vscode')`, as every extension does) and whose `activate` is empty, activated the same way in the same extension host",
-      meaning: `milliseconds to activate, ours ÷ reference (lower is better): ${formatRatio(c.ratio)} means Deputy takes ${c.ratio.toFixed(1)} times as long as an extension that does nothing; the goal is at most ${ACTIVATION_GOAL}× — ${c.ratio <= ACTIVATION_GOAL ? 'met' : 'not met'}. In absolute terms Deputy's median is ${ms(c.ours.median)} ms (load ${ms(median(r.deputyLoadMs))} ms, activate ${ms(median(r.deputyActivateMs))} ms; ${marks}) against the empty extension's ${ms(c.reference.median)} ms; at the window's start-up ${ms(r.startup.deputyMs)} ms against ${ms(r.startup.emptyMs)} ms.${cpuText}`,
-      verified: `every extension host (${lines.length}, each a new process) loaded and activated both extensions; ${r.hostLoadMs.length} of ${r.deputyMs.length} timed rounds also carried the host's own marks for Deputy`,
+      meaning: `milliseconds to activate, ours ÷ reference (lower is better): ${formatRatio(c.ratio)} means Deputy takes ${c.ratio.toFixed(1)} times as long as an extension that does nothing; the goal is at most ${ACTIVATION_GOAL}× — ${c.ratio <= ACTIVATION_GOAL ? 'met' : 'not met'}. In absolute terms Deputy's median is ${ms(c.ours.median)} ms (load ${ms(median(r.deputyLoadMs))} ms, activate ${ms(median(r.deputyActivateMs))} ms; ${marks}) against the empty extension's ${ms(c.reference.median)} ms; at the window's start-up ${ms(r.startup.deputyMs)} ms against ${ms(r.startup.emptyMs)} ms.${floorText}${api}${cpuText}`,
+      verified: `every extension host (${lines.length}, each a new process) loaded and activated every watched extension; ${r.hostLoadMs.length} of ${r.deputyMs.length} timed rounds also carried the host's own marks for Deputy`,
       comparison: c,
     };
   },

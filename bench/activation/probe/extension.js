@@ -1,12 +1,13 @@
-// Benchmark only (bench/activation.ts). Activated on `*`, in a workspace where neither watched extension activates
-// by itself (no .deputy folder), it wraps Node's module loader in this extension host and then activates the watched
+// Benchmark only (bench/activation.ts). Activated on `*`, in a workspace where no watched extension activates by
+// itself (no .deputy folder), it wraps Node's module loader in this extension host and then activates the watched
 // extensions itself, one after the other, through VS Code's own path (`Extension.activate()`: the host loads the
-// main file and calls `activate`, as it does for an activation event). The order alternates from one extension host
-// to the next (the line count of `activation.jsonl` picks it), so neither extension always goes first. Left to an
-// activation event, VS Code started both in one batch in an order of its own, and the first load of the batch took
+// main file and calls `activate`, as it does for an activation event). The order turns from one extension host to
+// the next (the line count of `activation.jsonl` picks it), so no extension always goes first. Left to an
+// activation event, VS Code started them in one batch in an order of its own, and the first load of the batch took
 // 16–69 ms of wall time in a run on a loaded machine, whichever extension it was.
 //
-// For each extension it times the load of its main file and the call of its `activate` (until its promise settles,
+// For each extension it times the load of its main file (and, within it, the extension's `require('vscode')`: VS
+// Code building the API object for it) and the call of its `activate` (until its promise settles,
 // when it returns one) with high-resolution clocks: wall time (`performance.now()`) and the CPU time of the extension
 // host's main thread (`process.threadCpuUsage()`, which a busy machine does not inflate by running something else).
 // The extension host's own activation marks are whole milliseconds, too coarse for an extension that does nothing;
@@ -21,7 +22,8 @@ const Module = require('module');
 const fs = require('fs');
 const path = require('path');
 
-const WATCHED = ['deputy-dev.deputy', 'deputy-bench.empty'];
+/** Deputy, the empty extension (the reference) and the registration floor (bench/activation/floor). */
+const WATCHED = ['deputy-dev.deputy', 'deputy-bench.empty', 'deputy-bench.floor'];
 
 /** Main-thread CPU time in ms (Node 23.9+; the extension host runs Node 24). */
 const cpuMs = () => {
@@ -33,6 +35,7 @@ const cpuMs = () => {
 const FRAMES = [
   { load: function PROBE_load_0(f) { return f(); }, activate: function PROBE_activate_0(f) { return f(); } },
   { load: function PROBE_load_1(f) { return f(); }, activate: function PROBE_activate_1(f) { return f(); } },
+  { load: function PROBE_load_2(f) { return f(); }, activate: function PROBE_activate_2(f) { return f(); } },
 ];
 
 exports.activate = function activate() {
@@ -40,7 +43,11 @@ exports.activate = function activate() {
   if (!folder) return;
   const out = path.join(folder.uri.fsPath, 'activation.jsonl');
   const round = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
-  const order = round % 2 === 0 ? [...WATCHED] : [...WATCHED].reverse();
+  // Each extension goes first, second and last in turn; every other cycle runs backwards, so that each also follows
+  // each of the others.
+  const shift = round % WATCHED.length;
+  const rotated = [...WATCHED.slice(shift), ...WATCHED.slice(0, shift)];
+  const order = Math.floor(round / WATCHED.length) % 2 === 0 ? rotated : rotated.reverse();
   const byMain = new Map();
   for (const id of WATCHED) {
     const ext = vscode.extensions.getExtension(id);
@@ -68,7 +75,19 @@ exports.activate = function activate() {
     figures[id] = { ...figures[id], ...values };
   };
   const load = Module._load;
+  /** The watched extension whose main file is loading now, if any: its own `require('vscode')` is timed apart. */
+  let loading;
   Module._load = function (request, parent, isMain) {
+    if (request === 'vscode' && loading && !figures[loading].apiMs) {
+      const c = cpuMs();
+      const t = performance.now();
+      const api = load.apply(this, arguments);
+      record(loading, { apiMs: performance.now() - t, apiCpuMs: cpuMs() - c });
+      return api;
+    }
+    // An extension's main file is loaded by its path: a bare name (`vscode`, a Node module) is never one, and
+    // resolving it here would add a failed lookup (an error thrown and caught) to the load being timed.
+    if (!/^[./]/.test(request)) return load.apply(this, arguments);
     let file;
     try {
       file = Module._resolveFilename(request, parent, isMain);
@@ -82,7 +101,14 @@ exports.activate = function activate() {
     const args = arguments;
     const c0 = cpuMs();
     const t0 = performance.now();
-    const exported = frames.load(() => load.apply(this, args));
+    figures[id] = {};
+    loading = id;
+    let exported;
+    try {
+      exported = frames.load(() => load.apply(this, args));
+    } finally {
+      loading = undefined;
+    }
     record(id, { loadMs: performance.now() - t0, loadCpuMs: cpuMs() - c0 });
     if (!exported || typeof exported.activate !== 'function') return exported;
     // Bundlers export through getters that cannot be reassigned: VS Code gets a copy whose `activate` is timed.
