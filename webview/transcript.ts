@@ -85,6 +85,8 @@ export interface ChangesetRow extends RowBase {
   applied: boolean;
   /** 1 for a first proposal, n+1 for the agent's revision after round n. */
   round: number;
+  /** Set when the server that asked for this review stopped with files undecided: they cannot be answered any more. */
+  withdrawn?: 'serverStopped';
 }
 export interface ErrorRow extends RowBase {
   kind: 'error';
@@ -99,6 +101,16 @@ export interface NoticeRow extends RowBase { kind: 'notice'; message: string }
 export interface TurnEndRow extends RowBase { kind: 'turnEnd'; outcome: TurnOutcome; error?: string }
 
 export type Row = UserRow | AgentRow | ReasoningRow | ToolRow | CommandRow | PromptRow | ChangesetRow | ErrorRow | NoticeRow | TurnEndRow;
+
+/** Whether a file of a proposed changeset still waits for the person's verdict (not once applied or withdrawn). */
+export function isUndecided(row: ChangesetRow, file: ChangesetFileView): boolean {
+  return !row.applied && !row.withdrawn && file.state === 'ready' && !file.verdict;
+}
+
+/** The files of a proposed changeset still waiting for the person's verdict. */
+export function undecidedFiles(row: ChangesetRow): ChangesetFileView[] {
+  return row.files.filter((f) => isUndecided(row, f));
+}
 
 /** What the header shows about the session. */
 export interface SessionHeader {
@@ -166,23 +178,30 @@ export class Transcript {
   pending(): (PromptRow | ChangesetRow)[] {
     return this.rows.filter(
       (r): r is PromptRow | ChangesetRow =>
-        (r.kind === 'prompt' && r.state === 'open') || (r.kind === 'changeset' && !r.applied && r.files.some((f) => f.state === 'ready' && !f.verdict)),
+        (r.kind === 'prompt' && r.state === 'open') || (r.kind === 'changeset' && undecidedFiles(r).length > 0),
     );
   }
 
   /**
-   * The server that asked this session's open questions stopped: none of them can be answered any more. They show
-   * as such at once (no buttons); the new server asks again when the session reattaches (a replay replaces them).
-   * Returns the bindings dropped.
+   * The server that asked this session's open questions stopped: none of them can be answered any more, prompts
+   * or the undecided files of a proposed changeset. They show as such at once (no buttons); the new server asks
+   * again when the session reattaches (a replay replaces them). Returns the bindings dropped.
    */
   serverStopped(): string[] {
     const dropped: string[] = [];
     for (const row of this.rows) {
-      if (row.kind !== 'prompt' || row.state !== 'open') continue;
-      row.state = 'withdrawn';
-      row.withdrawnReason = 'serverStopped';
-      dropped.push(row.binding);
-      this.touch(row);
+      if (row.kind === 'prompt' && row.state === 'open') {
+        row.state = 'withdrawn';
+        row.withdrawnReason = 'serverStopped';
+        dropped.push(row.binding);
+        this.touch(row);
+      } else if (row.kind === 'changeset') {
+        const undecided = undecidedFiles(row);
+        if (undecided.length === 0) continue;
+        row.withdrawn = 'serverStopped';
+        dropped.push(...undecided.map((f) => f.binding));
+        this.touch(row);
+      }
     }
     return dropped;
   }

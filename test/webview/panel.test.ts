@@ -235,11 +235,24 @@ describe('the panel in Chromium', () => {
     const deadline = new Date(Date.now() + 10 * 60_000).toISOString();
     const asked = (log: EventLog, n: number) =>
       log.next('prompt.asked', { binding: binding(n), callId: 'a', tool: 'workspace_read', summary: 'read .env', args: { path: '.env' }, reason: 'secret', deadline });
+    const file = (n: number, path: string) => ({ binding: binding(n), path, operation: 'update' as const, state: 'ready' as const, added: 1, removed: 1, diff: `--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-old\n+new` });
     await panel.deliver({ type: 'server', state: 'running', message: 'ready', restart: true });
-    await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [asked(new EventLog(S), 31)] });
+    const first = new EventLog(S);
+    await panel.deliver({
+      type: 'events',
+      sessionId: S,
+      replace: true,
+      events: [
+        asked(first, 31),
+        first.next('changeset.proposed', { changesetId: 'cs-old', summary: 'Old', files: [file(33, 'src/a.ts'), file(34, 'src/b.ts')] }),
+        first.next('changeset.verdict', { changesetId: 'cs-old', binding: binding(33), path: 'src/a.ts', verdict: 'approve' }),
+      ],
+    });
     const old = page.locator(`section.prompt[data-binding="${binding(31)}"]`);
+    const oldCard = page.locator('section.changeset[data-changeset="cs-old"]');
     const allow = page.getByRole('button', { name: 'Allow once', exact: true });
     assert.equal(await allow.count(), 1);
+    assert.equal(await page.getByRole('button', { name: 'Approve src/b.ts', exact: true }).count(), 1, 'the undecided file can be approved');
     // Sent while the server goes down: the old card must not stay waiting on an answer nobody can take.
     await allow.click();
     await panel.settle();
@@ -247,6 +260,13 @@ describe('the panel in Chromium', () => {
     await panel.deliver({ type: 'server', state: 'starting', message: 'restarting', restart: true });
     assert.equal(await allow.count(), 0, 'no button answers the old server\'s question');
     assert.match((await old.textContent()) ?? '', /Deputy's server stopped: asked again when the session reattaches/);
+    // Nor its review: the undecided file's verdict buttons go, the decided one keeps its word.
+    for (const name of ['Approve src/b.ts', 'Reject src/b.ts', 'Approve all', 'Reject all', 'Request changes']) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `no "${name}" for the old server's review`);
+    }
+    assert.match((await oldCard.textContent()) ?? '', /Deputy's server stopped: the files not yet decided are offered again when the session reattaches/);
+    assert.match((await oldCard.locator('.file[data-path="src/a.ts"]').textContent()) ?? '', /Approved/);
+    assert.doesNotMatch((await oldCard.textContent()) ?? '', /to review/);
     assert.match(await renderedText(panel), /Deputy's server is restarting\. Open questions are asked again when their sessions reattach\./);
     await page.screenshot({ path: join(RESULTS, 'server-restarting.png') });
 
@@ -256,6 +276,7 @@ describe('the panel in Chromium', () => {
     assert.doesNotMatch(await renderedText(panel), /Deputy's server is restarting/);
     await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [asked(new EventLog(S), 32)] });
     assert.equal(await old.count(), 0, 'the old card is gone');
+    assert.equal(await oldCard.count(), 0, 'and the old review');
     assert.equal(await allow.count(), 1, 'one question to answer');
     assert.equal(await allow.getAttribute('disabled'), null, 'and it can be answered');
     await allow.click();

@@ -10,9 +10,12 @@ import '@lit-labs/virtualizer';
 import { visibleText } from '../../src/core/visible-text.js';
 import type { ReviewAllVerdict } from '../../src/protocol/webview.js';
 import type { PanelContext } from '../context.js';
-import type { ChangesetFileView, ChangesetRow } from '../transcript.js';
+import { undecidedFiles, type ChangesetFileView, type ChangesetRow } from '../transcript.js';
 import { base } from '../styles.js';
 import { fileView } from './changeset-file.js';
+
+/** The card of a review whose server stopped before every file was decided (the new server proposes again). */
+const SERVER_STOPPED = "Deputy's server stopped: the files not yet decided are offered again when the session reattaches";
 
 /** From this many files on, the list is windowed and files start collapsed. */
 export const WINDOW_FROM = 20;
@@ -101,7 +104,7 @@ export class ChangesetCard extends LitElement {
     const { store } = this.ctx;
     this.shownReviewVersion = store.reviewVersion;
     const row = this.row;
-    const open = row.files.filter((f) => f.state === 'ready' && !f.verdict && !row.applied);
+    const open = undecidedFiles(row);
     const sent = open.some((f) => store.sent.has(f.binding));
     const added = row.files.reduce((n, f) => n + f.added, 0);
     const removed = row.files.reduce((n, f) => n + f.removed, 0);
@@ -115,6 +118,7 @@ export class ChangesetCard extends LitElement {
         ${open.length ? html`<span class="muted">${open.length} to review</span>` : nothing}
       </div>
       <div class="summary">${visibleText(row.summary)}</div>
+      ${row.withdrawn ? html`<div class="outcome">${SERVER_STOPPED}</div>` : nothing}
       ${row.round > 1 ? html`<div class="muted since">${sinceLastRound(row)}</div>` : nothing}
       <div class="actions">
         <vscode-button secondary aria-label="Open all diffs" @click=${() => this.ctx.post({ type: 'openAllDiffs', sessionId: this.sessionId, changesetId: row.changesetId })}

@@ -8,7 +8,7 @@ import { live } from 'lit/directives/live.js';
 import { visibleLine, visibleText } from '../../src/core/visible-text.js';
 import type { ChangesetHunk, ConflictReport, FileDecisionKind, ReviewVerdict, RevisionMark } from '../../src/protocol/events.js';
 import type { PanelContext } from '../context.js';
-import type { ChangesetFileView, ChangesetRow } from '../transcript.js';
+import { isUndecided, type ChangesetFileView, type ChangesetRow } from '../transcript.js';
 
 /** Lines of one hunk shown in the card; the diff editor shows the rest. */
 const HUNK_LINES_SHOWN = 200;
@@ -85,7 +85,7 @@ function versionsOf(c: ConflictReport): string {
 
 /** A file changed since the agent read it: nothing was overwritten; see both versions, or hand it back. */
 function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, path: string): TemplateResult {
-  const undecided = file.state === 'conflict' && !file.verdict && !row.applied;
+  const undecided = file.state === 'conflict' && !file.verdict && !row.applied && !row.withdrawn;
   const asked = ctx.store.redoAsked.has(file.binding);
   const redo = () => {
     ctx.store.redoAsked.add(file.binding);
@@ -99,7 +99,7 @@ function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow
     <vscode-button secondary aria-label=${`Show both versions of ${path}`} @click=${() => ctx.post({ type: 'showConflict', sessionId, changesetId: row.changesetId, binding: file.binding })}
       >Show both versions</vscode-button
     >
-    <vscode-button ?disabled=${asked} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
+    <vscode-button ?disabled=${asked || row.withdrawn !== undefined} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
   </div>`;
 }
 
@@ -114,7 +114,7 @@ export function fileView(ctx: PanelContext, sessionId: string, row: ChangesetRow
   const { store } = ctx;
   const path = visibleLine(file.path);
   const sent = store.sent.has(file.binding);
-  const open = file.state === 'ready' && !file.verdict && !row.applied;
+  const open = isUndecided(row, file);
   const draft = store.reviewDrafts[file.binding];
   const review = (verdict: ReviewVerdict) => {
     const comment = store.drafts.get(file.binding)?.trim();
