@@ -163,13 +163,14 @@ export class Shadow {
  * modified before the index was written, which it reads from the index file's own mtime: a file changed in the same
  * second (or clock tick) is "racily clean" and its content is checked. A plain copy would date the index to the copy,
  * so a same-size edit made in the second the index was written would pass as unchanged, and the agent's change would
- * never be offered for review. `Date` keeps milliseconds, so the copy is dated at or before the original: never
- * later, which would hide an edit again.
+ * never be offered for review. The copy is dated to the start of the original's second: never later, which would hide
+ * an edit again (Node's `Date` times are rounded to the millisecond, which can be later), at the cost of checking by
+ * content the few files changed earlier in that second.
  */
 async function copyIndex(from: string, to: string): Promise<void> {
-  const { atime, mtime } = await fs.stat(from);
+  const { atime, mtimeMs } = await fs.stat(from);
   await fs.copyFile(from, to);
-  await fs.utimes(to, atime, mtime);
+  await fs.utimes(to, atime, Math.floor(mtimeMs / 1000));
 }
 
 interface Repository {

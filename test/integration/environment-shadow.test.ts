@@ -169,7 +169,7 @@ test('a same-size edit made in the second the shadow was taken is still a change
     await repo.cleanup();
   });
   let shadow: Shadow | undefined;
-  for (let attempt = 0; attempt < 5 && !shadow; attempt++) {
+  for (let attempt = 0; attempt < 10 && !shadow; attempt++) {
     await startOfSecond();
     const s = await Shadow.create(repo.root, { baseDir: base });
     await writeFile(join(s.root, 'small.txt'), 'a\nB\nc\n');
@@ -177,7 +177,8 @@ test('a same-size edit made in the second the shadow was taken is still a change
     if ((await second(join(s.home, 'work.index'))) === (await second(join(s.root, 'small.txt')))) shadow = s;
     else await s.dispose();
   }
-  assert.ok(shadow, 'the shadow and the edit never fell in one second in five tries');
+  // A machine too busy to take a shadow within a second cannot set the race up: that says nothing of Deputy.
+  if (!shadow) return t.skip('the shadow and the edit never fell in one second in ten tries');
   await new Promise((r) => setTimeout(r, 1100));
   const tree = await shadow.currentTree();
   const changed = execFileSync('git', ['diff-tree', '-r', '--name-only', shadow.baseline, tree], { cwd: shadow.root, env: { ...process.env, ...shadow.gitEnv('work.index') } }).toString();
@@ -192,14 +193,14 @@ test("a same-size edit made in the second the workspace's index was written is i
     await repo.cleanup();
   });
   let raced = false;
-  for (let attempt = 0; attempt < 5 && !raced; attempt++) {
+  for (let attempt = 0; attempt < 10 && !raced; attempt++) {
     await startOfSecond();
     await writeFile(join(repo.root, 'small.txt'), `staged ${attempt}\n`);
     execFileSync('git', ['add', 'small.txt'], { cwd: repo.root });
     await writeFile(join(repo.root, 'small.txt'), `edited ${attempt}\n`);
     raced = (await second(join(repo.root, '.git', 'index'))) === (await second(join(repo.root, 'small.txt')));
   }
-  assert.ok(raced, 'the index and the edit never fell in one second in five tries');
+  if (!raced) return t.skip('the index and the edit never fell in one second in ten tries');
   await new Promise((r) => setTimeout(r, 1100));
   const shadow = await Shadow.create(repo.root, { baseDir: base });
   assert.match(await readFile(join(shadow.root, 'small.txt'), 'utf8'), /^edited /, 'the working tree, not the staged version');
