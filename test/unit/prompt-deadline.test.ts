@@ -17,6 +17,7 @@ import { ToolRunner } from '../../src/core/tool-runner.js';
 import { Workspace } from '../../src/core/workspace.js';
 import type { EventInput } from '../../src/server/event-log.js';
 import { PromptBroker } from '../../src/server/prompt-broker.js';
+import { deferrals } from '../helpers/defer.js';
 
 /** A person who is slow: answers only when told to, and notes whether the question was taken back. */
 class SlowPerson implements Prompter {
@@ -44,9 +45,12 @@ class SlowPerson implements Prompter {
 
 async function setup(t: { after(fn: () => Promise<void>): void }, person: Prompter, promptTimeoutMs?: number) {
   const root = await mkdtemp(join(tmpdir(), 'deputy-deadline-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  // The trail's last appends can still be on their way when a test ends: it closes before its folder goes.
+  const defer = deferrals(t);
+  defer(() => rm(root, { recursive: true, force: true }));
   await writeFile(join(root, '.env'), 'TOKEN=abc\n');
   const audit = await AuditLog.open(root);
+  defer(() => audit.close());
   const withdrawn: string[] = [];
   const events = EngineEvents.forTask(audit, { principal: 'alice' }, 'task_d');
   events.listen((_s, e) => void (e.type === 'prompt.withdrawn' && withdrawn.push(e.reason)));
