@@ -85,7 +85,11 @@ export interface ChangesetRow extends RowBase {
   applied: boolean;
   /** 1 for a first proposal, n+1 for the agent's revision after round n. */
   round: number;
-  /** Set when the server that asked for this review stopped with files undecided: they cannot be answered any more. */
+  /**
+   * Set when the server that asked for this review stopped with files undecided: they cannot be answered any more.
+   * (A prompt row says the same with `state: 'withdrawn'`; a changeset keeps its decided files' outcomes, so it
+   * is marked as a whole instead.)
+   */
   withdrawn?: 'serverStopped';
 }
 export interface ErrorRow extends RowBase {
@@ -195,8 +199,9 @@ export class Transcript {
         row.withdrawnReason = 'serverStopped';
         dropped.push(row.binding);
         this.touch(row);
-      } else if (row.kind === 'changeset') {
-        const undecided = undecidedFiles(row);
+      } else if (row.kind === 'changeset' && !row.applied && !row.withdrawn) {
+        // Files in conflict wait for a decision too (Ask the agent to redo answers the review).
+        const undecided = row.files.filter((f) => (f.state === 'ready' || f.state === 'conflict') && !f.verdict);
         if (undecided.length === 0) continue;
         row.withdrawn = 'serverStopped';
         dropped.push(...undecided.map((f) => f.binding));

@@ -246,8 +246,12 @@ describe('the panel in Chromium', () => {
         asked(first, 31),
         first.next('changeset.proposed', { changesetId: 'cs-old', summary: 'Old', files: [file(33, 'src/a.ts'), file(34, 'src/b.ts')] }),
         first.next('changeset.verdict', { changesetId: 'cs-old', binding: binding(33), path: 'src/a.ts', verdict: 'approve' }),
+        first.next('changeset.proposed', { changesetId: 'cs-conflict', summary: 'Conflict', files: [{ ...file(35, 'src/c.ts'), state: 'conflict', reason: 'changed since read', diff: '' }] }),
       ],
     });
+    const redo = page.getByRole('button', { name: 'Ask the agent to redo src/c.ts on the current content', exact: true });
+    assert.equal(await redo.getAttribute('disabled'), null, 'a file in conflict can be handed back');
+    assert.match(await renderedText(panel), /2 waiting for you/, 'the prompt and the review wait');
     const old = page.locator(`section.prompt[data-binding="${binding(31)}"]`);
     const oldCard = page.locator('section.changeset[data-changeset="cs-old"]');
     const allow = page.getByRole('button', { name: 'Allow once', exact: true });
@@ -267,6 +271,8 @@ describe('the panel in Chromium', () => {
     assert.match((await oldCard.textContent()) ?? '', /Deputy's server stopped: the files not yet decided are offered again when the session reattaches/);
     assert.match((await oldCard.locator('.file[data-path="src/a.ts"]').textContent()) ?? '', /Approved/);
     assert.doesNotMatch((await oldCard.textContent()) ?? '', /to review/);
+    assert.equal(await redo.getAttribute('disabled'), '', 'nor hands back a conflict to the old server');
+    assert.doesNotMatch(await renderedText(panel), /waiting for you/, 'nothing waits on the person any more');
     assert.match(await renderedText(panel), /Deputy's server is restarting\. Open questions are asked again when their sessions reattach\./);
     await page.screenshot({ path: join(RESULTS, 'server-restarting.png') });
 

@@ -87,6 +87,8 @@ function versionsOf(c: ConflictReport): string {
 function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow, file: ChangesetFileView, path: string): TemplateResult {
   const undecided = file.state === 'conflict' && !file.verdict && !row.applied && !row.withdrawn;
   const asked = ctx.store.redoAsked.has(file.binding);
+  // The question it would answer left with its server: the new server proposes again when the session reattaches.
+  const gone = file.state === 'conflict' && !file.verdict && !!row.withdrawn;
   const redo = () => {
     ctx.store.redoAsked.add(file.binding);
     if (undecided) ctx.store.sent.add(file.binding);
@@ -99,7 +101,7 @@ function conflictActions(ctx: PanelContext, sessionId: string, row: ChangesetRow
     <vscode-button secondary aria-label=${`Show both versions of ${path}`} @click=${() => ctx.post({ type: 'showConflict', sessionId, changesetId: row.changesetId, binding: file.binding })}
       >Show both versions</vscode-button
     >
-    <vscode-button ?disabled=${asked || row.withdrawn !== undefined} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
+    <vscode-button ?disabled=${asked || gone} aria-label=${`Ask the agent to redo ${path} on the current content`} @click=${redo}>Ask the agent to redo it on the current content</vscode-button>
   </div>`;
 }
 
