@@ -95,8 +95,9 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   activatedMs = performance.now() - t0;
 
-  // After activation returns: what is on no request's path. The status item (the body replaces it with its own),
-  // and, when a session was left running or an AWS identity is in play, loading the body and starting the server.
+  // After activation returns: the views' providers (VS Code waits for them), the status item (the body replaces it
+  // with its own), and, when a session was left running or an AWS identity is in play, loading the body and starting
+  // the server.
   setImmediate(() => {
     // The views wait for their providers: VS Code holds a view shown before its provider is registered (the panel
     // resolves when it is; a tree asks for its items when its provider comes), so they are not on activation's path.

@@ -78,7 +78,7 @@ exports.activate = function activate() {
   /** The watched extension whose main file is loading now, if any: its own `require('vscode')` is timed apart. */
   let loading;
   Module._load = function (request, parent, isMain) {
-    if (request === 'vscode' && loading && !figures[loading].apiMs) {
+    if (request === 'vscode' && loading && figures[loading].apiMs === undefined) {
       const c = cpuMs();
       const t = performance.now();
       const api = load.apply(this, arguments);
@@ -87,7 +87,7 @@ exports.activate = function activate() {
     }
     // An extension's main file is loaded by its path: a bare name (`vscode`, a Node module) is never one, and
     // resolving it here would add a failed lookup (an error thrown and caught) to the load being timed.
-    if (!/^[./]/.test(request)) return load.apply(this, arguments);
+    if (!path.isAbsolute(request) && !request.startsWith('.')) return load.apply(this, arguments);
     let file;
     try {
       file = Module._resolveFilename(request, parent, isMain);
