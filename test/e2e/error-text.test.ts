@@ -26,7 +26,7 @@ test('deputy run: an endpoint\'s refusal with terminal escapes and bidi characte
   await once(endpoint, 'listening');
   t.after(() => endpoint.close());
   const dir = await mkdtemp(join(tmpdir(), 'deputy-error-text-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   await writeFile(join(dir, 'token'), 'not-a-real-token-0000\n');
   const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
   const result = await runCli(['run', '--endpoint', url, '--token-file', join(dir, 'token'), 'hi'], { cwd: repo.root });

@@ -143,7 +143,7 @@ async function tree(root: string, skip: (rel: string) => boolean = () => false):
 test('prompt injection on the environment path: 26 hostile files, an obedient model, nothing happens unapproved', async (t) => {
   assert.ok(Object.keys(ATTACKS).length >= 20);
   const scratch = await mkdtemp(join(tmpdir(), 'deputy-env-injection-'));
-  t.after(() => rm(scratch, { recursive: true, force: true }));
+  t.after(() => rm(scratch, { recursive: true, force: true, maxRetries: 5 }));
   const out = join(scratch, 'outside');
   const home = join(scratch, 'home', '.deputy');
   await mkdir(out, { recursive: true });

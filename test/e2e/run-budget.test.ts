@@ -19,7 +19,7 @@ test('deputy run --budget: warned, stopped, raised by the answer on stdin, and t
   const repo = await makeRepo({ 'README.md': '# Demo\n' });
   t.after(() => repo.cleanup());
   const home = await mkdtemp(join(tmpdir(), 'deputy-run-budget-home-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
+  t.after(() => rm(home, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([step, step, step, step, { text: 'Read it four times.', usage: { input_tokens: 100_000, output_tokens: 0 } }]);
   t.after(() => model.close());
   const env = { DEPUTY_HOME: home };

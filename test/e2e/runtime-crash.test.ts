@@ -39,7 +39,7 @@ const message = (text: string) => ({
 
 test('kill -9 of deputy serve mid-turn: the next serve on the same store starts, fails the cut-off turn, and goes on', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-crash-serve-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([{ text: longText(30_000) }, { text: 'back after the crash' }]);
   t.after(() => model.close());
   const args = ['--port', '0', '--data-dir', dataDir, '--model-base-url', model.baseURL, '--model', 'scripted'];
@@ -73,7 +73,7 @@ test('kill -9 of deputy serve mid-turn: the next serve on the same store starts,
 
 test('a second deputy serve on a store a live one owns is refused, naming the owner; the first is untouched', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-two-serves-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([]);
   t.after(() => model.close());
   const args = ['--port', '0', '--data-dir', dataDir, '--model-base-url', model.baseURL, '--model', 'scripted'];

@@ -34,7 +34,7 @@ test('deputy run never prints a model URL\'s credentials', async (t) => {
 
 test('deputy serve\'s banner and log never print a URL\'s credentials or the model API key', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-secrets-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([]);
   t.after(() => model.close());
   const server = await serve(

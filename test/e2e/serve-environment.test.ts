@@ -31,7 +31,7 @@ test('deputy run --environment against deputy serve --auth iam: the environment 
   t.after(() => home.cleanup());
   await seedSsoSignIn(home, aws, 'corp', 3600_000);
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-env-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([
     { toolCalls: [{ name: 'exec_command', callId: 'c1', arguments: { cmd: 'cat a.txt' } }] },
     { toolCalls: [{ name: 'apply_patch', callId: 'c2', kind: 'custom', arguments: PATCH }] },

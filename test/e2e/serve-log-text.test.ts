@@ -13,7 +13,7 @@ import { serve } from '../helpers/serve.js';
 
 test('deputy serve --auth iam: a refused proof\'s hostile parameter name is shown escaped in the log', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-log-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([]);
   t.after(() => model.close());
   const sts = 'http://127.0.0.1:9';

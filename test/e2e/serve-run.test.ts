@@ -24,7 +24,7 @@ const script = () => [
 
 test('deputy run against a running deputy serve, with the token file; a wrong token is refused', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([...script(), ...script()]);
   t.after(() => model.close());
   const server = await serve(['--port', '0', '--data-dir', dataDir, '--model-base-url', model.baseURL, '--model', 'scripted']);
@@ -72,7 +72,7 @@ test('deputy serve --auth iam accepts a proven SSO identity and refuses a proof 
   t.after(() => home.cleanup());
   await seedSsoSignIn(home, aws, 'corp', 3600_000);
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-iam-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel(script());
   t.after(() => model.close());
   const server = await serve([

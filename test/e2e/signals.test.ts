@@ -128,7 +128,7 @@ test('SIGTERM while a permission prompt is open cancels the turn and ends deputy
 
 test('SIGTERM on deputy serve mid-stream drains, and the next start recovers nothing', { timeout: 90_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-serve-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   // The model takes its time: the turn is mid model call when the signal arrives.
   const model = await startScriptedModel([{ text: 'slow answer', delayMs: 60_000 }]);
   t.after(() => model.close());

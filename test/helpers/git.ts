@@ -15,7 +15,9 @@ export async function makeRepo(files: Record<string, string>): Promise<{ root: s
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'initial');
-  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
+  // Retried: a process's last write can still land while the folder goes (ENOTEMPTY), when a test's clean-ups run
+  // first-in first-out and the folder's goes before the process stops.
+  return { root, cleanup: () => rm(root, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 export function gitStatus(root: string): string {

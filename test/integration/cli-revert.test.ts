@@ -18,7 +18,7 @@ const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 test('deputy revert puts back a task\'s files after the run ended; an edited file is left as it is', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-cli-revert-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   await writeFile(join(root, 'a.txt'), 'one\ntwo\n');
   await writeFile(join(root, 'b.txt'), 'keep\n');
   const audit = await AuditLog.open(root);

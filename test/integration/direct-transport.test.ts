@@ -62,7 +62,7 @@ describe('direct transport: the stand-in agrees with the real codex exec-server'
   it('codex registers (again after a 409), dials with a signed handshake and serves JSON-RPC', async (t) => {
     if (!existsSync(CODEX)) execFileSync(path.join(ROOT, 'test/setup/codex.sh'), { stdio: 'inherit' });
     const home = await mkdtemp(path.join('/var/tmp', 'deputy-codex-home-'));
-    t.after(() => rm(home, { recursive: true, force: true }));
+    t.after(() => rm(home, { recursive: true, force: true, maxRetries: 5 }));
     const from = standin.events.length;
     const seen = standin.initialized.length;
     standin.handshakeConflicts(1);

@@ -43,7 +43,7 @@ export async function oneTurn(t: { after(fn: () => Promise<void>): void }) {
   const h = await startHarness(SCRIPT);
   t.after(() => h.close());
   const root = await mkdtemp(join(tmpdir(), 'deputy-events-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   await writeFile(join(root, 'a.txt'), 'alpha\n');
   await writeFile(join(root, '.env'), 'TOKEN=abc\n');
   const audit = await AuditLog.open(root);

@@ -38,7 +38,7 @@ function prompter(answers: { allow?: boolean } = {}): Prompter & { asked: number
 
 async function setup(t: { after(fn: () => Promise<void>): void }, files: Record<string, string> = {}) {
   const root = await mkdtemp(join(tmpdir(), 'deputy-limits-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   for (const [rel, text] of Object.entries({ 'a.txt': 'alpha\n', ...files })) {
     await mkdir(join(root, rel, '..'), { recursive: true });
     await writeFile(join(root, rel), text);

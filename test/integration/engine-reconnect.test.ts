@@ -42,7 +42,7 @@ function collector(client: OpenAI, sessionId: string, turns: number) {
 
 test('followSession resumes a cut stream without losing or repeating events', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'deputy-rt-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  t.after(() => rm(dataDir, { recursive: true, force: true, maxRetries: 5 }));
   const model = await startScriptedModel([
     { text: 'First answer, long enough to make several deltas across the stream. '.repeat(20) },
     { text: 'Second answer, also long enough to be split into many deltas. '.repeat(20) },

@@ -28,7 +28,7 @@ const actor = { principal: 'local:test' };
 
 async function workspace(t: { after(fn: () => Promise<void>): void }) {
   const root = await mkdtemp(join(tmpdir(), 'deputy-task-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   await writeFile(join(root, 'a.txt'), 'alpha\n');
   const audit = await AuditLog.open(root);
   return { root, audit, ws: await Workspace.open(root) };

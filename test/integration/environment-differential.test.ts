@@ -87,7 +87,7 @@ async function run(url: string, root: string, steps: Step[]): Promise<Map<string
 test('fs/*: Deputy answers like the real codex exec-server', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'alpha\n', 'src/b.ts': 'export const b = 1;\n', 'README.md': '# r\n' });
   const reference = await mkdtemp(join(tmpdir(), 'deputy-reference-'));
-  t.after(() => rm(reference, { recursive: true, force: true }));
+  t.after(() => rm(reference, { recursive: true, force: true, maxRetries: 5 }));
   await cp(repo.root, reference, { recursive: true, filter: (src) => !src.includes('/.git') });
 
   const codex = await startCodexExecServer(reference);
@@ -188,7 +188,7 @@ async function runProcesses(url: string, root: string): Promise<Map<string, unkn
 test('process/*: Deputy (through its command policy and sandbox) answers like the real codex exec-server', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'alpha\n', 'src/b.ts': 'export const b = 1;\n' });
   const reference = await mkdtemp(join(tmpdir(), 'deputy-reference-'));
-  t.after(() => rm(reference, { recursive: true, force: true }));
+  t.after(() => rm(reference, { recursive: true, force: true, maxRetries: 5 }));
   await cp(repo.root, reference, { recursive: true, filter: (src) => !src.includes('/.git') });
   const codex = await startCodexExecServer(reference);
   t.after(() => codex.stop());

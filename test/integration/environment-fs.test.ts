@@ -79,7 +79,7 @@ test('reads see the shadow, writes land in it and never in the real workspace', 
 test('hostile paths are refused and nothing outside the shadow is touched', async (t) => {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
   const outside = await mkdtemp(join(tmpdir(), 'deputy-outside-'));
-  t.after(() => rm(outside, { recursive: true, force: true }));
+  t.after(() => rm(outside, { recursive: true, force: true, maxRetries: 5 }));
   await writeFile(join(outside, 'victim.txt'), 'untouched\n');
   const env = await startTestEnvironment(repo.root);
   // The environment closes (its last audit records written) before the workspace goes.

@@ -58,7 +58,7 @@ test('the runtime store and log never hold a credential: formats, the model API 
 
 test('audit records never hold a credential: formats, and configured secrets in every encoding', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-audit-secrets-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   const known = new KnownSecrets([API_KEY]);
   const audit = await AuditLog.open(root, { known });
   const actor = { principal: 'local:test' };

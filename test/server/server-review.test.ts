@@ -38,7 +38,7 @@ function change(n: number, at: number, to: string): string {
 
 test('a whole changeset reviewed over the pipe: approve, keep hunks, reject with a line comment, a conflict with an unsaved buffer; one edit for the set; the agent gets the comments; revert restores', async (t) => {
   const ws = mkdtempSync(join(tmpdir(), 'deputy-review-ws-'));
-  t.after(() => rmSync(ws, { recursive: true, force: true }));
+  t.after(() => rmSync(ws, { recursive: true, force: true, maxRetries: 5 }));
   for (const f of ['a.txt', 'b.txt', 'e.txt']) writeFileSync(join(ws, f), lines(40));
   writeFileSync(join(ws, 'c.txt'), lines(5));
   const seen: RecordedRequest[] = [];

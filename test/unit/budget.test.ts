@@ -57,7 +57,7 @@ test('budgets parse in dollars or tokens, and nothing else', () => {
 
 test('meter: warns once at 80%, stops at 100%, and a raise lifts the stop and is recorded', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'deputy-budget-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   const audit = await AuditLog.open(dir);
   t.after(() => audit.close());
   const events: BudgetEvent[] = [];
@@ -103,7 +103,7 @@ test('meter: a dollar budget for a model without a price counts the endpoint\'s 
 
 test('day ledger: sessions of several processes add up, each writing its own total; the raise is shared', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'deputy-day-'));
-  t.after(() => rm(home, { recursive: true, force: true }));
+  t.after(() => rm(home, { recursive: true, force: true, maxRetries: 5 }));
   const now = () => new Date(2026, 10, 30, 12);
   const ledger = DaySpendLedger.forHome({ DEPUTY_HOME: home }, now);
   const day = localDay(now());

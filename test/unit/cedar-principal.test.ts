@@ -73,7 +73,7 @@ test('tags are compared case-sensitively, exactly as IAM spells them', () => {
 
 test("a task's tool calls are decided with the identity's tags (the runner keeps the loader's principal)", async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-principal-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   await mkdir(join(root, 'secrets'));
   await writeFile(join(root, 'secrets', 'x.txt'), 'classified\n');
   const admin = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_42/dana';

@@ -63,7 +63,7 @@ class RecordingFiles implements WorkspaceFiles {
 
 async function setup(t: { after(fn: () => Promise<void>): void }, files: Record<string, string>, person: Person) {
   const root = await mkdtemp(join(tmpdir(), 'deputy-review-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   for (const [p, c] of Object.entries(files)) {
     await mkdir(join(root, p, '..'), { recursive: true });
     await writeFile(join(root, p), c);
@@ -358,7 +358,7 @@ test('revert: a file the person already put back (an Undo in the editor) counts 
 
 test('a prompter without whole-changeset review is asked file by file (the terminal flow) on the same model', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-review-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   const asked: FileReviewQuestion[] = [];
   const prompter: Prompter = {
     askPermission: async (q) => ({ binding: q.binding, allow: true }),
@@ -376,7 +376,7 @@ test('a prompter without whole-changeset review is asked file by file (the termi
 test('a review nobody finishes in time rejects every file, and the trail says nobody decided: whole, and file by file', async (t) => {
   for (const whole of [true, false]) {
     const root = await mkdtemp(join(tmpdir(), 'deputy-review-'));
-    t.after(() => rm(root, { recursive: true, force: true }));
+    t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
     const never = () => new Promise<never>(() => undefined);
     // File by file, the person answers the first file and leaves the second.
     let asked = 0;

@@ -45,7 +45,7 @@ test('a trail that fails fails the emit; the front ends still heard the event', 
 
 test('a listener that throws, rejects, or whose error report throws is contained; the rest and the trail go on', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-channel-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   const audit = await AuditLog.open(root);
   t.after(() => audit.close());
   const reported: string[] = [];

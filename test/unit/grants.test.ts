@@ -22,7 +22,7 @@ test('grants Deputy writes have the grant shape; blanket or conditional permits 
 
 test('a grants file planted in the workspace cannot allow everything', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-grants-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   await mkdir(join(root, '.deputy'), { mode: 0o700 });
   const real = grantCedar('g-real', { scope: 'workspace', tool: 'workspace_read', path: 'config/.npmrc', taskId: 't', principal: me, at: 'now' });
   await writeFile(join(root, '.deputy', 'grants.cedar'), `@id("g-all")\npermit (principal, action, resource);\n\n${real}`, { mode: 0o600 });

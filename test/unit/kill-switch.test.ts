@@ -13,7 +13,7 @@ import { StateDirError, processStart } from '../../src/core/state-dir.js';
 
 async function scratch(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(tmpdir(), 'deputy-kill-switch-'));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  t.after(() => fs.rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -14,7 +14,7 @@ import { readTrail } from '../../src/report/read.js';
 
 test('the report prices usage from the table and reads an editor session\'s running totals once', async (t) => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'deputy-report-usage-'));
-  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  t.after(() => fs.rm(root, { recursive: true, force: true, maxRetries: 5 }));
   const audit = await AuditLog.open(root);
   const actor = { principal: 'arn:aws:iam::1:user/dev' };
   const editor = { session: 'sess_editor', task: 'task_editor', actor };

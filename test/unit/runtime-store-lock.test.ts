@@ -10,7 +10,7 @@ import { acquireStoreLock, LOCK_FILE, StoreInUseError, type LockOwner } from '..
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'deputy-lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -89,7 +89,7 @@ test('pathological globs finish: ** repeated against a deep path, and a run of s
 
 test('a workspace search with a pathological glob and regex finishes', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'deputy-glob-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  t.after(() => rm(root, { recursive: true, force: true, maxRetries: 5 }));
   let dir = root;
   for (let i = 0; i < 30; i++) dir = join(dir, 'a');
   await mkdir(dir, { recursive: true });

@@ -183,7 +183,7 @@ test('search: literal and regex, glob filter, skips binary, big, .git, node_modu
 // failure instead of a hung run.
 test('search: a catastrophic-backtracking pattern from the model finishes (RE2 semantics)', { timeout: 60_000 }, async (t) => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'deputy-redos-'));
-  t.after(() => fs.rm(root, { recursive: true, force: true }));
+  t.after(() => fs.rm(root, { recursive: true, force: true, maxRetries: 5 }));
   // 30 lines that would take a backtracking engine far longer than the test's lifetime with (a+)+$.
   await fs.writeFile(path.join(root, 'evil.txt'), `${'a'.repeat(5000)}b\n`.repeat(30));
   const ws = await Workspace.open(root);
