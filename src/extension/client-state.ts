@@ -3,13 +3,26 @@
  * open (so a hidden panel can still be answered from a notification). The transcripts themselves stay in the server
  * (replayed on demand) and in the webview; the extension host keeps no per-event history.
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { ChangesetFile, EngineEvent, EngineEventOf } from '../protocol/events.js';
 import type { PendingChangeset } from '../protocol/lsp.js';
 import type { SessionSummary } from '../protocol/webview.js';
 
 export type OpenPrompt = EngineEventOf<'prompt.asked'>;
 export type OpenChangeset = EngineEventOf<'changeset.proposed'>;
+
+/** An event source as VS Code's `EventEmitter` is one. */
+export interface Emitter<T> {
+  readonly event: vscode.Event<T>;
+  fire(data: T): void;
+  dispose(): void;
+}
+
+/**
+ * Makes the state's event sources: VS Code's `EventEmitter` in the extension, passed in so that this module loads
+ * without VS Code (a unit test gives its own).
+ */
+export type Emitters = <T>() => Emitter<T>;
 
 export class ClientState implements vscode.Disposable {
   sessions: SessionSummary[] = [];
@@ -20,12 +33,21 @@ export class ClientState implements vscode.Disposable {
   readonly decided = new Set<string>();
   /** Every changeset waiting for a person, across sessions, as the server last listed them (the "Changes" view). */
   pending: PendingChangeset[] = [];
-  private readonly pendingChanged = new vscode.EventEmitter<void>();
-  readonly onPendingChanged = this.pendingChanged.event;
-  private readonly sessionsChanged = new vscode.EventEmitter<void>();
-  private readonly eventsArrived = new vscode.EventEmitter<{ sessionId: string; events: EngineEvent[] }>();
-  readonly onSessionsChanged = this.sessionsChanged.event;
-  readonly onEvents = this.eventsArrived.event;
+  private readonly pendingChanged: Emitter<void>;
+  readonly onPendingChanged: vscode.Event<void>;
+  private readonly sessionsChanged: Emitter<void>;
+  private readonly eventsArrived: Emitter<{ sessionId: string; events: EngineEvent[] }>;
+  readonly onSessionsChanged: vscode.Event<void>;
+  readonly onEvents: vscode.Event<{ sessionId: string; events: EngineEvent[] }>;
+
+  constructor(emitter: Emitters) {
+    this.pendingChanged = emitter();
+    this.onPendingChanged = this.pendingChanged.event;
+    this.sessionsChanged = emitter();
+    this.onSessionsChanged = this.sessionsChanged.event;
+    this.eventsArrived = emitter();
+    this.onEvents = this.eventsArrived.event;
+  }
 
   setSessions(sessions: SessionSummary[]): void {
     this.sessions = sessions;
@@ -76,11 +98,15 @@ export class ClientState implements vscode.Disposable {
     this.eventsArrived.fire({ sessionId, events });
   }
 
-  /** The server stopped or restarted: nothing it had open is open any more until it says so again. */
+  /**
+   * The server stopped or restarted: nothing it had open is open any more until it says so again. That includes the
+   * Changes view's list: a verdict given there would go to a server that never asked; reattaching lists it again.
+   */
   reset(): void {
     this.prompts.clear();
     this.changesets.clear();
     this.decided.clear();
+    if (this.pending.length > 0) this.setPending([]);
   }
 
   /** A file of an open changeset, by its binding. */

@@ -41,7 +41,7 @@ export interface DeputyListeners {
 }
 
 export class Deputy implements vscode.Disposable {
-  readonly state = new ClientState();
+  readonly state = new ClientState(<T>() => new vscode.EventEmitter<T>());
   /** The editor's side of reviewing changesets: read-only documents, drafts, line comments. */
   readonly review: Review;
   readonly server: DeputyServer;
