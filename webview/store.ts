@@ -99,7 +99,12 @@ export class PanelStore {
         this.server = server;
         // The questions on screen were asked by a server that no longer runs: answering them could only be refused.
         if (server.state !== 'running') {
-          for (const t of this.transcripts.values()) for (const binding of t.serverStopped()) this.sent.delete(binding);
+          for (const t of this.transcripts.values()) {
+            for (const binding of t.serverStopped()) {
+              this.sent.delete(binding);
+              this.redoAsked.delete(binding);
+            }
+          }
         }
         break;
       }

@@ -200,7 +200,8 @@ export class Transcript {
         dropped.push(row.binding);
         this.touch(row);
       } else if (row.kind === 'changeset' && !row.applied && !row.withdrawn) {
-        // Files in conflict wait for a decision too (Ask the agent to redo answers the review).
+        // A file in conflict is still open to the review too ("Ask the agent to redo" answers it), though the
+        // "waiting for you" count (pending) leaves such files out.
         const undecided = row.files.filter((f) => (f.state === 'ready' || f.state === 'conflict') && !f.verdict);
         if (undecided.length === 0) continue;
         row.withdrawn = 'serverStopped';

@@ -252,6 +252,10 @@ describe('the panel in Chromium', () => {
     const redo = page.getByRole('button', { name: 'Ask the agent to redo src/c.ts on the current content', exact: true });
     assert.equal(await redo.getAttribute('disabled'), null, 'a file in conflict can be handed back');
     assert.match(await renderedText(panel), /2 waiting for you/, 'the prompt and the review wait');
+    // Handed back as the server goes down: the old server never takes it.
+    await redo.click();
+    await panel.settle();
+    assert.deepEqual(await panel.postedOf('reviewChangeset'), [{ type: 'reviewChangeset', sessionId: S, changesetId: 'cs-conflict', files: [{ binding: binding(35), decision: 'redo' }] }]);
     const old = page.locator(`section.prompt[data-binding="${binding(31)}"]`);
     const oldCard = page.locator('section.changeset[data-changeset="cs-old"]');
     const allow = page.getByRole('button', { name: 'Allow once', exact: true });
@@ -280,7 +284,17 @@ describe('the panel in Chromium', () => {
     await panel.clearPosted();
     await panel.deliver({ type: 'server', state: 'running', message: 'ready', restart: true });
     assert.doesNotMatch(await renderedText(panel), /Deputy's server is restarting/);
-    await panel.deliver({ type: 'events', sessionId: S, replace: true, events: [asked(new EventLog(S), 32)] });
+    const second = new EventLog(S);
+    await panel.deliver({
+      type: 'events',
+      sessionId: S,
+      replace: true,
+      events: [
+        asked(second, 32),
+        second.next('changeset.proposed', { changesetId: 'cs-conflict', summary: 'Conflict', files: [{ ...file(35, 'src/c.ts'), state: 'conflict', reason: 'changed since read', diff: '' }] }),
+      ],
+    });
+    assert.equal(await redo.getAttribute('disabled'), null, 'the new server\'s review of the same file can be handed back');
     assert.equal(await old.count(), 0, 'the old card is gone');
     assert.equal(await oldCard.count(), 0, 'and the old review');
     assert.equal(await allow.count(), 1, 'one question to answer');
