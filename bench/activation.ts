@@ -188,17 +188,20 @@ export const activation: Benchmark = {
       rmSync(ws, { recursive: true, force: true });
       rmSync(floor.dir, { recursive: true, force: true });
     };
-    const vscode = await launch({
-      vsix: packageVsix(ROOT),
-      extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(floor.dir, TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
-      workspace: ws,
-      // No .deputy folder: no watched extension activates by itself, the probe activates them.
-      fresh: true,
-      settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
-    }).catch((err: unknown) => {
+    let vscode: Awaited<ReturnType<typeof launch>>;
+    try {
+      vscode = await launch({
+        vsix: packageVsix(ROOT),
+        extraVsix: [packageVsix(path.join(EXTENSIONS, 'empty'), TEST_ONLY), packageVsix(floor.dir, TEST_ONLY), packageVsix(path.join(EXTENSIONS, 'probe'), TEST_ONLY)],
+        workspace: ws,
+        // No .deputy folder: no watched extension activates by itself, the probe activates them.
+        fresh: true,
+        settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
+      });
+    } catch (err) {
       cleanUp();
       throw err;
-    });
+    }
     let lines: ProbeLine[];
     try {
       const expect = async (n: number) =>
@@ -219,7 +222,7 @@ export const activation: Benchmark = {
     const range = (v: readonly number[]) => `${formatRatio(median(v))} (${formatRatio(Math.min(...v))}–${formatRatio(Math.max(...v))})`;
     const cpuText =
       r.cpuRatios.length > 0
-        ? ` Counted in CPU time of the extension host's main thread instead, which the machine's other work does not inflate but which Linux advances in steps of a fraction of a millisecond to a few (coarse at this scale: a cross-check, not the figure): Deputy ${ms(median(r.deputyCpuMs))} ms against ${ms(median(r.emptyCpuMs))} ms (${formatRatio(median(r.deputyCpuMs) / median(r.emptyCpuMs))} the median), per-round ratios ${range(r.cpuRatios)} over the ${r.cpuRatios.length} of ${r.deputyCpuMs.length} rounds in which the empty extension's CPU clock moved at all.`
+        ? ` Counted in CPU time of the extension host's main thread instead, which the machine's other work does not inflate but which Linux advances in steps of a fraction of a millisecond to a few (coarse at this scale: a cross-check, not the figure): Deputy ${ms(median(r.deputyCpuMs))} ms against ${ms(median(r.emptyCpuMs))} ms${median(r.emptyCpuMs) > 0 ? ` (${formatRatio(median(r.deputyCpuMs) / median(r.emptyCpuMs))} the median)` : ''}, per-round ratios ${range(r.cpuRatios)} over the ${r.cpuRatios.length} of ${r.deputyCpuMs.length} rounds in which the empty extension's CPU clock moved at all.`
         : '';
     const api =
       r.deputyApiMs.length > 0 && r.emptyApiMs.length > 0

@@ -163,7 +163,8 @@ export class Deputy implements vscode.Disposable {
       const r = await client.sendRequest<PendingChangesets.Result>(PendingChangesets.method);
       this.state.setPending(r.changesets);
     } catch (err) {
-      // An older server without the request: the "Changes" view fills from notifications.
+      // An older server without the request: the "Changes" view (emptied when the old server stopped) fills from
+      // notifications.
       this.log.warn(`Listing pending changesets failed: ${String(err)}`);
     }
     for (const l of this.listeners) l.refreshed();
