@@ -182,7 +182,7 @@ export class Transcript {
   pending(): (PromptRow | ChangesetRow)[] {
     return this.rows.filter(
       (r): r is PromptRow | ChangesetRow =>
-        (r.kind === 'prompt' && r.state === 'open') || (r.kind === 'changeset' && undecidedFiles(r).length > 0),
+        (r.kind === 'prompt' && r.state === 'open') || (r.kind === 'changeset' && r.files.some((f) => isUndecided(r, f))),
     );
   }
 
